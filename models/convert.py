@@ -54,6 +54,40 @@ LFW_IMAGES = [
 ]
 LFW_REFERENCE_COUNT = 2  # how many of the above go into embedder_reference.json
 
+# dlib get_face_chip_details (dlib/image_transforms/interpolation.h, Boost Software License):
+# mean face positions of iBUG points 17..67 in a unit square. dlib's ResNet was trained on chips
+# made with size 150, padding 0.25 from these points, skipping brows (17-26) and lower lip
+# (55-59, 65-67), by a least-squares similarity transform.
+DLIB_MEAN_FACE_X = [
+    0.000213256, 0.0752622, 0.18113, 0.29077, 0.393397, 0.586856, 0.689483, 0.799124,
+    0.904991, 0.98004, 0.490127, 0.490127, 0.490127, 0.490127, 0.36688, 0.426036,
+    0.490127, 0.554217, 0.613373, 0.121737, 0.187122, 0.265825, 0.334606, 0.260918,
+    0.182743, 0.645647, 0.714428, 0.793132, 0.858516, 0.79751, 0.719335, 0.254149,
+    0.340985, 0.428858, 0.490127, 0.551395, 0.639268, 0.726104, 0.642159, 0.556721,
+    0.490127, 0.423532, 0.338094, 0.290379, 0.428096, 0.490127, 0.552157, 0.689874,
+    0.553364, 0.490127, 0.42689]
+DLIB_MEAN_FACE_Y = [
+    0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0.0344891,
+    0.0187482, 0.038915, 0.106454, 0.203352, 0.307009, 0.409805, 0.515625, 0.587326,
+    0.609345, 0.628106, 0.609345, 0.587326, 0.216423, 0.178758, 0.179852, 0.231733,
+    0.245099, 0.244077, 0.231733, 0.179852, 0.178758, 0.216423, 0.244077, 0.245099,
+    0.780233, 0.745405, 0.727388, 0.742578, 0.727388, 0.745405, 0.780233, 0.864805,
+    0.902192, 0.909281, 0.902192, 0.864805, 0.784792, 0.778746, 0.785343, 0.778746,
+    0.784792, 0.824182, 0.831803, 0.824182]
+
+
+def dlib_chip_template(size=150, padding=0.25):
+    """[(landmark index, x, y)] target positions in a size x size chip, as dlib computes them."""
+    out = []
+    for i in range(17, 68):
+        if 55 <= i <= 59 or 65 <= i <= 67 or 17 <= i <= 26:
+            continue
+        x = (padding + DLIB_MEAN_FACE_X[i - 17]) / (2 * padding + 1) * size
+        y = (padding + DLIB_MEAN_FACE_Y[i - 17]) / (2 * padding + 1) * size
+        out.append([i, round(x, 4), round(y, 4)])
+    return out
+
+
 SYNTHETIC_FORMULA = "pixel(y, x, c) = float((x*7 + y*13 + c*29 + k*31) % 256) for chip k, y row 0..S-1, x column 0..S-1, c channel 0=R 1=G 2=B"
 
 
@@ -660,6 +694,18 @@ def main():
             "Simplest faithful use: cut a SQUARE crop around the face (face-api uses the detector box), resize it to "
             "112x112 and map back with point = origin + out * side. In face-api the crop is the detection box "
             "(extractFaceTensors)."),
+        "alignment_for_face_recognition": {
+            "what": ("dlib's own chip alignment for its ResNet (get_face_chip_details(shape, 150, 0.25)): fit a "
+                     "least-squares similarity transform (rotation + uniform scale + translation, e.g. Umeyama) "
+                     "mapping these landmark indices to these chip positions, then warp bilinearly into a 150x150 "
+                     "chip. Uses 33 points: 27-54 (nose, eyes, upper mouth) and 60-64 (inner upper lip); skips the "
+                     "jaw, brows and lower lip."),
+            "source": "dlib/image_transforms/interpolation.h get_face_chip_details (davisking/dlib, Boost Software License)",
+            "size": 150, "padding": 0.25,
+            "template_index_x_y": dlib_chip_template(150, 0.25),
+            "caveat": ("face-api's 68 points follow the same iBUG layout as dlib's shape predictor but come from a "
+                       "different model; measure LFW accuracy before relying on it."),
+        },
         "verification": lm_figures,
     })
     entries.append({
