@@ -703,6 +703,13 @@ def main():
             "source": "dlib/image_transforms/interpolation.h get_face_chip_details (davisking/dlib, Boost Software License)",
             "size": 150, "padding": 0.25,
             "template_index_x_y": dlib_chip_template(150, 0.25),
+            "recommended_landmark_crop": ("square crop centred on the BlazeFace-128 box centre, side = 1.4 x max(box width, "
+                                          "box height), zeros outside the image, bilinear-resized to 112x112; map points back "
+                                          "with point = crop_origin + out * side. Measured by tools/lfw_alignment_eval.py "
+                                          "(LFW folds 1-3, 1,799 pairs, 3-fold CV): this alignment 98.78 %, with horizontal-flip "
+                                          "averaging 99.33 %; BlazeFace 4-point 98.67 % / 99.17 % with flip; both alignments' "
+                                          "normalised embeddings summed 99.00 %. Standard error is about 0.23 points, so the "
+                                          "landmark gain alone is not significant; flip averaging is the larger lever."),
             "caveat": ("face-api's 68 points follow the same iBUG layout as dlib's shape predictor but come from a "
                        "different model; measure LFW accuracy before relying on it."),
         },
