@@ -1,0 +1,2 @@
+//! SQL only, one file per table family.
+pub mod rocks;

@@ -1,0 +1,2 @@
+//! HTTP routes per resource.
+pub mod rocks;

@@ -1,0 +1,171 @@
+//! Rock routes: `GET /api/v1/rocks` (keyset pages, Link header), `GET /api/v1/rocks/{id}`,
+//! and the images `GET /media/rocks/{id}/photo|face`, served with an ETag and an
+//! immutable cache policy (a rock's images never change), or redirected to a presigned
+//! S3 URL when storage is S3.
+//!
+//! Needs `web::Data<RockService>` in the app data.
+use crate::rocks::{Rock, RockError, RockImage, RockService};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/rocks", web::get().to(list))
+        .route("/api/v1/rocks/{id}", web::get().to(show))
+        .route("/media/rocks/{id}/{image}", web::get().to(media));
+}
+
+/// A rock as the API shows it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RockView {
+    pub id: String,
+    pub name: String,
+    /// `imported` or `generated`.
+    pub source: String,
+    pub photo_url: String,
+    pub face_url: String,
+    /// Members whose Rockelganger this is.
+    pub members: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl RockView {
+    pub fn new(rock: &Rock, members: i64) -> Self {
+        RockView {
+            id: rock.id.to_string(),
+            name: rock.name.clone(),
+            source: rock.source.clone(),
+            photo_url: format!("/media/rocks/{}/photo", rock.id),
+            face_url: format!("/media/rocks/{}/face", rock.id),
+            members,
+            created_at: rock.created_at,
+        }
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PageQuery {
+    /// Rocks with an id greater than this.
+    pub after: Option<String>,
+    pub limit: Option<String>,
+}
+
+const DEFAULT_LIMIT: i64 = 40;
+const MAX_LIMIT: i64 = 200;
+
+fn error(status: actix_web::http::StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({"error": code, "message": message}))
+}
+
+fn rock_error(e: RockError) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    match e {
+        RockError::NotFound => error(StatusCode::NOT_FOUND, "rock_not_found", "There is no rock with this id."),
+        e => {
+            tracing::error!(error = %e, "rock request failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+        }
+    }
+}
+
+fn parse_id(raw: &str) -> Result<i64, HttpResponse> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        error(actix_web::http::StatusCode::NOT_FOUND, "rock_not_found", "There is no rock with this id.")
+    })
+}
+
+async fn list(service: web::Data<RockService>, query: web::Query<PageQuery>) -> HttpResponse {
+    use actix_web::http::StatusCode;
+    let after = match query.after.as_deref().map(str::parse::<i64>) {
+        None => 0,
+        Some(Ok(a)) if a >= 0 => a,
+        Some(_) => return error(StatusCode::BAD_REQUEST, "invalid_parameter", "`after` must be a rock id."),
+    };
+    let limit = match query.limit.as_deref().map(str::parse::<i64>) {
+        None => DEFAULT_LIMIT,
+        Some(Ok(l)) if (1..=MAX_LIMIT).contains(&l) => l,
+        Some(_) => {
+            return error(StatusCode::BAD_REQUEST, "invalid_parameter", &format!("`limit` must be between 1 and {MAX_LIMIT}."))
+        }
+    };
+    let rocks = match service.page(after, limit).await {
+        Ok(r) => r,
+        Err(e) => return rock_error(e),
+    };
+    let ids: Vec<i64> = rocks.iter().map(|r| r.id).collect();
+    let counts = match service.member_counts(&ids).await {
+        Ok(c) => c,
+        Err(e) => return rock_error(e),
+    };
+    let views: Vec<RockView> = rocks.iter().map(|r| RockView::new(r, counts.get(&r.id).copied().unwrap_or(0))).collect();
+    let mut response = HttpResponse::Ok();
+    if rocks.len() as i64 == limit {
+        if let Some(last) = rocks.last() {
+            response.insert_header((header::LINK, format!("</api/v1/rocks?after={}&limit={limit}>; rel=\"next\"", last.id)));
+        }
+    }
+    response.json(views)
+}
+
+async fn show(service: web::Data<RockService>, path: web::Path<String>) -> HttpResponse {
+    let id = match parse_id(&path) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let rock = match service.get(id).await {
+        Ok(r) => r,
+        Err(e) => return rock_error(e),
+    };
+    match service.member_counts(&[id]).await {
+        Ok(c) => HttpResponse::Ok().json(RockView::new(&rock, c.get(&id).copied().unwrap_or(0))),
+        Err(e) => rock_error(e),
+    }
+}
+
+async fn media(req: HttpRequest, service: web::Data<RockService>, path: web::Path<(String, String)>) -> HttpResponse {
+    let (raw_id, image) = path.into_inner();
+    let which = match image.as_str() {
+        "photo" => RockImage::Photo,
+        "face" => RockImage::Face,
+        _ => return error(actix_web::http::StatusCode::NOT_FOUND, "not_found", "No such rock image."),
+    };
+    let id = match parse_id(&raw_id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let rock = match service.get(id).await {
+        Ok(r) => r,
+        Err(e) => return rock_error(e),
+    };
+    match service.presigned_image_url(&rock, which).await {
+        // Short cache: the presigned URL expires, the redirect must not outlive it.
+        Ok(Some(url)) => {
+            return HttpResponse::Found()
+                .insert_header((header::LOCATION, url))
+                .insert_header((header::CACHE_CONTROL, "private, max-age=600"))
+                .finish()
+        }
+        Ok(None) => {}
+        Err(e) => return rock_error(e),
+    }
+    let bytes = match service.image(&rock, which).await {
+        Ok(b) => b,
+        Err(e) => return rock_error(e),
+    };
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..16]));
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+        .unwrap_or(false);
+    let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
+    if matches {
+        return HttpResponse::NotModified().insert_header((header::ETAG, etag)).insert_header(cache).finish();
+    }
+    HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header((header::ETAG, etag))
+        .insert_header(cache)
+        .body(bytes)
+}
