@@ -6,3 +6,12 @@
 pub mod face;
 pub mod rocks;
 pub mod storage;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod embedded;
+pub mod error;
+pub mod http;
+pub mod startup;
+pub mod telemetry;
