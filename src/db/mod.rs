@@ -1,7 +1,16 @@
 //! SQL only, one file per table family. Functions take an executor and plain values.
 pub mod accounts;
+pub mod blocks;
+pub mod favourites;
+pub mod follows;
+pub mod media;
+pub mod notifications;
+pub mod reports;
+pub mod rock_names;
 pub mod rocks;
 pub mod sessions;
+pub mod statuses;
+pub mod timelines;
 
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -1,8 +1,10 @@
 //! Validated values. Each type can only be made through `parse()`, so a value that
 //! exists is valid.
 mod account;
+mod status_text;
 
 pub use account::{DisplayName, Note, Password, Username};
+pub use status_text::{StatusText, MAX_STATUS_CHARS};
 
 /// Why a value was rejected: a stable code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

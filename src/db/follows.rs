@@ -1,0 +1,116 @@
+//! Follows, and accounts as a viewer sees them (counters + relationship flags).
+use super::statuses::{not_blocked, SocialAccountRow, ACCOUNT_COLUMNS, ACCOUNT_JOINS};
+use sqlx::PgExecutor;
+
+/// One account as the viewer ($1) sees it, by username (case-insensitive). Accounts that
+/// block the viewer are still returned (so the caller can answer 404 or show flags).
+pub async fn account_by_username(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    username: &str,
+) -> Result<Option<SocialAccountRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts a {ACCOUNT_JOINS} WHERE lower(a.username) = lower($2)"
+    ))
+    .bind(viewer)
+    .bind(username)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn account_by_id(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    id: i64,
+) -> Result<Option<SocialAccountRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a {ACCOUNT_JOINS} WHERE a.id = $2"))
+        .bind(viewer)
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Creates the follow; true when it is new.
+pub async fn follow(db: impl PgExecutor<'_>, follower: i64, followee: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(follower)
+        .bind(followee)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn unfollow(db: impl PgExecutor<'_>, follower: i64, followee: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2")
+        .bind(follower)
+        .bind(followee)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Which side of a follow list.
+#[derive(Debug, Clone, Copy)]
+pub enum Direction {
+    /// Accounts that follow the subject.
+    Followers,
+    /// Accounts the subject follows.
+    Following,
+}
+
+/// A page of followers or followees of `subject`, by account id descending, hiding
+/// accounts blocked either way with the viewer.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    subject: i64,
+    direction: Direction,
+    window: super::timelines::Window,
+) -> Result<Vec<SocialAccountRow>, sqlx::Error> {
+    let (join, filter) = match direction {
+        Direction::Followers => ("f.follower_id", "f.followee_id"),
+        Direction::Following => ("f.followee_id", "f.follower_id"),
+    };
+    accounts_page(
+        db,
+        viewer,
+        &format!("EXISTS (SELECT 1 FROM follows f WHERE {join} = a.id AND {filter} = $5)"),
+        subject,
+        window,
+    )
+    .await
+}
+
+/// A keyset page of accounts (by id, newest first) matching `condition` on `$5`.
+pub async fn accounts_page(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    condition: &str,
+    arg: i64,
+    window: super::timelines::Window,
+) -> Result<Vec<SocialAccountRow>, sqlx::Error> {
+    let (lower, ascending) = match (window.min_id, window.since_id) {
+        (Some(min), since) => (Some(since.map_or(min, |s| s.max(min))), true),
+        (None, since) => (since, false),
+    };
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts a {ACCOUNT_JOINS} \
+         WHERE {condition} AND {} \
+         AND ($2::BIGINT IS NULL OR a.id < $2) AND ($3::BIGINT IS NULL OR a.id > $3) \
+         ORDER BY a.id {} LIMIT $4",
+        not_blocked("a.id"),
+        if ascending { "ASC" } else { "DESC" }
+    );
+    let mut rows: Vec<SocialAccountRow> = sqlx::query_as(&sql)
+        .bind(viewer)
+        .bind(window.max_id)
+        .bind(lower)
+        .bind(window.limit)
+        .bind(arg)
+        .fetch_all(db)
+        .await?;
+    if ascending {
+        rows.reverse();
+    }
+    Ok(rows)
+}

@@ -1,0 +1,43 @@
+//! Media attachments: scrubbed images in object storage, attached to a status on posting.
+use sqlx::PgExecutor;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MediaRow {
+    pub id: i64,
+    pub key: String,
+    pub preview_key: String,
+    pub width: i32,
+    pub height: i32,
+    pub faces_covered: i32,
+}
+
+/// A fresh time-ordered id (so object keys can be named before the row exists).
+pub async fn next_id(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT snowflake_id()").fetch_one(db).await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn create(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    account_id: i64,
+    key: &str,
+    preview_key: &str,
+    width: i32,
+    height: i32,
+    faces_covered: i32,
+) -> Result<MediaRow, sqlx::Error> {
+    sqlx::query_as(
+        "INSERT INTO media_attachments (id, account_id, key, preview_key, width, height, faces_covered) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, key, preview_key, width, height, faces_covered",
+    )
+    .bind(id)
+    .bind(account_id)
+    .bind(key)
+    .bind(preview_key)
+    .bind(width)
+    .bind(height)
+    .bind(faces_covered)
+    .fetch_one(db)
+    .await
+}

@@ -1,0 +1,93 @@
+//! Notifications: follow, favourite, reply, mention.
+use super::statuses::{not_blocked, not_muted, SocialAccountRow, ACCOUNT_COLUMNS, ACCOUNT_JOINS};
+use sqlx::PgExecutor;
+
+/// Tells `account_id` that `from` did `kind` (to `status_id`). Nothing happens when the
+/// recipient blocks or mutes `from`, or was already told (re-follows notify once).
+pub async fn notify(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    from: i64,
+    kind: &str,
+    status_id: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO notifications (account_id, from_account_id, type, status_id) \
+         SELECT $1, $2, $3, $4 \
+         WHERE NOT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $1 AND target_id = $2) OR (account_id = $2 AND target_id = $1)) \
+         AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $1 AND target_id = $2) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(from)
+    .bind(kind)
+    .bind(status_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NotificationRow {
+    pub id: i64,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub status_id: Option<i64>,
+    pub read: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    #[sqlx(flatten)]
+    pub account: SocialAccountRow,
+}
+
+/// A page of the viewer's ($1) notifications, newest first, with the acting account.
+/// Notifications from accounts blocked either way or muted are hidden.
+pub async fn page(
+    db: impl PgExecutor<'_>,
+    viewer: i64,
+    window: super::timelines::Window,
+) -> Result<Vec<NotificationRow>, sqlx::Error> {
+    let (lower, ascending) = match (window.min_id, window.since_id) {
+        (Some(min), since) => (Some(since.map_or(min, |s| s.max(min))), true),
+        (None, since) => (since, false),
+    };
+    let sql = format!(
+        "SELECT n.id, n.type, n.status_id, n.read, n.created_at, {ACCOUNT_COLUMNS} \
+         FROM notifications n JOIN accounts a ON a.id = n.from_account_id {ACCOUNT_JOINS} \
+         WHERE n.account_id = $1 AND {} AND {} \
+         AND ($2::BIGINT IS NULL OR n.id < $2) AND ($3::BIGINT IS NULL OR n.id > $3) \
+         ORDER BY n.id {} LIMIT $4",
+        not_blocked("n.from_account_id"),
+        not_muted("n.from_account_id"),
+        if ascending { "ASC" } else { "DESC" }
+    );
+    let mut rows: Vec<NotificationRow> =
+        sqlx::query_as(&sql).bind(viewer).bind(window.max_id).bind(lower).bind(window.limit).fetch_all(db).await?;
+    if ascending {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// Marks read all notifications up to and including `up_to` (all when None). Returns how many changed.
+pub async fn mark_read(db: impl PgExecutor<'_>, account_id: i64, up_to: Option<i64>) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE notifications SET read = true WHERE account_id = $1 AND NOT read AND ($2::BIGINT IS NULL OR id <= $2)",
+    )
+    .bind(account_id)
+    .bind(up_to)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Unread notifications the viewer would see in the list.
+pub async fn unread_count(db: impl PgExecutor<'_>, account_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM notifications n WHERE n.account_id = $1 AND NOT n.read AND {} AND {}",
+        not_blocked("n.from_account_id"),
+        not_muted("n.from_account_id")
+    ))
+    .bind(account_id)
+    .fetch_one(db)
+    .await
+}

@@ -1,0 +1,54 @@
+//! Names members suggest for rocks. Suggesting a name is voting for it; one vote per
+//! member per name (case-insensitive).
+use sqlx::PgExecutor;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RockNameRow {
+    pub name: String,
+    pub votes: i64,
+    pub voted: bool,
+}
+
+/// True when the vote is new. Fails with a foreign-key violation when the rock is absent.
+pub async fn vote(db: impl PgExecutor<'_>, rock_id: i64, account_id: i64, name: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO rock_name_votes (rock_id, name_key, name, account_id) VALUES ($1, lower($2), $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(rock_id)
+    .bind(name)
+    .bind(account_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Names with their votes, most votes first (ties: the earliest suggestion first). The
+/// shown spelling is the first suggester's.
+pub async fn list(db: impl PgExecutor<'_>, viewer: Option<i64>, rock_id: i64) -> Result<Vec<RockNameRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (array_agg(name ORDER BY created_at, account_id))[1] AS name, count(*) AS votes, \
+                COALESCE(bool_or(account_id = $2), false) AS voted \
+         FROM rock_name_votes WHERE rock_id = $1 GROUP BY name_key \
+         ORDER BY count(*) DESC, min(created_at), name_key",
+    )
+    .bind(rock_id)
+    .bind(viewer)
+    .fetch_all(db)
+    .await
+}
+
+/// The most-voted name of each rock (absent = no suggestions yet).
+pub async fn top_names(db: impl PgExecutor<'_>, rock_ids: &[i64]) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT DISTINCT ON (rock_id) rock_id, name FROM ( \
+             SELECT rock_id, name_key, (array_agg(name ORDER BY created_at, account_id))[1] AS name, \
+                    count(*) AS votes, min(created_at) AS first \
+             FROM rock_name_votes WHERE rock_id = ANY($1) GROUP BY rock_id, name_key) t \
+         ORDER BY rock_id, votes DESC, first, name_key",
+    )
+    .bind(rock_ids)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
