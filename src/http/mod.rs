@@ -1,10 +1,16 @@
 //! The REST API. Each module exports its own `routes`; `routes` here mounts them all.
 pub mod accounts;
 pub mod auth;
+pub mod follows;
 pub mod health;
+pub mod notifications;
 pub mod openapi;
+pub mod rock_names;
 pub mod rocks;
+pub mod safety;
 pub mod sessions;
+pub mod statuses;
+pub mod timelines;
 
 use crate::error::ApiError;
 use actix_web::{web, HttpRequest};
@@ -19,7 +25,15 @@ pub use auth::{AuthUser, MaybeAuthUser};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::routes).configure(openapi::routes).service(
-        web::scope("/api/v1").configure(accounts::routes).configure(sessions::routes),
+        web::scope("/api/v1")
+            .configure(accounts::routes)
+            .configure(sessions::routes)
+            .configure(statuses::routes)
+            .configure(timelines::routes)
+            .configure(follows::routes)
+            .configure(notifications::routes)
+            .configure(safety::routes)
+            .configure(rock_names::routes),
     );
 }
 

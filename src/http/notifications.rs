@@ -1,0 +1,102 @@
+//! Notifications: a page of them (newest first, with the acting account and the
+//! status), the unread count, and mark-as-read.
+use super::follows::AccountView;
+use super::statuses::StatusView;
+use super::timelines::{page_response, PageQuery};
+use super::AuthUser;
+use crate::db;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/notifications", web::get().to(list))
+        .route("/notifications/unread_count", web::get().to(unread_count))
+        .route("/notifications/read", web::post().to(mark_read));
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Notification {
+    pub id: String,
+    /// `follow`, `favourite`, `reply` or `mention`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub read: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Who did it.
+    pub account: AccountView,
+    /// The status concerned (favourite, reply, mention).
+    pub status: Option<StatusView>,
+}
+
+/// Your notifications, newest first. Two queries per page whatever its size.
+pub async fn list(
+    req: HttpRequest,
+    user: AuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let me = user.account_id;
+    let window = query.window()?;
+    let rows = db::notifications::page(&state.db, me, window).await?;
+    let status_ids: Vec<i64> = rows.iter().filter_map(|n| n.status_id).collect();
+    let statuses: std::collections::HashMap<i64, StatusView> = db::statuses::by_ids(&state.db, Some(me), &status_ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, StatusView::from_row(r, Some(me))))
+        .collect();
+    let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
+    let items: Vec<Notification> = rows
+        .into_iter()
+        .map(|n| Notification {
+            id: n.id.to_string(),
+            kind: n.kind,
+            read: n.read,
+            created_at: n.created_at,
+            // A status may appear in two notifications (a reply that also mentions).
+            status: n.status_id.and_then(|id| statuses.get(&id).cloned()),
+            account: AccountView::from_row(n.account, Some(me)),
+        })
+        .collect();
+    Ok(page_response(&req, &ids, window.limit, &items))
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct UnreadCount {
+    pub count: i64,
+}
+
+pub async fn unread_count(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let count = db::notifications::unread_count(&state.db, user.account_id).await?;
+    Ok(HttpResponse::Ok().json(UnreadCount { count }))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkRead {
+    /// Mark read up to and including this notification id; all when absent.
+    pub up_to_id: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct MarkedRead {
+    pub marked: u64,
+    pub unread: i64,
+}
+
+/// Mark notifications read. The body is optional.
+pub async fn mark_read(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: Option<web::Json<MarkRead>>,
+) -> Result<HttpResponse, ApiError> {
+    let up_to = match body.as_ref().and_then(|b| b.up_to_id.as_deref()) {
+        None => None,
+        Some(raw) => Some(raw.trim().parse::<i64>().map_err(|_| {
+            ApiError::unprocessable("invalid_field", "`up_to_id` must be a notification id.")
+        })?),
+    };
+    let marked = db::notifications::mark_read(&state.db, user.account_id, up_to).await?;
+    let unread = db::notifications::unread_count(&state.db, user.account_id).await?;
+    Ok(HttpResponse::Ok().json(MarkedRead { marked, unread }))
+}

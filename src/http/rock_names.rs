@@ -1,0 +1,96 @@
+//! Rocks as community: members suggest names for rocks; suggesting a name is voting for
+//! it, once per member per name (case-insensitive). The most-voted name is the rock's
+//! community name.
+use super::{AuthUser, MaybeAuthUser};
+use crate::db;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+pub const MAX_NAME_CHARS: usize = 40;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/rocks/{id}/names").route(web::get().to(list)).route(web::post().to(suggest)));
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewName {
+    /// 1–40 characters.
+    pub name: String,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RockName {
+    pub name: String,
+    pub votes: i64,
+    /// Whether the viewer voted for it (absent when signed out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voted: Option<bool>,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RockNames {
+    pub rock_id: String,
+    /// The most-voted name, if any.
+    pub top_name: Option<String>,
+    pub names: Vec<RockName>,
+}
+
+fn rock_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "rock_not_found", "There is no rock with this id.")
+}
+
+fn parse_rock_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(rock_not_found)
+}
+
+/// Trimmed, inner whitespace collapsed, 1–40 characters, no control characters.
+pub fn clean_name(raw: &str) -> Result<String, ApiError> {
+    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        return Err(ApiError::unprocessable("name_empty", "A rock name needs at least one character."));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::unprocessable("name_too_long", format!("A rock name has at most {MAX_NAME_CHARS} characters.")));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(ApiError::unprocessable("invalid_name", "A rock name may not contain control characters."));
+    }
+    Ok(name)
+}
+
+async fn names(state: &AppState, viewer: Option<i64>, rock_id: i64) -> Result<RockNames, ApiError> {
+    let rows = db::rock_names::list(&state.db, viewer, rock_id).await?;
+    Ok(RockNames {
+        rock_id: rock_id.to_string(),
+        top_name: rows.first().map(|r| r.name.clone()),
+        names: rows
+            .into_iter()
+            .map(|r| RockName { name: r.name, votes: r.votes, voted: viewer.map(|_| r.voted) })
+            .collect(),
+    })
+}
+
+/// Names suggested for a rock, most votes first.
+pub async fn list(user: MaybeAuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let rock_id = parse_rock_id(&path)?;
+    db::rocks::get(&state.db, rock_id).await?.ok_or_else(rock_not_found)?;
+    Ok(HttpResponse::Ok().json(names(&state, user.0.map(|u| u.account_id), rock_id).await?))
+}
+
+/// Suggest a name, or vote for one already suggested (idempotent per member and name).
+pub async fn suggest(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<NewName>,
+) -> Result<HttpResponse, ApiError> {
+    let me = user.account_id;
+    let rock_id = parse_rock_id(&path)?;
+    let name = clean_name(&body.name)?;
+    db::rocks::get(&state.db, rock_id).await?.ok_or_else(rock_not_found)?;
+    db::rock_names::vote(&state.db, rock_id, me, &name).await?;
+    Ok(HttpResponse::Ok().json(names(&state, Some(me), rock_id).await?))
+}

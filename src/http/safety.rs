@@ -1,0 +1,152 @@
+//! Safety: block / unblock, mute / unmute, and reports.
+//!
+//! A block ends follows both ways; blocked and blocking accounts cannot see or interact
+//! with each other (their statuses, profiles and notifications vanish both ways). A
+//! mute hides the account from the muter's timelines and notifications only.
+use super::follows::{action_target, AccountView};
+use super::statuses::IdParam;
+use super::AuthUser;
+use crate::db;
+use crate::domain::Username;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use actix_web::{web, HttpResponse};
+
+pub const MAX_REPORT_COMMENT: usize = 1000;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/accounts/{username}/block", web::post().to(block))
+        .route("/accounts/{username}/unblock", web::post().to(unblock))
+        .route("/accounts/{username}/mute", web::post().to(mute))
+        .route("/accounts/{username}/unmute", web::post().to(unmute))
+        .route("/reports", web::post().to(report));
+}
+
+async fn answer(state: &AppState, me: i64, id: i64) -> Result<HttpResponse, ApiError> {
+    let row = db::follows::account_by_id(&state.db, Some(me), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No account has that username."))?;
+    Ok(HttpResponse::Ok().json(AccountView::from_row(row, Some(me))))
+}
+
+/// A target that may block us still exists for block/unblock purposes.
+async fn any_target(state: &AppState, me: i64, username: &str, verb: &str) -> Result<i64, ApiError> {
+    let not_found = || ApiError::not_found("No account has that username.");
+    let username = Username::parse(username).map_err(|_| not_found())?;
+    let row = db::follows::account_by_username(&state.db, Some(me), username.as_str()).await?.ok_or_else(not_found)?;
+    if row.a_id == me {
+        return Err(ApiError::unprocessable("self_action", format!("You cannot {verb} yourself.")));
+    }
+    Ok(row.a_id)
+}
+
+/// Block an account (idempotent). Answers it with the relationship.
+pub async fn block(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let me = user.account_id;
+    let target = any_target(&state, me, &path, "block").await?;
+    let mut conn = state.db.acquire().await?;
+    db::blocks::block(&mut conn, me, target).await?;
+    drop(conn);
+    answer(&state, me, target).await
+}
+
+pub async fn unblock(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let me = user.account_id;
+    let target = any_target(&state, me, &path, "unblock").await?;
+    db::blocks::unblock(&state.db, me, target).await?;
+    answer(&state, me, target).await
+}
+
+/// Mute an account (idempotent): it vanishes from your timelines and notifications.
+pub async fn mute(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let me = user.account_id;
+    let target = action_target(&state, me, &path, "mute").await?;
+    db::blocks::mute(&state.db, me, target.a_id).await?;
+    answer(&state, me, target.a_id).await
+}
+
+pub async fn unmute(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let me = user.account_id;
+    let target = any_target(&state, me, &path, "unmute").await?;
+    db::blocks::unmute(&state.db, me, target).await?;
+    answer(&state, me, target).await
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReport {
+    /// The reported account's username (or id).
+    #[serde(alias = "account_id")]
+    pub account: String,
+    /// Optionally one of their statuses.
+    pub status_id: Option<IdParam>,
+    /// Up to 1000 characters.
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Report {
+    pub id: String,
+    pub account_id: String,
+    pub status_id: Option<String>,
+    pub comment: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Report an account (and optionally one of its statuses) to the moderators.
+pub async fn report(user: AuthUser, state: web::Data<AppState>, body: web::Json<NewReport>) -> Result<HttpResponse, ApiError> {
+    let me = user.account_id;
+    let body = body.into_inner();
+    let comment = body.comment.trim();
+    if comment.chars().count() > MAX_REPORT_COMMENT {
+        return Err(ApiError::unprocessable(
+            "comment_too_long",
+            format!("A report comment has at most {MAX_REPORT_COMMENT} characters."),
+        ));
+    }
+    let not_found = || ApiError::not_found("No account has that username.");
+    let raw = body.account.trim();
+    let target = match raw.parse::<i64>() {
+        Ok(id) => db::follows::account_by_id(&state.db, Some(me), id).await?,
+        Err(_) => {
+            let username = Username::parse(raw).map_err(|_| not_found())?;
+            db::follows::account_by_username(&state.db, Some(me), username.as_str()).await?
+        }
+    }
+    .ok_or_else(not_found)?;
+    if target.a_id == me {
+        return Err(ApiError::unprocessable("self_action", "You cannot report yourself."));
+    }
+    let status_id = match &body.status_id {
+        None => None,
+        Some(id) => {
+            let id = match id {
+                IdParam::Text(t) => t.trim().parse::<i64>().ok(),
+                IdParam::Number(n) => Some(*n),
+            };
+            let author = match id {
+                Some(id) => db::statuses::author(&state.db, id).await?.map(|a| (id, a)),
+                None => None,
+            };
+            match author {
+                Some((id, author)) if author == target.a_id => Some(id),
+                _ => {
+                    return Err(ApiError::unprocessable(
+                        "status_not_found",
+                        "The reported status does not exist or is not by the reported account.",
+                    ))
+                }
+            }
+        }
+    };
+    let row = db::reports::create(&state.db, me, target.a_id, status_id, comment).await?;
+    tracing::info!(report_id = row.id, "report filed");
+    Ok(HttpResponse::Created().json(Report {
+        id: row.id.to_string(),
+        account_id: row.target_account_id.to_string(),
+        status_id: row.status_id.map(|s| s.to_string()),
+        comment: row.comment,
+        created_at: row.created_at,
+    }))
+}

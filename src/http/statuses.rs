@@ -1,0 +1,276 @@
+//! Statuses: post (idempotent with `Idempotency-Key`), read, delete, thread context,
+//! favourite / unfavourite. A status's JSON embeds its author as an account with the
+//! rock, and lists mentions as structured objects (the text stays plain text).
+use super::follows::AccountView;
+use super::{AuthUser, MaybeAuthUser};
+use crate::db;
+use crate::db::statuses::{CreateOutcome, NewStatus, StatusRow};
+use crate::domain::StatusText;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+/// Images per status.
+pub const MAX_MEDIA: usize = 4;
+/// Statuses shown on each side of a thread.
+const CONTEXT_LIMIT: i64 = 200;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/statuses", web::post().to(create))
+        .service(web::resource("/statuses/{id}").route(web::get().to(show)).route(web::delete().to(delete)))
+        .route("/statuses/{id}/context", web::get().to(context))
+        .route("/statuses/{id}/favourite", web::post().to(favourite))
+        .route("/statuses/{id}/unfavourite", web::post().to(unfavourite));
+}
+
+/// A mentioned account.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Mention {
+    pub id: String,
+    pub username: String,
+}
+
+/// An image attached to a status (faces covered by rocks before it was stored).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct MediaAttachment {
+    pub id: String,
+    /// Always `image`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: String,
+    pub preview_url: String,
+    pub width: i32,
+    pub height: i32,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct StatusView {
+    /// Time-ordered id (a string, as in Mastodon); larger is newer.
+    pub id: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Plain text; `@username` mentions are listed in `mentions`.
+    pub text: String,
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
+    pub replies_count: i64,
+    pub favourites_count: i64,
+    /// Whether the viewer favourited it (absent when signed out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub favourited: Option<bool>,
+    pub mentions: Vec<Mention>,
+    pub media_attachments: Vec<MediaAttachment>,
+    pub account: AccountView,
+}
+
+impl StatusView {
+    pub fn from_row(row: StatusRow, viewer: Option<i64>) -> StatusView {
+        StatusView {
+            id: row.id.to_string(),
+            created_at: row.created_at,
+            text: row.text,
+            in_reply_to_id: row.in_reply_to_id.map(|id| id.to_string()),
+            in_reply_to_account_id: row.in_reply_to_account_id.map(|id| id.to_string()),
+            replies_count: i64::from(row.replies_count),
+            favourites_count: i64::from(row.favourites_count),
+            favourited: viewer.map(|_| row.favourited),
+            mentions: row
+                .mentions
+                .0
+                .into_iter()
+                .map(|m| Mention { id: m.id.to_string(), username: m.username })
+                .collect(),
+            media_attachments: row
+                .media
+                .0
+                .into_iter()
+                .map(|m| MediaAttachment {
+                    id: m.id.to_string(),
+                    kind: "image".into(),
+                    url: super::media_url(&m.key),
+                    preview_url: super::media_url(&m.preview_key),
+                    width: m.width,
+                    height: m.height,
+                })
+                .collect(),
+            account: AccountView::from_row(row.account, viewer),
+        }
+    }
+}
+
+/// An id given as a JSON string (Mastodon) or number.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum IdParam {
+    Text(String),
+    Number(i64),
+}
+
+impl IdParam {
+    fn parse(&self, field: &str) -> Result<i64, ApiError> {
+        let id = match self {
+            IdParam::Text(text) => text.trim().parse::<i64>().ok(),
+            IdParam::Number(n) => Some(*n),
+        };
+        id.filter(|id| *id > 0)
+            .ok_or_else(|| ApiError::unprocessable("invalid_field", format!("`{field}` must be an id.")))
+    }
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStatusBody {
+    /// 1–500 characters (also accepted as `status`, Mastodon's name).
+    #[serde(alias = "status")]
+    pub text: String,
+    pub in_reply_to_id: Option<IdParam>,
+    /// Up to 4 ids from `POST /api/v1/media`.
+    #[serde(default)]
+    pub media_ids: Vec<IdParam>,
+}
+
+pub fn parse_status_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(status_not_found)
+}
+
+fn status_not_found() -> ApiError {
+    ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "status_not_found", "There is no such status.")
+}
+
+/// The status as the viewer sees it, or 404.
+pub async fn visible_status(state: &AppState, viewer: Option<i64>, id: i64) -> Result<StatusView, ApiError> {
+    let row = db::statuses::get(&state.db, viewer, id).await?.ok_or_else(status_not_found)?;
+    Ok(StatusView::from_row(row, viewer))
+}
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get("Idempotency-Key") else { return Ok(None) };
+    let key = value.to_str().map(str::trim).unwrap_or("");
+    if key.is_empty() || key.len() > 128 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "The Idempotency-Key header must be 1–128 visible ASCII characters.",
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// Post a status. With an `Idempotency-Key` header, a retry returns the first status
+/// instead of posting again.
+pub async fn create(
+    req: HttpRequest,
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Json<NewStatusBody>,
+) -> Result<HttpResponse, ApiError> {
+    let me = user.account_id;
+    let key = idempotency_key(&req)?;
+    let text = StatusText::parse(&body.text)?;
+    let in_reply_to_id = body.in_reply_to_id.as_ref().map(|id| id.parse("in_reply_to_id")).transpose()?;
+    if body.media_ids.len() > MAX_MEDIA {
+        return Err(ApiError::unprocessable("too_many_media", format!("A status has at most {MAX_MEDIA} images.")));
+    }
+    let mut media_ids = body.media_ids.iter().map(|id| id.parse("media_ids")).collect::<Result<Vec<_>, _>>()?;
+    media_ids.sort_unstable();
+    media_ids.dedup();
+    let mentions = text.mentions();
+
+    let mut conn = state.db.acquire().await?;
+    let outcome = db::statuses::create(
+        &mut conn,
+        &NewStatus {
+            account_id: me,
+            text: text.as_str(),
+            in_reply_to_id,
+            idempotency_key: key.as_deref(),
+            media_ids: &media_ids,
+            mentions: &mentions,
+        },
+    )
+    .await?;
+    drop(conn);
+    let id = match outcome {
+        CreateOutcome::Created(id) | CreateOutcome::Existing(id) => id,
+        CreateOutcome::ReplyTargetNotFound => {
+            return Err(ApiError::unprocessable("reply_target_not_found", "The status you reply to does not exist."))
+        }
+        CreateOutcome::MediaNotFound => {
+            return Err(ApiError::unprocessable(
+                "media_not_found",
+                "A media id is not one of your uploads, or it is attached to another status already.",
+            ))
+        }
+    };
+    Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?))
+}
+
+pub async fn show(user: MaybeAuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = parse_status_id(&path)?;
+    Ok(HttpResponse::Ok().json(visible_status(&state, user.0.map(|u| u.account_id), id).await?))
+}
+
+/// Delete your own status. Answers the deleted status. Its images leave storage too.
+pub async fn delete(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let me = user.account_id;
+    let id = parse_status_id(&path)?;
+    let view = visible_status(&state, Some(me), id).await?;
+    if view.account.account.id != me.to_string() {
+        return Err(ApiError::forbidden("You can only delete your own statuses."));
+    }
+    let mut conn = state.db.acquire().await?;
+    let keys = db::statuses::delete(&mut conn, me, id).await?.ok_or_else(status_not_found)?;
+    drop(conn);
+    for key in keys {
+        if let Err(e) = state.storage.delete(&key).await {
+            tracing::warn!(error = %e, "deleting a status image from storage failed");
+        }
+    }
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Context {
+    /// The statuses this one replies to, oldest first.
+    pub ancestors: Vec<StatusView>,
+    /// The replies, depth first in posting order.
+    pub descendants: Vec<StatusView>,
+}
+
+/// The thread around a status: ancestors and descendants the viewer may see.
+pub async fn context(user: MaybeAuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let viewer = user.0.map(|u| u.account_id);
+    let id = parse_status_id(&path)?;
+    db::statuses::get(&state.db, viewer, id).await?.ok_or_else(status_not_found)?;
+    let (ancestor_ids, descendant_ids) = db::statuses::context_ids(&state.db, id, CONTEXT_LIMIT).await?;
+    let all: Vec<i64> = ancestor_ids.iter().chain(descendant_ids.iter()).copied().collect();
+    let mut rows: std::collections::HashMap<i64, StatusRow> =
+        db::statuses::by_ids(&state.db, viewer, &all).await?.into_iter().map(|r| (r.id, r)).collect();
+    let mut pick = |ids: &[i64]| -> Vec<StatusView> {
+        ids.iter().filter_map(|id| rows.remove(id)).map(|r| StatusView::from_row(r, viewer)).collect()
+    };
+    let ancestors = pick(&ancestor_ids);
+    let descendants = pick(&descendant_ids);
+    Ok(HttpResponse::Ok().json(Context { ancestors, descendants }))
+}
+
+/// Favourite a status (idempotent: 200 every time).
+pub async fn favourite(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let me = user.account_id;
+    let id = parse_status_id(&path)?;
+    let before = visible_status(&state, Some(me), id).await?;
+    if db::favourites::add(&state.db, me, id).await? {
+        let author: i64 = before.account.account.id.parse().map_err(ApiError::internal)?;
+        if author != me {
+            db::notifications::notify(&state.db, author, me, "favourite", Some(id)).await?;
+        }
+    }
+    Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?))
+}
+
+/// Take a favourite back (idempotent: 200 every time).
+pub async fn unfavourite(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let me = user.account_id;
+    let id = parse_status_id(&path)?;
+    visible_status(&state, Some(me), id).await?;
+    db::favourites::remove(&state.db, me, id).await?;
+    Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?))
+}

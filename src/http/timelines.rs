@@ -1,0 +1,171 @@
+//! Timelines with keyset pagination: home, public, an account's statuses, and the
+//! members of a rock. Every page is one SQL query (plus the token check), whatever its
+//! size: authors, rocks, counters, mentions, media and the viewer's flags are joined in.
+//!
+//! Paging follows Mastodon: `max_id` (older than), `since_id` (newer than, newest
+//! first), `min_id` (the page right after, oldest first but returned newest first),
+//! `limit` (1–40, default 20), and a `Link` header with `rel="next"` (older) and
+//! `rel="prev"` (newer, by `min_id`, so no gap however many posts arrive meanwhile).
+use super::follows::AccountView;
+use super::statuses::StatusView;
+use super::{AuthUser, MaybeAuthUser};
+use crate::db;
+use crate::db::timelines::{Feed, Window};
+use crate::domain::Username;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 40;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/timelines/home", web::get().to(home))
+        .route("/timelines/public", web::get().to(public))
+        .route("/accounts/{username}/statuses", web::get().to(account_statuses))
+        .route("/rocks/{id}/members", web::get().to(rock_members));
+}
+
+/// Raw paging parameters; parsed by [`PageQuery::window`] for clear errors.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    pub max_id: Option<String>,
+    pub since_id: Option<String>,
+    pub min_id: Option<String>,
+    pub limit: Option<String>,
+}
+
+impl PageQuery {
+    pub fn window(&self) -> Result<Window, ApiError> {
+        let id = |name: &str, raw: &Option<String>| -> Result<Option<i64>, ApiError> {
+            match raw.as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(text) => text.parse::<i64>().ok().filter(|v| *v >= 0).map(Some).ok_or_else(|| {
+                    ApiError::bad_request("invalid_parameter", format!("`{name}` must be an id (a non-negative integer)."))
+                }),
+            }
+        };
+        let limit = match self.limit.as_deref().map(str::trim) {
+            None | Some("") => DEFAULT_LIMIT,
+            Some(text) => text.parse::<i64>().ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| {
+                ApiError::bad_request("invalid_parameter", format!("`limit` must be between 1 and {MAX_LIMIT}."))
+            })?,
+        };
+        Ok(Window {
+            max_id: id("max_id", &self.max_id)?,
+            since_id: id("since_id", &self.since_id)?,
+            min_id: id("min_id", &self.min_id)?,
+            limit,
+        })
+    }
+}
+
+/// A `Link` header for a page whose items have these ids (newest first): `next` pages
+/// to older items, `prev` to newer ones. None for an empty page.
+pub fn link_header(req: &HttpRequest, ids: &[i64], limit: i64) -> Option<String> {
+    let (first, last) = (ids.first()?, ids.last()?);
+    let info = req.connection_info();
+    let base = format!("{}://{}{}", info.scheme(), info.host(), req.path());
+    let mut links = Vec::new();
+    if ids.len() as i64 >= limit {
+        links.push(format!("<{base}?max_id={last}&limit={limit}>; rel=\"next\""));
+    }
+    links.push(format!("<{base}?min_id={first}&limit={limit}>; rel=\"prev\""));
+    Some(links.join(", "))
+}
+
+/// A JSON page with its Link header.
+pub fn page_response<T: serde::Serialize>(req: &HttpRequest, ids: &[i64], limit: i64, items: &T) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    if let Some(link) = link_header(req, ids, limit) {
+        response.insert_header((header::LINK, link));
+    }
+    response.json(items)
+}
+
+async fn statuses_page(
+    req: &HttpRequest,
+    state: &AppState,
+    viewer: Option<i64>,
+    feed: Feed,
+    query: &PageQuery,
+) -> Result<HttpResponse, ApiError> {
+    let window = query.window()?;
+    let rows = db::timelines::page(&state.db, viewer, feed, window).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let views: Vec<StatusView> = rows.into_iter().map(|r| StatusView::from_row(r, viewer)).collect();
+    Ok(page_response(req, &ids, window.limit, &views))
+}
+
+/// Your statuses and those of the accounts you follow, newest first; muted and blocked
+/// accounts are left out.
+pub async fn home(
+    req: HttpRequest,
+    user: AuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    statuses_page(&req, &state, Some(user.account_id), Feed::Home, &query).await
+}
+
+/// Everyone's statuses, newest first.
+pub async fn public(
+    req: HttpRequest,
+    user: MaybeAuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    statuses_page(&req, &state, user.0.map(|u| u.account_id), Feed::Public, &query).await
+}
+
+/// The account named in the path, as the viewer sees it; 404 when it does not exist or
+/// blocks the viewer.
+pub async fn visible_account(
+    state: &AppState,
+    viewer: Option<i64>,
+    username: &str,
+) -> Result<db::statuses::SocialAccountRow, ApiError> {
+    let not_found = || ApiError::not_found("No account has that username.");
+    let username = Username::parse(username).map_err(|_| not_found())?;
+    let row = db::follows::account_by_username(&state.db, viewer, username.as_str()).await?.ok_or_else(not_found)?;
+    if row.a_blocked_by {
+        return Err(not_found());
+    }
+    Ok(row)
+}
+
+/// One account's statuses, newest first.
+pub async fn account_statuses(
+    req: HttpRequest,
+    user: MaybeAuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = user.0.map(|u| u.account_id);
+    query.window()?;
+    let account = visible_account(&state, viewer, &path).await?;
+    statuses_page(&req, &state, viewer, Feed::Account(account.a_id), &query).await
+}
+
+/// Everyone who shares this rock, newest member first.
+pub async fn rock_members(
+    req: HttpRequest,
+    user: MaybeAuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = user.0.map(|u| u.account_id);
+    let window = query.window()?;
+    let not_found = || ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "rock_not_found", "There is no rock with this id.");
+    let rock_id = path.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(not_found)?;
+    let rows = db::follows::accounts_page(&state.db, viewer, "a.rock_id = $5", rock_id, window).await?;
+    if rows.is_empty() && db::rocks::get(&state.db, rock_id).await?.is_none() {
+        return Err(not_found());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.a_id).collect();
+    let views: Vec<AccountView> = rows.into_iter().map(|r| AccountView::from_row(r, viewer)).collect();
+    Ok(page_response(&req, &ids, window.limit, &views))
+}
