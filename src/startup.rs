@@ -92,7 +92,7 @@ impl Application {
             face,
             rocks,
             storage,
-            metrics: Metrics::new(),
+            metrics: Metrics::new()?,
             limits: RateLimiters::new(&settings.rate_limit),
             jwt,
             settings: settings.clone(),
@@ -163,8 +163,8 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
     });
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("No such endpoint.")
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found("No such endpoint."))
 }
 
 /// Refuses bodies over the limit before reading them, and records request metrics.
