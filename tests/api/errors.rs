@@ -13,7 +13,7 @@ async fn sign_up_validates_fields_before_the_face_engine() {
     let cases: Vec<(Form, u16, &str)> = vec![
         (Form::new("ab", "long enough pw", photo()), 422, "invalid_username"),
         (Form::new("has space", "long enough pw", photo()), 422, "invalid_username"),
-        (Form::new("me", "long enough pw", photo()), 422, "username_reserved"),
+        (Form::new("Verify_Credentials", "long enough pw", photo()), 422, "username_reserved"),
         (Form::new("quartz", "short", photo()), 422, "password_too_short"),
         (Form::new("quartz", &long, photo()), 422, "password_too_long"),
         (Form { consent: None, ..Form::new("quartz", "long enough pw", photo()) }, 422, "consent_required"),

@@ -186,10 +186,9 @@ fn number_runs(text: &str) -> Vec<Vec<f64>> {
         let start = rest.find(|c: char| is_num(c));
         let Some(start) = start else { break };
         let gap = &rest[..start];
-        if !gap.chars().all(|c| matches!(c, ',' | ' ' | '\n' | '\t' | '{' | '[' | '(')) || gap.len() > 4 {
-            if !run.is_empty() {
-                runs.push(std::mem::take(&mut run));
-            }
+        let separator = gap.len() <= 4 && gap.chars().all(|c| matches!(c, ',' | ' ' | '\n' | '\t' | '{' | '[' | '('));
+        if !separator && !run.is_empty() {
+            runs.push(std::mem::take(&mut run));
         }
         let token_end = rest[start..].find(|c: char| !is_num(c)).map_or(rest.len(), |e| start + e);
         match rest[start..token_end].parse::<f64>() {
