@@ -12,7 +12,7 @@ use crate::telemetry::Metrics;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{from_fn, Next};
-use actix_web::{web, App, HttpServer, ResponseError};
+use actix_web::{web, App, HttpMessage, HttpServer, ResponseError};
 use anyhow::Context;
 use secrecy::SecretString;
 use sqlx::PgPool;
@@ -92,7 +92,7 @@ impl Application {
             face,
             rocks,
             storage,
-            metrics: Metrics::new(),
+            metrics: Metrics::new()?,
             limits: RateLimiters::new(&settings.rate_limit),
             jwt,
             settings: settings.clone(),
@@ -186,7 +186,8 @@ async fn guard_and_measure(
             .unwrap_or(false),
         _ => false,
     };
-    let response = if too_large {
+    let request_id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
+    let mut response = if too_large {
         let error = ApiError::payload_too_large("The request body is too large.");
         let (http_req, _payload) = req.into_parts();
         ServiceResponse::new(http_req, error.error_response())
@@ -194,6 +195,9 @@ async fn guard_and_measure(
         next.call(req).await?.map_into_boxed_body()
     };
 
+    if let Some(id) = request_id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok()) {
+        response.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), id);
+    }
     if let Some(state) = state {
         let status = response.status().as_u16().to_string();
         state.metrics.http_requests.with_label_values(&[&route, &method, &status]).inc();

@@ -33,31 +33,31 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> Metrics {
-        let registry = Registry::new_custom(Some("rockstar".into()), None).expect("static registry prefix is valid");
+    pub fn new() -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new_custom(Some("rockstar".into()), None)?;
         let http_requests = IntCounterVec::new(
             Opts::new("http_requests_total", "HTTP requests by route, method and status"),
             &["route", "method", "status"],
         )
-        .expect("static metric definition");
+        ?;
         let http_seconds = HistogramVec::new(
             HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route").buckets(vec![
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
             ]),
             &["route", "method"],
         )
-        .expect("static metric definition");
-        let signups = IntCounter::new("signups_total", "Accounts created").expect("static metric definition");
+        ?;
+        let signups = IntCounter::new("signups_total", "Accounts created")?;
         let signup_rejections = IntCounterVec::new(
             Opts::new("signup_rejections_total", "Sign-ups refused, by error code"),
             &["code"],
         )
-        .expect("static metric definition");
+        ?;
         let face_in_flight = IntGauge::new(
             "face_analyses_in_flight",
             "Selfies being analysed or waiting for the face engine",
         )
-        .expect("static metric definition");
+        ?;
         for collector in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_seconds.clone()),
@@ -65,9 +65,9 @@ impl Metrics {
             Box::new(signup_rejections.clone()),
             Box::new(face_in_flight.clone()),
         ] {
-            registry.register(collector).expect("each metric is registered once");
+            registry.register(collector)?;
         }
-        Metrics { registry, http_requests, http_seconds, signups, signup_rejections, face_in_flight }
+        Ok(Metrics { registry, http_requests, http_seconds, signups, signup_rejections, face_in_flight })
     }
 
     /// The Prometheus text exposition.
@@ -77,11 +77,5 @@ impl Metrics {
             tracing::warn!(error = %e, "encoding metrics failed");
         }
         out
-    }
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Self::new()
     }
 }

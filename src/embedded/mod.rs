@@ -112,6 +112,28 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
+    /// For test suites: leaves the cluster running, and has a watcher process stop it
+    /// (immediate mode) and delete `remove_dir` once process `pid` has exited.
+    pub fn stop_after_exit_of(mut self, pid: u32, remove_dir: &Path) -> anyhow::Result<()> {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let runner = if self.as_postgres { "runuser -u postgres -- " } else { "" };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {runner}'{}' -D '{}' -m immediate stop >/dev/null 2>&1; rm -rf '{}'",
+            pg_ctl.display(),
+            self.pgdata.display(),
+            remove_dir.display()
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting the cluster watcher")?;
+        self.stopped = true;
+        Ok(())
+    }
+
     fn is_running(&self) -> bool {
         let Ok(pgdata) = path_str(&self.pgdata) else { return false };
         self.run("pg_ctl", &["-D".to_string(), pgdata, "status".to_string()])
