@@ -49,6 +49,8 @@ impl QueryCounter {
         sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").execute(&mut in_app_db).await.expect("extension");
         in_app_db.close().await.ok();
         let admin = PgPool::connect(&admin_url).await.expect("admin pool");
+        // The view lives where the extension is created; the counter reads it from here.
+        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").execute(&admin).await.expect("extension");
         Some(QueryCounter { cluster: Some(cluster), dir, admin, app_url })
     }
 
