@@ -1,0 +1,2 @@
+//! Quality figures.
+pub mod lfw;
