@@ -17,6 +17,9 @@ enum Command {
     /// The rock gallery: import, generate, calibrate.
     #[command(subcommand)]
     Rocks(rockstar::rocks::cli::RocksCommand),
+    /// The face engine on single images.
+    #[command(subcommand)]
+    Face(rockstar::face::cli::FaceCommand),
     /// Quality figures.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -31,12 +34,16 @@ enum EvalCommand {
     Pairs(rockstar::eval::pairs::PairsArgs),
     /// How distinct people spread over the gallery.
     Spread(rockstar::eval::spread::SpreadArgs),
+    /// LFW face verification, thresholds cross-validated over the folds.
+    Lfw(rockstar::eval::lfw::LfwArgs),
 }
 
 #[derive(Subcommand)]
 enum BenchCommand {
     /// Exact top-1 over a million random rocks on one core.
     Search(rockstar::bench::search::SearchArgs),
+    /// Face pipeline stages, batch throughput and the compute floor.
+    Face(rockstar::bench::face::FaceBenchArgs),
 }
 
 #[tokio::main]
@@ -47,8 +54,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => rockstar::cli::serve(args).await,
         Command::Migrate(args) => rockstar::cli::migrate(args).await,
         Command::Rocks(c) => rockstar::rocks::cli::run(c).await,
+        Command::Face(c) => rockstar::face::cli::run(c),
         Command::Eval(EvalCommand::Pairs(a)) => rockstar::eval::pairs::run(a).await,
         Command::Eval(EvalCommand::Spread(a)) => rockstar::eval::spread::run(a).await,
+        Command::Eval(EvalCommand::Lfw(a)) => rockstar::eval::lfw::run(a),
         Command::Bench(BenchCommand::Search(a)) => rockstar::bench::search::run(a),
+        Command::Bench(BenchCommand::Face(a)) => rockstar::bench::face::run(a),
     }
 }

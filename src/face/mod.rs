@@ -1,11 +1,21 @@
 //! The face pipeline: decode -> detect (BlazeFace) -> align -> embed (FaceRecognitionNet).
 //!
 //! The only way in is [`FaceEngine`]. Photos and signatures never leave this module
-//! in a form that can be serialised or printed.
+//! in a form that can be serialised or printed, and nothing here writes images,
+//! embeddings or their values to disk or logs.
+mod align;
+pub mod cli;
+mod decode;
+mod detect;
+mod embed;
 mod engine;
 mod error;
+mod pipeline;
+mod rock_histogram;
+mod runtime;
+mod sampling;
 mod types;
 
-pub use engine::{FaceEngine, FaceEngineConfig};
+pub use engine::{FaceEngine, FaceEngineConfig, StageTimings};
 pub use error::FaceError;
 pub use types::{Detection, FaceSignature, Photo, APPEARANCE_DIM, IDENTITY_DIM};

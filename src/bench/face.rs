@@ -1,0 +1,297 @@
+//! `rockstar bench face`: per-stage medians, batch throughput, and how far the embedder and
+//! detector are from the compute floor set by a measured FMA peak.
+use crate::face::cli::EngineOptions;
+use crate::face::{FaceEngine, Photo, StageTimings};
+use anyhow::{bail, Context};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Multiply-adds of one 150-px chip through FaceRecognitionNet (face-models.md).
+pub const EMBEDDER_MACS: f64 = 270.9e6;
+/// Multiply-adds of BlazeFace front-128 and back-256 (conv layers, counted from the ONNX
+/// graphs: sum over Conv nodes of output elements x kernel size x input channels per group).
+pub const FRONT_MACS: f64 = 30.76e6;
+pub const BACK_MACS: f64 = 188.75e6;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct FaceBenchArgs {
+    /// Folder of test photos (default: LFW images named in ../shared/data/lfw/pairs.tsv).
+    #[arg(long)]
+    pub images: Option<PathBuf>,
+    /// Photos to use.
+    #[arg(long, default_value_t = 40)]
+    pub count: usize,
+    /// Timed passes over the photos per configuration.
+    #[arg(long, default_value_t = 2)]
+    pub rounds: usize,
+    #[command(flatten)]
+    pub engine: EngineOptions,
+}
+
+/// Measured single-core peak in fused multiply-adds per second, and the instruction set used.
+pub fn fma_peak() -> (f64, &'static str) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return (best_of(|iters| unsafe { fma512(iters) }, 16), "avx512f");
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            return (best_of(|iters| unsafe { fma256(iters) }, 8), "avx2+fma");
+        }
+    }
+    (best_of(fma_scalar, 1), "scalar")
+}
+
+const CHAINS: usize = 12;
+
+/// Best rate over a few ~150 ms runs; `lanes` f32 FMAs per instruction.
+fn best_of(kernel: impl Fn(u64) -> f32, lanes: usize) -> f64 {
+    let iters: u64 = 2_000_000;
+    let mut best = 0.0f64;
+    for _ in 0..5 {
+        let start = Instant::now();
+        std::hint::black_box(kernel(std::hint::black_box(iters)));
+        let secs = start.elapsed().as_secs_f64();
+        best = best.max((iters as f64) * (CHAINS * lanes) as f64 / secs);
+    }
+    best
+}
+
+/// 12 independent 16-wide FMA chains: enough in flight to cover latency on two FMA ports.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn fma512(iters: u64) -> f32 {
+    use std::arch::x86_64::*;
+    let a = _mm512_set1_ps(std::hint::black_box(0.999_999));
+    let b = _mm512_set1_ps(std::hint::black_box(1e-6));
+    let mut acc = [_mm512_set1_ps(1.0); CHAINS];
+    for _ in 0..iters {
+        for v in acc.iter_mut() {
+            *v = _mm512_fmadd_ps(*v, a, b);
+        }
+    }
+    let mut total = _mm512_setzero_ps();
+    for v in acc {
+        total = _mm512_add_ps(total, v);
+    }
+    _mm512_reduce_add_ps(total)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn fma256(iters: u64) -> f32 {
+    use std::arch::x86_64::*;
+    let a = _mm256_set1_ps(std::hint::black_box(0.999_999));
+    let b = _mm256_set1_ps(std::hint::black_box(1e-6));
+    let mut acc = [_mm256_set1_ps(1.0); CHAINS];
+    for _ in 0..iters {
+        for v in acc.iter_mut() {
+            *v = _mm256_fmadd_ps(*v, a, b);
+        }
+    }
+    let mut total = _mm256_setzero_ps();
+    for v in acc {
+        total = _mm256_add_ps(total, v);
+    }
+    let mut out = [0.0f32; 8];
+    _mm256_storeu_ps(out.as_mut_ptr(), total);
+    out.iter().sum()
+}
+
+fn fma_scalar(iters: u64) -> f32 {
+    let (a, b) = (std::hint::black_box(0.999_999f32), std::hint::black_box(1e-6f32));
+    let mut acc = [1.0f32; CHAINS];
+    for _ in 0..iters {
+        for v in acc.iter_mut() {
+            *v = v.mul_add(a, b);
+        }
+    }
+    acc.iter().sum()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The default photos: LFW images named in pairs.tsv, else any JPEGs in the folder.
+fn photos(args: &FaceBenchArgs) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut paths = Vec::new();
+    match &args.images {
+        Some(dir) => {
+            let mut all: Vec<PathBuf> = std::fs::read_dir(dir)
+                .with_context(|| format!("reading {}", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("png")))
+                .collect();
+            all.sort();
+            paths = all;
+        }
+        None => {
+            let lfw = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/lfw");
+            let pairs = crate::eval::lfw::read_pairs(&lfw.join("pairs.tsv"))
+                .context("no --images given and ../shared/data/lfw/pairs.tsv is absent")?;
+            for p in pairs {
+                paths.push(lfw.join(&p.a));
+            }
+            paths.dedup();
+        }
+    }
+    let photos: Vec<Vec<u8>> = paths.iter().take(args.count).filter_map(|p| std::fs::read(p).ok()).collect();
+    if photos.is_empty() {
+        bail!("no photos to benchmark");
+    }
+    Ok(photos)
+}
+
+/// Stage medians over `rounds` passes, with `clients` threads sharing the engine.
+fn stages(engine: &FaceEngine, photos: &[Vec<u8>], rounds: usize, clients: usize) -> (Vec<StageTimings>, usize, Duration) {
+    let start = Instant::now();
+    let mut all = Vec::new();
+    let mut failures = 0;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..clients)
+            .map(|c| {
+                let engine = engine.clone();
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    let mut failed = 0;
+                    for _ in 0..rounds {
+                        for (i, p) in photos.iter().enumerate() {
+                            if i % clients != c {
+                                continue;
+                            }
+                            match engine.analyse_timed_blocking(Photo::new(p.clone())) {
+                                Ok((Ok(_), t)) => mine.push(t),
+                                _ => failed += 1,
+                            }
+                        }
+                    }
+                    (mine, failed)
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok((mine, failed)) = h.join() {
+                all.extend(mine);
+                failures += failed;
+            }
+        }
+    });
+    (all, failures, start.elapsed())
+}
+
+/// Per-chip time embedding batches of `batch` chips, `clients` at once.
+fn batch_rate(engine: &FaceEngine, chips: &[image::RgbImage], batch: usize, clients: usize, runs: usize) -> (Duration, f64) {
+    let start = Instant::now();
+    let mut per_call = Vec::new();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..clients)
+            .map(|_| {
+                let engine = engine.clone();
+                scope.spawn(move || {
+                    let mut times = Vec::new();
+                    for r in 0..runs {
+                        let set: Vec<image::RgbImage> = chips.iter().cycle().skip(r).take(batch).cloned().collect();
+                        let t = Instant::now();
+                        if engine.embed_chips_blocking(set).is_ok() {
+                            times.push(t.elapsed() / batch as u32);
+                        }
+                    }
+                    times
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(t) = h.join() {
+                per_call.extend(t);
+            }
+        }
+    });
+    let total = start.elapsed().as_secs_f64();
+    (median(per_call), (clients * runs * batch) as f64 / total)
+}
+
+pub fn run(args: FaceBenchArgs) -> anyhow::Result<()> {
+    let photos = photos(&args)?;
+    let (peak, isa) = fma_peak();
+    let embed_floor = EMBEDDER_MACS / peak;
+    let front_floor = FRONT_MACS / peak;
+    let back_floor = BACK_MACS / peak;
+    println!("FMA peak, 1 core ({isa}): {:.1} GFLOP/s ({:.1} G multiply-adds/s)", 2.0 * peak / 1e9, peak / 1e9);
+    println!(
+        "compute floor: embedder {:.2} ms/chip, detector front-128 {:.3} ms, back-256 {:.3} ms",
+        embed_floor * 1e3,
+        front_floor * 1e3,
+        back_floor * 1e3
+    );
+    println!("photos: {} x {} rounds", photos.len(), args.rounds);
+
+    let mut report = serde_json::json!({
+        "fma_peak_gflops": 2.0 * peak / 1e9, "isa": isa,
+        "embedder_floor_ms": embed_floor * 1e3, "front_floor_ms": front_floor * 1e3, "back_floor_ms": back_floor * 1e3,
+        "photos": photos.len(),
+    });
+    let mut chips = Vec::new();
+    for workers in [1usize, 2] {
+        let mut options = args.engine.clone();
+        options.workers = Some(workers);
+        let engine = options.engine()?;
+        // Warm-up: first runs allocate arenas.
+        for p in photos.iter().take(3) {
+            let _ = engine.analyse_timed_blocking(Photo::new(p.clone()));
+        }
+        let (timings, failures, wall) = stages(&engine, &photos, args.rounds, workers);
+        let pick = |f: fn(&StageTimings) -> Duration| median(timings.iter().map(f).collect());
+        let (decode, detect, align, embed) = (pick(|t| t.decode), pick(|t| t.detect), pick(|t| t.align), pick(|t| t.embed));
+        let total = pick(|t| t.detect + t.align + t.embed);
+        let rate = timings.len() as f64 / wall.as_secs_f64();
+        println!(
+            "{workers} worker(s): median ms decode {:.2} | detect {:.2} | align {:.2} | embed {:.2} (4 views) | total excl. decode {:.2} | {:.1} signatures/s | {failures} failed",
+            ms(decode), ms(detect), ms(align), ms(embed), ms(total), rate
+        );
+        if chips.is_empty() {
+            for p in photos.iter().take(16) {
+                if let Ok(c) = engine.aligned_chip_blocking(Photo::new(p.clone())) {
+                    chips.push(c);
+                }
+            }
+        }
+        let (one, _) = batch_rate(&engine, &chips, 1, 1, 40);
+        let (per16, rate16) = batch_rate(&engine, &chips, 16, workers, 6);
+        println!(
+            "{workers} worker(s): embed 1 chip {:.2} ms ({:.2}x floor) | batch of 16: {:.2} ms/chip per call, {:.0} embeddings/s",
+            ms(one),
+            one.as_secs_f64() / embed_floor,
+            ms(per16),
+            rate16
+        );
+        // The pipeline embeds four views (as is, mirror, grey, grey matched) and runs the
+        // front model twice (whole photo, face crop) and the back model once (face crop).
+        let floor = 4.0 * embed_floor + 2.0 * front_floor + back_floor;
+        let single_floor = embed_floor + front_floor;
+        println!(
+            "{workers} worker(s): pipeline {:.2} ms = {:.2}x its floor ({:.2} ms: 4 chips + 2 front + 1 back); identity-only floor (1 chip + 1 front) {:.2} ms",
+            ms(total),
+            total.as_secs_f64() / floor,
+            floor * 1e3,
+            single_floor * 1e3
+        );
+        report[format!("workers_{workers}")] = serde_json::json!({
+            "decode_ms": ms(decode), "detect_ms": ms(detect), "align_ms": ms(align), "embed_ms": ms(embed),
+            "total_excl_decode_ms": ms(total), "signatures_per_s": rate, "failed": failures,
+            "embed_1_chip_ms": ms(one), "embed_1_chip_vs_floor": one.as_secs_f64() / embed_floor,
+            "batch16_ms_per_chip": ms(per16), "batch16_embeddings_per_s": rate16,
+            "pipeline_floor_ms": floor * 1e3, "pipeline_vs_floor": total.as_secs_f64() / floor,
+        });
+    }
+    println!("{report}");
+    Ok(())
+}

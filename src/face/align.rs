@@ -1,0 +1,96 @@
+//! Alignment: a least-squares similarity from keypoints to dlib's mean face, then a bilinear warp.
+use super::sampling::{warp, Affine, Border};
+use image::RgbImage;
+
+/// Side of the aligned chip the embedder takes.
+pub(crate) const CHIP: u32 = 150;
+
+/// dlib's mean face for a 150-px chip with padding 0.25: eye on image left, eye on image right,
+/// nose tip, mouth centre (dlib pixel-centre coordinates).
+pub(crate) const TEMPLATE_4: [[f32; 2]; 4] = [[47.6, 46.6], [100.6, 46.6], [74.0, 76.6], [74.0, 105.4]];
+
+/// dst = [a -b; b a] src + t.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Similarity {
+    pub a: f32,
+    pub b: f32,
+    pub tx: f32,
+    pub ty: f32,
+}
+
+impl Similarity {
+    /// Least-squares fit (Umeyama, no reflection) mapping `src` onto `dst`.
+    pub fn fit(src: &[[f32; 2]], dst: &[[f32; 2]]) -> Option<Similarity> {
+        let n = src.len().min(dst.len());
+        if n < 2 {
+            return None;
+        }
+        let nf = n as f64;
+        let (mut msx, mut msy, mut mdx, mut mdy) = (0.0f64, 0.0, 0.0, 0.0);
+        for i in 0..n {
+            msx += f64::from(src[i][0]);
+            msy += f64::from(src[i][1]);
+            mdx += f64::from(dst[i][0]);
+            mdy += f64::from(dst[i][1]);
+        }
+        let (msx, msy, mdx, mdy) = (msx / nf, msy / nf, mdx / nf, mdy / nf);
+        let (mut dot, mut cross, mut var) = (0.0f64, 0.0, 0.0);
+        for i in 0..n {
+            let (sx, sy) = (f64::from(src[i][0]) - msx, f64::from(src[i][1]) - msy);
+            let (dx, dy) = (f64::from(dst[i][0]) - mdx, f64::from(dst[i][1]) - mdy);
+            dot += sx * dx + sy * dy;
+            cross += sx * dy - sy * dx;
+            var += sx * sx + sy * sy;
+        }
+        if var <= 1e-9 {
+            return None;
+        }
+        let (a, b) = (dot / var, cross / var);
+        let tx = mdx - (a * msx - b * msy);
+        let ty = mdy - (b * msx + a * msy);
+        Some(Similarity { a: a as f32, b: b as f32, tx: tx as f32, ty: ty as f32 })
+    }
+
+    /// The inverse map (chip -> source), as a sampler map.
+    pub fn inverse_affine(&self) -> Affine {
+        let d = self.a * self.a + self.b * self.b;
+        let (ia, ib) = (self.a / d, -self.b / d);
+        // src = [ia -ib; ib ia] (dst - t)
+        let c = -(ia * self.tx - ib * self.ty);
+        let f = -(ib * self.tx + ia * self.ty);
+        Affine([ia, -ib, c, ib, ia, f])
+    }
+}
+
+/// dlib pixel-centre coordinates -> the sampler's continuous coordinates.
+pub(crate) fn template_continuous(points: &[[f32; 2]]) -> Vec<[f32; 2]> {
+    points.iter().map(|p| [p[0] + 0.5, p[1] + 0.5]).collect()
+}
+
+/// The aligned 150-px chip, RGB f32 0-255, for source keypoints matching `template`.
+pub(crate) fn chip(img: &RgbImage, keypoints: &[[f32; 2]], template: &[[f32; 2]]) -> Option<Vec<f32>> {
+    let dst = template_continuous(template);
+    let sim = Similarity::fit(keypoints, &dst)?;
+    Some(warp(img, sim.inverse_affine(), CHIP, CHIP, Border::Replicate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_recovers_a_known_similarity() {
+        let truth = Similarity { a: 0.8, b: 0.3, tx: 12.0, ty: -4.0 };
+        let src = [[10.0, 20.0], [60.0, 22.0], [35.0, 50.0], [36.0, 70.0]];
+        let dst: Vec<[f32; 2]> = src
+            .iter()
+            .map(|p| [truth.a * p[0] - truth.b * p[1] + truth.tx, truth.b * p[0] + truth.a * p[1] + truth.ty])
+            .collect();
+        let fit = Similarity::fit(&src, &dst).expect("non-degenerate points");
+        assert!((fit.a - truth.a).abs() < 1e-4 && (fit.b - truth.b).abs() < 1e-4);
+        assert!((fit.tx - truth.tx).abs() < 1e-3 && (fit.ty - truth.ty).abs() < 1e-3);
+        let inv = fit.inverse_affine();
+        let (x, y) = inv.apply(dst[2][0], dst[2][1]);
+        assert!((x - src[2][0]).abs() < 1e-3 && (y - src[2][1]).abs() < 1e-3);
+    }
+}

@@ -1,0 +1,261 @@
+//! One worker's models and the steps of the pipeline, run synchronously on that worker.
+use super::align::{self, TEMPLATE_4};
+use super::decode::{self, DecodeLimits};
+use super::detect::{self, Model, Square};
+use super::embed::{self, CHIP_LEN};
+use super::runtime::{self, ModelFiles};
+use super::{Detection, FaceError, FaceSignature, APPEARANCE_DIM, IDENTITY_DIM};
+use image::RgbImage;
+use ort::session::Session;
+use std::time::{Duration, Instant};
+
+/// Faces with eyes closer than this (source pixels) are too small to embed well.
+pub(crate) const MIN_EYE_DISTANCE: f32 = 20.0;
+/// A second face at least this fraction of the largest one's area, with a high score, makes
+/// the photo ambiguous.
+const RIVAL_AREA: f32 = 0.4;
+const RIVAL_SCORE: f32 = 0.75;
+/// A face must score this high to count at all.
+const USABLE_SCORE: f32 = 0.6;
+
+/// Per-stage wall time of one analysis.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageTimings {
+    pub decode: Duration,
+    pub detect: Duration,
+    pub align: Duration,
+    pub embed: Duration,
+}
+
+/// One worker's sessions.
+pub(crate) struct Models {
+    pub front: Session,
+    pub back: Session,
+    pub embedder: Session,
+}
+
+impl Models {
+    pub(crate) fn load(files: &ModelFiles) -> Result<Self, FaceError> {
+        Ok(Models {
+            front: runtime::session(&files.front, "BlazeFace front-128")?,
+            back: runtime::session(&files.back, "BlazeFace back-256")?,
+            embedder: runtime::session(&files.embedder, "face recognition")?,
+        })
+    }
+
+    fn session(&mut self, model: Model) -> &mut Session {
+        match model {
+            Model::Front128 => &mut self.front,
+            Model::Back256 => &mut self.back,
+        }
+    }
+
+    fn detect_in(&mut self, model: Model, img: &RgbImage, region: Square) -> Result<Vec<Detection>, FaceError> {
+        detect::detect_region(self.session(model), model, img, region)
+    }
+
+    /// All faces, found in passes of increasing cost until one pass finds something:
+    /// the whole photo at 128 and 256, the photo zoomed out (faces filling the frame), then
+    /// overlapping tiles for small faces in big photos.
+    pub(crate) fn find_faces(&mut self, img: &RgbImage) -> Result<Vec<Detection>, FaceError> {
+        let (w, h) = (img.width() as f32, img.height() as f32);
+        let long = w.max(h);
+        let whole = Square { x0: 0.0, y0: 0.0, side: long };
+        let mut found = self.detect_in(Model::Front128, img, whole)?;
+        // The 128 model misses faces under ~1/10 of the frame; the 256 model reaches further.
+        if found.iter().all(|d| detect::width(d) < long * 0.2) {
+            found.extend(self.detect_in(Model::Back256, img, whole)?);
+        }
+        if found.is_empty() {
+            let side = long * 1.6;
+            let zoomed = Square { x0: (w - side) / 2.0, y0: (h - side) / 2.0, side };
+            found = self.detect_in(Model::Front128, img, zoomed)?;
+        }
+        // Tiles: each level halves the tile until a tile would be too small to matter
+        // (the 256 model finds faces of ~1/16 of its input; we need eyes >= MIN_EYE_DISTANCE).
+        let mut tile = long / 2.0;
+        while found.is_empty() && tile >= 480.0 {
+            for y in positions(h, tile) {
+                for x in positions(w, tile) {
+                    found.extend(self.detect_in(Model::Back256, img, Square { x0: x, y0: y, side: tile })?);
+                }
+            }
+            tile /= 2.0;
+        }
+        Ok(merge(found))
+    }
+
+    /// Keypoints for alignment: both models run again on a crop around the face, and their
+    /// eye, nose and mouth points averaged.
+    pub(crate) fn refine(&mut self, img: &RgbImage, face: &Detection) -> Result<[[f32; 2]; 4], FaceError> {
+        let (cx, cy) = ((face.bbox[0] + face.bbox[2]) / 2.0, (face.bbox[1] + face.bbox[3]) / 2.0);
+        let size = (face.bbox[2] - face.bbox[0]).max(face.bbox[3] - face.bbox[1]);
+        let side = size * 2.4;
+        let region = Square { x0: cx - side / 2.0, y0: cy - side / 2.0, side };
+        let mut sets = vec![four(face)];
+        for model in [Model::Front128, Model::Back256] {
+            let dets = self.detect_in(model, img, region)?;
+            if let Some(best) = dets
+                .iter()
+                .filter(|d| detect::iou(&d.bbox, &face.bbox) > 0.5)
+                .max_by(|a, b| a.score.total_cmp(&b.score))
+            {
+                sets.push(four(best));
+            }
+        }
+        // The crop pass replaces the whole-photo estimate when it succeeded.
+        if sets.len() > 1 {
+            sets.remove(0);
+        }
+        let mut mean = [[0.0f32; 2]; 4];
+        for s in &sets {
+            for k in 0..4 {
+                mean[k][0] += s[k][0] / sets.len() as f32;
+                mean[k][1] += s[k][1] / sets.len() as f32;
+            }
+        }
+        Ok(mean)
+    }
+
+    /// Aligned chip of `face`.
+    pub(crate) fn chip(&mut self, img: &RgbImage, face: &Detection) -> Result<Vec<f32>, FaceError> {
+        let points = self.refine(img, face)?;
+        align::chip(img, &points, &TEMPLATE_4).ok_or(FaceError::NoFace)
+    }
+
+    /// Signature of an aligned chip: identity from the chip and its mirror image, appearance
+    /// from the four human views.
+    pub(crate) fn signature(&mut self, chip: &[f32]) -> Result<FaceSignature, FaceError> {
+        let views = embed::human_views(chip);
+        let out = embed::run(&mut self.embedder, &views)?;
+        // Views 0 and 1 are the chip and its mirror: flip-averaged identity.
+        let identity = embed::mean_of_normalised(&out.embedding[..2 * IDENTITY_DIM], IDENTITY_DIM);
+        let appearance = embed::mean_of_normalised(&out.appearance, APPEARANCE_DIM);
+        Ok(FaceSignature { identity, appearance })
+    }
+
+    /// Identity embeddings (L2-normalised) of aligned chips, in one batch.
+    pub(crate) fn identities(&mut self, chips: &[Vec<f32>], flip: bool) -> Result<Vec<Vec<f32>>, FaceError> {
+        let mut batch: Vec<Vec<f32>> = Vec::with_capacity(chips.len() * 2);
+        for c in chips {
+            batch.push(c.clone());
+            if flip {
+                batch.push(embed::mirrored(c, align::CHIP as usize));
+            }
+        }
+        let out = embed::run(&mut self.embedder, &batch)?;
+        let per = if flip { 2 } else { 1 };
+        Ok(out
+            .embedding
+            .chunks_exact(IDENTITY_DIM * per)
+            .map(|rows| embed::mean_of_normalised(rows, IDENTITY_DIM))
+            .collect())
+    }
+
+    /// Rock appearance features of face crops: nine views each, averaged.
+    pub(crate) fn rock_appearance(&mut self, crops: &[RgbImage]) -> Result<Vec<Vec<f32>>, FaceError> {
+        let mut result = Vec::with_capacity(crops.len());
+        // Four crops (36 views) per run keeps the batch cache-friendly.
+        for group in crops.chunks(4) {
+            let views: Vec<Vec<f32>> = group.iter().flat_map(embed::rock_views).collect();
+            let per = views.len() / group.len().max(1);
+            let out = embed::run(&mut self.embedder, &views)?;
+            for rows in out.appearance.chunks_exact(APPEARANCE_DIM * per) {
+                result.push(embed::mean_of_normalised(rows, APPEARANCE_DIM));
+            }
+        }
+        Ok(result)
+    }
+
+    /// The whole selfie path, with per-stage timings.
+    pub(crate) fn analyse(&mut self, bytes: &[u8], limits: DecodeLimits) -> (Result<FaceSignature, FaceError>, StageTimings) {
+        let mut t = StageTimings::default();
+        let result = (|| {
+            let start = Instant::now();
+            let img = decode::decode(bytes, limits)?;
+            t.decode = start.elapsed();
+            let start = Instant::now();
+            let faces = self.find_faces(&img)?;
+            let face = choose_single(&faces)?;
+            let points = self.refine(&img, &face)?;
+            t.detect = start.elapsed();
+            let start = Instant::now();
+            let chip = align::chip(&img, &points, &TEMPLATE_4).ok_or(FaceError::NoFace)?;
+            t.align = start.elapsed();
+            let start = Instant::now();
+            let sig = self.signature(&chip)?;
+            t.embed = start.elapsed();
+            Ok(sig)
+        })();
+        (result, t)
+    }
+}
+
+/// Tile origins along one axis: half-tile overlap, the last tile flush with the edge.
+fn positions(len: f32, tile: f32) -> Vec<f32> {
+    if len <= tile {
+        return vec![0.0];
+    }
+    let step = tile / 2.0;
+    let n = ((len - tile) / step).ceil() as usize + 1;
+    (0..n).map(|i| (i as f32 * step).min(len - tile)).collect()
+}
+
+fn four(d: &Detection) -> [[f32; 2]; 4] {
+    [d.keypoints[0], d.keypoints[1], d.keypoints[2], d.keypoints[3]]
+}
+
+/// Detections of several passes: overlapping ones merged (weighted), best first.
+fn merge(found: Vec<Detection>) -> Vec<Detection> {
+    let mut merged = detect::weighted_nms(found, 0.3);
+    merged.sort_by(|a, b| b.score.total_cmp(&a.score));
+    merged
+}
+
+/// Exactly one usable face, or the reason there is not.
+pub(crate) fn choose_single(faces: &[Detection]) -> Result<Detection, FaceError> {
+    let usable: Vec<&Detection> = faces.iter().filter(|d| d.score >= USABLE_SCORE).collect();
+    let largest = usable
+        .iter()
+        .max_by(|a, b| detect::area(&a.bbox).total_cmp(&detect::area(&b.bbox)))
+        .ok_or(FaceError::NoFace)?;
+    let big = detect::area(&largest.bbox);
+    let rivals = usable
+        .iter()
+        .filter(|d| d.score >= RIVAL_SCORE && detect::area(&d.bbox) >= RIVAL_AREA * big)
+        .count();
+    if rivals > 1 {
+        return Err(FaceError::MultipleFaces);
+    }
+    if detect::eye_distance(largest) < MIN_EYE_DISTANCE {
+        return Err(FaceError::FaceTooSmall);
+    }
+    Ok((*largest).clone())
+}
+
+/// The face a dataset photo is about (LFW: the one nearest the centre among the larger ones).
+pub(crate) fn choose_main(faces: &[Detection], w: u32, h: u32) -> Option<Detection> {
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let big = faces.iter().map(|d| detect::area(&d.bbox)).fold(0.0f32, f32::max);
+    faces
+        .iter()
+        .filter(|d| detect::area(&d.bbox) >= 0.25 * big)
+        .min_by(|a, b| {
+            let da = ((a.bbox[0] + a.bbox[2]) / 2.0 - cx).powi(2) + ((a.bbox[1] + a.bbox[3]) / 2.0 - cy).powi(2);
+            let db = ((b.bbox[0] + b.bbox[2]) / 2.0 - cx).powi(2) + ((b.bbox[1] + b.bbox[3]) / 2.0 - cy).powi(2);
+            da.total_cmp(&db)
+        })
+        .cloned()
+}
+
+/// Chip without detection: the centre of the photo at the mean face footprint (fallback
+/// when no face is found in a dataset photo).
+pub(crate) fn centre_chip(img: &RgbImage) -> Vec<f32> {
+    // LFW-style framing: the face spans about 45 % of the frame around the centre.
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let side = w.min(h) * 0.5;
+    let map = super::sampling::Affine::rect((w - side) / 2.0, (h - side) / 2.0 + side * 0.03, side, side, align::CHIP, align::CHIP);
+    let chip = super::sampling::warp(img, map, align::CHIP, align::CHIP, super::sampling::Border::Replicate);
+    debug_assert_eq!(chip.len(), CHIP_LEN);
+    chip
+}
