@@ -14,6 +14,7 @@ pub mod eval;
 pub mod face;
 pub mod http;
 pub mod rocks;
+pub mod social;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

@@ -3,6 +3,7 @@ pub mod accounts;
 pub mod auth;
 pub mod follows;
 pub mod health;
+pub mod media;
 pub mod notifications;
 pub mod openapi;
 pub mod rock_names;
@@ -33,7 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(follows::routes)
             .configure(notifications::routes)
             .configure(safety::routes)
-            .configure(rock_names::routes),
+            .configure(rock_names::routes)
+            .configure(media::routes),
     );
 }
 

@@ -1,0 +1,235 @@
+//! `POST /api/v1/media`: an image for a status, stored only after every face the
+//! detector finds is covered by a rock (the uploader's own Rockelganger for the largest
+//! face, other gallery rocks for the rest). The upload is decoded, covered, checked
+//! again with the detector, and re-encoded as JPEG, so neither the original bytes nor
+//! their metadata (EXIF, GPS, ...) are ever stored. A preview is stored alongside.
+use super::AuthUser;
+use crate::db;
+use crate::error::ApiError;
+use crate::face::{Detection, FaceEngine, Photo};
+use crate::rocks::{RockImage, RockService};
+use crate::social::scrub;
+use crate::startup::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures::StreamExt;
+
+/// Rounds of "detect again, pixelate what is still found" before giving up.
+const CHECK_ROUNDS: usize = 3;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/media", web::post().to(upload));
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct UploadedMedia {
+    /// Pass in `media_ids` when posting a status.
+    pub id: String,
+    /// Always `image`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: String,
+    pub preview_url: String,
+    pub width: u32,
+    pub height: u32,
+    /// Faces found and covered with rocks.
+    pub faces_covered: usize,
+}
+
+fn unavailable() -> ApiError {
+    ApiError::unavailable("face_engine_unavailable", "The face engine is not available right now.", 30)
+}
+
+/// Upload an image (multipart field `file`: JPEG, PNG or WebP).
+pub async fn upload(
+    req: HttpRequest,
+    user: AuthUser,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let me = user.account_id;
+    let engine = state.face.clone().ok_or_else(unavailable)?;
+    let rocks = state.rocks.clone().ok_or_else(|| {
+        ApiError::unavailable("gallery_unavailable", "The rock gallery is not available right now.", 30)
+    })?;
+    let limit = state.settings.face.max_bytes;
+    let photo = read_file(&req, payload, limit).await?;
+
+    let faces = engine.detect(photo.bytes()).await?;
+    let config = state.settings.face.clone();
+    let decoded = tokio::task::spawn_blocking(move || crate::face::decode_image(photo.bytes(), &config))
+        .await
+        .map_err(ApiError::internal)??;
+
+    let covers = cover_images(&state, &rocks, me, faces.len()).await?;
+    let faces_covered = faces.len();
+    let image = tokio::task::spawn_blocking(move || {
+        let mut image = decoded;
+        scrub::cover_faces(&mut image, &faces, &covers);
+        scrub::fit(image, scrub::MAX_SIDE)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+
+    let (image, jpeg) = verified_jpeg(&engine, image).await?;
+    let (width, height) = image.dimensions();
+    let preview = tokio::task::spawn_blocking(move || scrub::encode_jpeg(&scrub::fit(image, scrub::PREVIEW_SIDE), 80))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+
+    let id = db::media::next_id(&state.db).await?;
+    let key = format!("media/{id}/image.jpg");
+    let preview_key = format!("media/{id}/preview.jpg");
+    state.storage.put(&key, bytes::Bytes::from(jpeg)).await.map_err(ApiError::internal)?;
+    state.storage.put(&preview_key, bytes::Bytes::from(preview)).await.map_err(ApiError::internal)?;
+    let row = db::media::create(&state.db, id, me, &key, &preview_key, width as i32, height as i32, faces_covered as i32)
+        .await?;
+    tracing::info!(media_id = id, faces_covered, "media stored with faces covered");
+    Ok(HttpResponse::Ok().json(UploadedMedia {
+        id: row.id.to_string(),
+        kind: "image".into(),
+        url: super::media_url(&row.key),
+        preview_url: super::media_url(&row.preview_key),
+        width,
+        height,
+        faces_covered,
+    }))
+}
+
+/// Encodes, runs the detector on exactly the bytes that would be stored, and pixelates
+/// whatever it still finds, until it finds nothing. Refuses rather than store a face.
+async fn verified_jpeg(engine: &FaceEngine, mut image: image::RgbImage) -> Result<(image::RgbImage, Vec<u8>), ApiError> {
+    for _ in 0..CHECK_ROUNDS {
+        let (back, jpeg) = tokio::task::spawn_blocking(move || {
+            let jpeg = scrub::encode_jpeg(&image, 88);
+            (image, jpeg)
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        image = back;
+        let jpeg = jpeg.map_err(ApiError::internal)?;
+        let left: Vec<Detection> = engine.detect(&jpeg).await?;
+        if left.is_empty() {
+            return Ok((image, jpeg));
+        }
+        tracing::info!(faces = left.len(), "faces still found after covering; pixelating them");
+        image = tokio::task::spawn_blocking(move || {
+            for face in &left {
+                scrub::pixelate(&mut image, face);
+            }
+            image
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    }
+    Err(ApiError::unprocessable(
+        "face_not_scrubbed",
+        "A face in this image could not be covered; the image was not stored.",
+    ))
+}
+
+/// Rock face images to cover `faces` faces: the uploader's own rock first, then other
+/// gallery rocks. Rocks whose image cannot be read are skipped.
+async fn cover_images(state: &AppState, rocks: &RockService, me: i64, faces: usize) -> Result<Vec<image::RgbImage>, ApiError> {
+    if faces == 0 {
+        return Ok(Vec::new());
+    }
+    let own = db::accounts::by_id(&state.db, me)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("The account no longer exists."))?
+        .rock_id;
+    let mut ids = vec![own];
+    ids.extend(db::media::other_rock_ids(&state.db, own, faces as i64 + 2).await?);
+    let mut images = Vec::new();
+    for id in ids {
+        if images.len() >= faces {
+            break;
+        }
+        let Ok(rock) = rocks.get(id).await else { continue };
+        match rocks.image(&rock, RockImage::Face).await {
+            Ok(bytes) => match image::load_from_memory(&bytes) {
+                Ok(img) => images.push(img.to_rgb8()),
+                Err(e) => tracing::warn!(rock_id = id, error = %e, "a rock image does not decode"),
+            },
+            Err(e) => tracing::warn!(rock_id = id, error = %e, "a rock image is missing"),
+        }
+    }
+    if images.is_empty() {
+        return Err(ApiError::unavailable("gallery_unavailable", "No rock images are available to cover faces.", 30));
+    }
+    Ok(images)
+}
+
+/// Reads the multipart field `file` (at most `limit` bytes) into a buffer that is zeroed
+/// when dropped: the upload may show faces.
+async fn read_file(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Photo, ApiError> {
+    let is_multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the image as multipart/form-data in the field `file`.",
+        ));
+    }
+    let malformed =
+        |e: actix_multipart::MultipartError| ApiError::bad_request("invalid_multipart", format!("The multipart form could not be read: {e}."));
+    let hint = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(limit);
+    let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut file: Option<Photo> = None;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(malformed)?;
+        let name = field.content_disposition().and_then(|cd| cd.get_name()).unwrap_or("").to_owned();
+        match name.as_str() {
+            "file" => {
+                // Sized once from Content-Length so the buffer is not reallocated (and
+                // copies of the image left behind) in the common case.
+                let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(hint));
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(malformed)?;
+                    if bytes.len() + chunk.len() > limit {
+                        return Err(ApiError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "image_too_large",
+                            format!("The image is larger than {limit} bytes."),
+                        ));
+                    }
+                    append(&mut bytes, &chunk);
+                }
+                file = Some(Photo::new(std::mem::take(&mut *bytes)));
+            }
+            other => {
+                return Err(ApiError::bad_request(
+                    "unknown_field",
+                    format!("Unexpected form field `{}`.", other.chars().take(40).collect::<String>()),
+                ))
+            }
+        }
+    }
+    let file = file.ok_or_else(|| ApiError::bad_request("missing_field", "The form field `file` is required."))?;
+    if file.bytes().is_empty() {
+        return Err(ApiError::bad_request("missing_field", "The file is empty."));
+    }
+    Ok(file)
+}
+
+/// Appends; when the buffer must grow, the old one is zeroed as it is dropped, so no
+/// copy of the image is left in freed memory.
+fn append(buffer: &mut zeroize::Zeroizing<Vec<u8>>, chunk: &[u8]) {
+    if buffer.capacity() - buffer.len() < chunk.len() {
+        let mut bigger = Vec::with_capacity((buffer.len() + chunk.len()).max(buffer.capacity() * 2));
+        bigger.extend_from_slice(buffer);
+        *buffer = zeroize::Zeroizing::new(bigger);
+    }
+    buffer.extend_from_slice(chunk);
+}

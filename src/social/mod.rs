@@ -1,0 +1,2 @@
+//! Domain logic of the social layer that is neither SQL nor HTTP.
+pub mod scrub;

@@ -1,0 +1,145 @@
+//! Media uploads: every face is covered by a rock before anything is stored.
+use crate::helpers::{require_face_engine, shared_data, spawn_app};
+use crate::social_helpers::*;
+use serde_json::json;
+
+/// The first image of two different people from ../shared/data/lfw.
+fn two_lfw_faces() -> Option<(Vec<u8>, Vec<u8>)> {
+    let dir = shared_data().join("lfw");
+    let mut people: Vec<_> = std::fs::read_dir(&dir).ok()?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    people.sort();
+    let mut photos = people.iter().filter_map(|person| {
+        let name = person.file_name()?.to_str()?.to_owned();
+        std::fs::read(person.join(format!("{name}_0001.jpg"))).ok()
+    });
+    match (photos.next(), photos.next()) {
+        (Some(a), Some(b)) => Some((a, b)),
+        _ => {
+            println!("SKIPPED: LFW photos are absent under {} (test data)", dir.display());
+            None
+        }
+    }
+}
+
+/// Puts an EXIF segment (with a marker) and a comment right after the JPEG's SOI.
+fn with_metadata(jpeg: &[u8], marker: &[u8]) -> Vec<u8> {
+    let mut exif = b"Exif\0\0II*\0\x08\0\0\0\0\0\0\0\0\0".to_vec();
+    exif.extend_from_slice(marker);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&exif);
+    out.extend_from_slice(&[0xFF, 0xFE]);
+    out.extend_from_slice(&((marker.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(marker);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+async fn upload(app: &crate::helpers::TestApp, token: &str, bytes: Vec<u8>, mime: &str) -> Reply {
+    let part = reqwest::multipart::Part::bytes(bytes).file_name("photo.jpg").mime_str(mime).expect("mime");
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let response = app.client.post(app.url("/api/v1/media")).bearer_auth(token).multipart(form).send().await.expect("upload");
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.expect("json");
+    Reply { status, link: None, body }
+}
+
+#[tokio::test]
+async fn a_photo_with_two_faces_is_stored_with_both_covered_by_rocks() {
+    let Some((a, b)) = two_lfw_faces() else { return };
+    let engine = require_face_engine();
+    let app = spawn_app().await;
+    let ann = member(&app, "ann").await;
+    // Ann's Rockelganger is a real gallery rock with images in storage.
+    let rock: i64 = sqlx::query_scalar("SELECT id FROM rocks WHERE source <> 'imported' OR source_key NOT LIKE 'test:%' ORDER BY id LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .expect("the gallery has rocks");
+    sqlx::query("UPDATE accounts SET rock_id = $1 WHERE id = $2").bind(rock).bind(ann.id).execute(&app.db).await.expect("set rock");
+
+    const MARKER: &[u8] = b"GPS-48.8584N-2.2945E-secret";
+    let upload_bytes = with_metadata(&crate::fixtures::side_by_side(&a, &b), MARKER);
+    let before = engine.detect(&upload_bytes).await.expect("detect on the upload");
+    assert!(before.len() >= 2, "the detector finds both faces in the upload: {}", before.len());
+
+    let media = upload(&app, &ann.token, upload_bytes.clone(), "image/jpeg").await.ok(200);
+    assert_eq!(media["faces_covered"].as_u64(), Some(before.len() as u64));
+    let stored_path = |url: &str| app.storage_root.join(url.trim_start_matches("/media/"));
+    let stored = std::fs::read(stored_path(media["url"].as_str().expect("url"))).expect("stored image");
+    let preview = std::fs::read(stored_path(media["preview_url"].as_str().expect("preview_url"))).expect("stored preview");
+
+    assert_ne!(stored, upload_bytes, "the stored bytes differ from the upload");
+    assert!(!contains(&stored, MARKER) && !contains(&stored, b"Exif"), "metadata is stripped");
+    let after = engine.detect(&stored).await.expect("detect on the stored image");
+    assert!(after.is_empty(), "the detector finds no face in the stored image: {after:?}");
+    let in_preview = engine.detect(&preview).await.expect("detect on the preview");
+    assert!(in_preview.is_empty(), "no face in the preview either");
+    let decoded = image::load_from_memory(&preview).expect("preview decodes");
+    assert!(decoded.width().max(decoded.height()) <= 400);
+    // The rock really went where the faces were: those pixels changed a lot.
+    let original = image::load_from_memory(&upload_bytes).expect("upload decodes").to_rgb8();
+    let result = image::load_from_memory(&stored).expect("stored decodes").to_rgb8();
+    assert_eq!(original.dimensions(), result.dimensions());
+    for face in &before {
+        let (cx, cy) = (((face.bbox[0] + face.bbox[2]) / 2.0) as u32, ((face.bbox[1] + face.bbox[3]) / 2.0) as u32);
+        let mut diff = 0u64;
+        let mut n = 0u64;
+        for y in cy.saturating_sub(20)..(cy + 20).min(result.height()) {
+            for x in cx.saturating_sub(20)..(cx + 20).min(result.width()) {
+                let (p, q) = (original.get_pixel(x, y).0, result.get_pixel(x, y).0);
+                diff += (0..3).map(|k| (i32::from(p[k]) - i32::from(q[k])).unsigned_abs() as u64).sum::<u64>();
+                n += 3;
+            }
+        }
+        assert!(diff / n.max(1) > 15, "the face centre at ({cx}, {cy}) was covered (mean change {})", diff / n.max(1));
+    }
+    println!(
+        "checked: upload with {} faces -> stored image ({} bytes, differs from the {}-byte upload, no EXIF) \
+         in which the detector finds {} faces; preview finds {}",
+        before.len(),
+        stored.len(),
+        upload_bytes.len(),
+        after.len(),
+        in_preview.len()
+    );
+
+    // The image goes into a status.
+    let status = post(&app, "/api/v1/statuses", Some(&ann.token), json!({ "text": "us two", "media_ids": [media["id"]] }))
+        .await
+        .ok(200);
+    assert_eq!(status["media_attachments"][0]["id"], media["id"]);
+    assert_eq!(status["media_attachments"][0]["url"], media["url"]);
+    // Only once, and only by its uploader.
+    let bob = member(&app, "bob").await;
+    post(&app, "/api/v1/statuses", Some(&bob.token), json!({ "text": "mine now", "media_ids": [media["id"]] }))
+        .await
+        .error(422, "media_not_found");
+    // Deleting the status deletes the files.
+    delete(&app, &format!("/api/v1/statuses/{}", status["id"].as_str().expect("id")), &ann.token).await.ok(200);
+    assert!(!stored_path(media["url"].as_str().expect("url")).exists(), "the image left storage with its status");
+}
+
+#[tokio::test]
+async fn uploads_that_are_not_images_are_refused() {
+    let app = spawn_app().await;
+    let ann = member(&app, "ann").await;
+    if require_face_engine_quiet() {
+        upload(&app, &ann.token, b"not an image at all".to_vec(), "image/jpeg").await.error(415, "unsupported_image");
+        let landscape = upload(&app, &ann.token, crate::fixtures::landscape_jpeg(), "image/jpeg").await.ok(200);
+        assert_eq!(landscape["faces_covered"], 0);
+    }
+    let form = reqwest::multipart::Form::new().text("other", "x");
+    let response = app.client.post(app.url("/api/v1/media")).bearer_auth(&ann.token).multipart(form).send().await.expect("upload");
+    assert!(matches!(response.status().as_u16(), 400 | 503), "unknown field or no engine: {}", response.status());
+    let response = app.client.post(app.url("/api/v1/media")).json(&json!({})).send().await.expect("upload");
+    assert_eq!(response.status(), 401);
+}
+
+fn require_face_engine_quiet() -> bool {
+    std::panic::catch_unwind(require_face_engine).is_ok()
+}
