@@ -73,6 +73,10 @@ async fn a_photo_with_two_faces_is_stored_with_both_covered_by_rocks() {
     let stored = std::fs::read(stored_path(media["url"].as_str().expect("url"))).expect("stored image");
     let preview = std::fs::read(stored_path(media["preview_url"].as_str().expect("preview_url"))).expect("stored preview");
 
+    if let Some(dir) = std::env::var_os("ROCKSTAR_TEST_DUMP_DIR") {
+        // For looking at the result by eye.
+        let _ = std::fs::write(std::path::Path::new(&dir).join("social_media_stored.jpg"), &stored);
+    }
     assert_ne!(stored, upload_bytes, "the stored bytes differ from the upload");
     assert!(!contains(&stored, MARKER) && !contains(&stored, b"Exif"), "metadata is stripped");
     let after = engine.detect(&stored).await.expect("detect on the stored image");
