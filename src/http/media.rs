@@ -14,9 +14,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures::StreamExt;
 
-/// Rounds of "detect again, pixelate what is still found" before giving up.
-const CHECK_ROUNDS: usize = 3;
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/media", web::post().to(upload));
 }
@@ -61,17 +58,9 @@ pub async fn upload(
         .await
         .map_err(ApiError::internal)??;
 
-    let covers = cover_images(&state, &rocks, me, faces.len()).await?;
+    let (own, others) = cover_images(&state, &rocks, me, faces.len()).await?;
     let faces_covered = faces.len();
-    let image = tokio::task::spawn_blocking(move || {
-        let mut image = decoded;
-        scrub::cover_faces(&mut image, &faces, &covers);
-        scrub::fit(image, scrub::MAX_SIDE)
-    })
-    .await
-    .map_err(ApiError::internal)?;
-
-    let (image, jpeg) = verified_jpeg(&engine, image).await?;
+    let (image, jpeg) = scrubbed(&engine, decoded, faces, own, others).await?;
     let (width, height) = image.dimensions();
     let preview = tokio::task::spawn_blocking(move || scrub::encode_jpeg(&scrub::fit(image, scrub::PREVIEW_SIDE), 80))
         .await
@@ -97,23 +86,88 @@ pub async fn upload(
     }))
 }
 
-/// Encodes, runs the detector on exactly the bytes that would be stored, and pixelates
-/// whatever it still finds, until it finds nothing. Refuses rather than store a face.
-async fn verified_jpeg(engine: &FaceEngine, mut image: image::RgbImage) -> Result<(image::RgbImage, Vec<u8>), ApiError> {
-    for _ in 0..CHECK_ROUNDS {
-        let (back, jpeg) = tokio::task::spawn_blocking(move || {
-            let jpeg = scrub::encode_jpeg(&image, 88);
-            (image, jpeg)
+/// One way of covering: cover size and which rocks.
+struct Attempt {
+    scale: f32,
+    /// How many of the other gallery rocks to skip (to try different ones).
+    skip: usize,
+    /// Whether the uploader's own rock covers the largest face.
+    own_first: bool,
+}
+
+/// Covering attempts in order of preference; each is checked with the detector on exactly
+/// the bytes that would be stored. Rocks look like faces by design, so a cover can itself
+/// be found as a face; larger covers and other rocks fix that, the uploader's own rock
+/// is given up last, and pixelation is the last resort.
+const ATTEMPTS: &[Attempt] = &[
+    Attempt { scale: scrub::HEAD_SCALE, skip: 0, own_first: true },
+    Attempt { scale: scrub::WIDE_HEAD_SCALE, skip: 0, own_first: true },
+    Attempt { scale: scrub::WIDE_HEAD_SCALE, skip: 2, own_first: true },
+    Attempt { scale: scrub::WIDE_HEAD_SCALE, skip: 4, own_first: false },
+];
+
+/// Encodes the image as JPEG and runs the detector on those bytes.
+async fn encode_and_detect(engine: &FaceEngine, image: image::RgbImage) -> Result<(image::RgbImage, Vec<u8>, Vec<Detection>), ApiError> {
+    let (image, jpeg) = tokio::task::spawn_blocking(move || {
+        let jpeg = scrub::encode_jpeg(&image, 88);
+        (image, jpeg)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let jpeg = jpeg.map_err(ApiError::internal)?;
+    let left = engine.detect(&jpeg).await?;
+    Ok((image, jpeg, left))
+}
+
+/// Covers every face and returns the image and JPEG bytes in which the detector finds no
+/// face. Refuses rather than store a face.
+async fn scrubbed(
+    engine: &FaceEngine,
+    decoded: image::RgbImage,
+    faces: Vec<Detection>,
+    own: Option<image::RgbImage>,
+    others: Vec<image::RgbImage>,
+) -> Result<(image::RgbImage, Vec<u8>), ApiError> {
+    let decoded = std::sync::Arc::new(decoded);
+    let faces = std::sync::Arc::new(faces);
+    let own = std::sync::Arc::new(own);
+    let others = std::sync::Arc::new(others);
+    let no_faces = faces.is_empty();
+    let mut last = None;
+    for attempt in ATTEMPTS {
+        let (decoded, faces, own, others) = (decoded.clone(), faces.clone(), own.clone(), others.clone());
+        let (scale, skip, own_first) = (attempt.scale, attempt.skip, attempt.own_first);
+        let image = tokio::task::spawn_blocking(move || {
+            let mut rocks: Vec<image::RgbImage> = Vec::new();
+            if let (true, Some(own)) = (own_first, own.as_ref()) {
+                rocks.push(own.clone());
+            }
+            let n = others.len();
+            rocks.extend((0..n).map(|i| others[(i + skip) % n].clone()));
+            if rocks.is_empty() {
+                rocks.extend(own.as_ref().clone());
+            }
+            let mut image = (*decoded).clone();
+            scrub::cover_faces_scaled(&mut image, &faces, &rocks, scale);
+            scrub::fit(image, scrub::MAX_SIDE)
         })
         .await
         .map_err(ApiError::internal)?;
-        image = back;
-        let jpeg = jpeg.map_err(ApiError::internal)?;
-        let left: Vec<Detection> = engine.detect(&jpeg).await?;
+        let (image, jpeg, left) = encode_and_detect(engine, image).await?;
         if left.is_empty() {
             return Ok((image, jpeg));
         }
-        tracing::info!(faces = left.len(), "faces still found after covering; pixelating them");
+        tracing::info!(faces = left.len(), scale, "a cover is still found as a face; trying again");
+        last = Some((image, left));
+        if no_faces {
+            break;
+        }
+    }
+    let Some((mut image, mut left)) = last else {
+        return Err(ApiError::internal("no covering attempt ran"));
+    };
+    for _ in 0..2 {
+        tracing::info!(faces = left.len(), "pixelating what the detector still finds");
         image = tokio::task::spawn_blocking(move || {
             for face in &left {
                 scrub::pixelate(&mut image, face);
@@ -122,6 +176,12 @@ async fn verified_jpeg(engine: &FaceEngine, mut image: image::RgbImage) -> Resul
         })
         .await
         .map_err(ApiError::internal)?;
+        let (back, jpeg, still) = encode_and_detect(engine, image).await?;
+        if still.is_empty() {
+            return Ok((back, jpeg));
+        }
+        image = back;
+        left = still;
     }
     Err(ApiError::unprocessable(
         "face_not_scrubbed",
@@ -129,36 +189,50 @@ async fn verified_jpeg(engine: &FaceEngine, mut image: image::RgbImage) -> Resul
     ))
 }
 
-/// Rock face images to cover `faces` faces: the uploader's own rock first, then other
-/// gallery rocks. Rocks whose image cannot be read are skipped.
-async fn cover_images(state: &AppState, rocks: &RockService, me: i64, faces: usize) -> Result<Vec<image::RgbImage>, ApiError> {
+/// Rock face images to cover `faces` faces: the uploader's own rock, and a few more
+/// other gallery rocks than faces (spares for covers the detector still sees as faces).
+/// Rocks whose image cannot be read are skipped.
+async fn cover_images(
+    state: &AppState,
+    rocks: &RockService,
+    me: i64,
+    faces: usize,
+) -> Result<(Option<image::RgbImage>, Vec<image::RgbImage>), ApiError> {
     if faces == 0 {
-        return Ok(Vec::new());
+        return Ok((None, Vec::new()));
     }
-    let own = db::accounts::by_id(&state.db, me)
+    let own_id = db::accounts::by_id(&state.db, me)
         .await?
         .ok_or_else(|| ApiError::unauthorized("The account no longer exists."))?
         .rock_id;
-    let mut ids = vec![own];
-    ids.extend(db::media::other_rock_ids(&state.db, own, faces as i64 + 2).await?);
-    let mut images = Vec::new();
-    for id in ids {
-        if images.len() >= faces {
-            break;
-        }
-        let Ok(rock) = rocks.get(id).await else { continue };
-        match rocks.image(&rock, RockImage::Face).await {
-            Ok(bytes) => match image::load_from_memory(&bytes) {
-                Ok(img) => images.push(img.to_rgb8()),
-                Err(e) => tracing::warn!(rock_id = id, error = %e, "a rock image does not decode"),
-            },
-            Err(e) => tracing::warn!(rock_id = id, error = %e, "a rock image is missing"),
+    let own = rock_face(rocks, own_id).await;
+    let mut others = Vec::new();
+    for id in db::media::other_rock_ids(&state.db, own_id, faces as i64 + 6).await? {
+        if let Some(img) = rock_face(rocks, id).await {
+            others.push(img);
         }
     }
-    if images.is_empty() {
+    if own.is_none() && others.is_empty() {
         return Err(ApiError::unavailable("gallery_unavailable", "No rock images are available to cover faces.", 30));
     }
-    Ok(images)
+    Ok((own, others))
+}
+
+async fn rock_face(rocks: &RockService, id: i64) -> Option<image::RgbImage> {
+    let rock = rocks.get(id).await.ok()?;
+    match rocks.image(&rock, RockImage::Face).await {
+        Ok(bytes) => match image::load_from_memory(&bytes) {
+            Ok(img) => Some(img.to_rgb8()),
+            Err(e) => {
+                tracing::warn!(rock_id = id, error = %e, "a rock image does not decode");
+                None
+            }
+        },
+        Err(e) => {
+            tracing::warn!(rock_id = id, error = %e, "a rock image is missing");
+            None
+        }
+    }
 }
 
 /// Reads the multipart field `file` (at most `limit` bytes) into a buffer that is zeroed
