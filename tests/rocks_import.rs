@@ -1,5 +1,6 @@
 //! Import, generate, match and serve rocks with the real face engine, into local
 //! storage and into a real S3 server.
+#![allow(clippy::expect_used)]
 mod common;
 
 use actix_web::{test, web, App};

@@ -68,9 +68,9 @@ fn rock_error(e: RockError) -> HttpResponse {
     }
 }
 
-fn parse_id(raw: &str) -> Result<i64, HttpResponse> {
+fn parse_id(raw: &str) -> Result<i64, Box<HttpResponse>> {
     raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        error(actix_web::http::StatusCode::NOT_FOUND, "rock_not_found", "There is no rock with this id.")
+        Box::new(error(actix_web::http::StatusCode::NOT_FOUND, "rock_not_found", "There is no rock with this id."))
     })
 }
 
@@ -110,7 +110,7 @@ async fn list(service: web::Data<RockService>, query: web::Query<PageQuery>) -> 
 async fn show(service: web::Data<RockService>, path: web::Path<String>) -> HttpResponse {
     let id = match parse_id(&path) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let rock = match service.get(id).await {
         Ok(r) => r,
@@ -131,7 +131,7 @@ async fn media(req: HttpRequest, service: web::Data<RockService>, path: web::Pat
     };
     let id = match parse_id(&raw_id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let rock = match service.get(id).await {
         Ok(r) => r,

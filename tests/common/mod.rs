@@ -2,7 +2,7 @@
 //! (or DATABASE_URL when set), a fresh database per test, s3s-fs on a free port, the
 //! real face engine, and the shared data folder. Each helper returns None after
 //! printing why when what it needs is absent.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used, clippy::zombie_processes)]
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
