@@ -63,6 +63,11 @@ impl Calibration {
         self.projection.chunks_exact(self.in_dim).map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum()).collect()
     }
 
+    /// Reference faces (n_ref x in_dim), centred on the human mean and normalised.
+    pub fn reference_rows(&self) -> &[f32] {
+        &self.reference
+    }
+
     /// Reference faces in rock space, flattened.
     pub fn reference_in_space(&self, project: bool) -> Vec<f32> {
         if !project || self.out_dim == 0 {
