@@ -13,7 +13,7 @@ mod names;
 mod noise;
 
 use names::Mood;
-use noise::{clamp01, cos_sin_small, fbm, hash3, hash_unit, perlin, smoothstep, wave, SplitMix64};
+use noise::{clamp01, cos_sin_small, fbm, floor, hash3, hash_unit, perlin, smoothstep, wave, SplitMix64};
 
 /// Side of [`RenderedRock::face`] in pixels.
 pub const FACE_SIZE: u32 = 256;
@@ -129,7 +129,7 @@ const STONES: &[(f32, Stone)] = &[
     (4.0, Stone { name: "Tuff", base: [0.66, 0.64, 0.58], alt: [0.55, 0.53, 0.48], speck_dark: [0.30, 0.28, 0.25], speck_light: [0.82, 0.80, 0.74], specks: 0.25, strata: 0.0, vein: [0.80, 0.78, 0.72], veins: 0.0, gloss: 0.0, pores: 0.85, lumpy: 1.1 }),
     (3.0, Stone { name: "Sandstone", base: [0.72, 0.58, 0.41], alt: [0.60, 0.46, 0.31], speck_dark: [0.42, 0.32, 0.22], speck_light: [0.86, 0.78, 0.62], specks: 0.3, strata: 0.6, vein: [0.85, 0.75, 0.58], veins: 0.0, gloss: 0.0, pores: 0.3, lumpy: 0.8 }),
     (3.0, Stone { name: "Greywacke", base: [0.46, 0.46, 0.42], alt: [0.38, 0.39, 0.35], speck_dark: [0.20, 0.20, 0.18], speck_light: [0.70, 0.70, 0.66], specks: 0.3, strata: 0.0, vein: [0.90, 0.89, 0.86], veins: 0.7, gloss: 0.08, pores: 0.2, lumpy: 0.7 }),
-    (2.0, Stone { name: "Basalt", base: [0.22, 0.22, 0.23], alt: [0.16, 0.16, 0.17], speck_dark: [0.08, 0.08, 0.09], speck_light: [0.50, 0.50, 0.50], specks: 0.2, strata: 0.0, vein: [0.55, 0.55, 0.55], veins: 0.1, gloss: 0.18, pores: 0.55, lumpy: 0.8 }),
+    (2.0, Stone { name: "Basalt", base: [0.27, 0.27, 0.28], alt: [0.2, 0.2, 0.21], speck_dark: [0.08, 0.08, 0.09], speck_light: [0.50, 0.50, 0.50], specks: 0.2, strata: 0.0, vein: [0.55, 0.55, 0.55], veins: 0.1, gloss: 0.18, pores: 0.55, lumpy: 0.8 }),
     (2.0, Stone { name: "Slate", base: [0.36, 0.39, 0.43], alt: [0.29, 0.32, 0.36], speck_dark: [0.18, 0.20, 0.22], speck_light: [0.55, 0.58, 0.60], specks: 0.1, strata: 0.45, vein: [0.70, 0.72, 0.74], veins: 0.2, gloss: 0.12, pores: 0.05, lumpy: 0.5 }),
     (1.2, Stone { name: "Jade", base: [0.30, 0.50, 0.37], alt: [0.19, 0.37, 0.27], speck_dark: [0.10, 0.22, 0.15], speck_light: [0.60, 0.76, 0.62], specks: 0.08, strata: 0.0, vein: [0.72, 0.84, 0.72], veins: 0.55, gloss: 0.65, pores: 0.0, lumpy: 0.4 }),
     (1.2, Stone { name: "Jasper", base: [0.56, 0.23, 0.17], alt: [0.42, 0.15, 0.12], speck_dark: [0.25, 0.08, 0.06], speck_light: [0.78, 0.55, 0.45], specks: 0.12, strata: 0.2, vein: [0.82, 0.72, 0.62], veins: 0.6, gloss: 0.35, pores: 0.05, lumpy: 0.5 }),
@@ -221,6 +221,12 @@ struct Rock {
     egg: f32,
     wobble: f32,
     wobble_freq: f32,
+    /// Two- and three-fold lobes: (amplitude, cos phase, sin phase).
+    lobes: [(f32, f32, f32); 2],
+    /// Outline radius multiplier sampled over the diamond angle (see `diamond_angle`).
+    outline_table: Vec<f32>,
+    /// Exponent of the dome profile: 2 is a half-sphere, 4 a flatter face.
+    dome_power: u32,
     bump_amp: f32,
     bump_freq: f32,
     /// Face origin relative to the rock centre (rotated frame, frame units).
@@ -245,6 +251,53 @@ struct Rock {
     plinth: Plinth,
 }
 
+/// Samples in the outline table (over the full turn).
+const OUTLINE_SAMPLES: usize = 1024;
+
+/// A monotonic stand-in for the angle of (x, y), in [0, 4): each quadrant maps
+/// linearly along the diamond |x| + |y| = 1. Needs no trig, so it is exact everywhere.
+#[inline]
+fn diamond_angle(x: f32, y: f32) -> f32 {
+    if y >= 0.0 {
+        if x >= 0.0 {
+            y / (x + y)
+        } else {
+            1.0 - x / (y - x)
+        }
+    } else if x < 0.0 {
+        2.0 - y / (-x - y)
+    } else {
+        3.0 + x / (x - y)
+    }
+}
+
+/// The unit vector whose [`diamond_angle`] is `t`.
+fn diamond_direction(t: f32) -> (f32, f32) {
+    let q = floor(t);
+    let f = t - q;
+    let (x, y) = match (q as i32).rem_euclid(4) {
+        0 => (1.0 - f, f),
+        1 => (-f, 1.0 - f),
+        2 => (f - 1.0, -f),
+        _ => (f, f - 1.0),
+    };
+    let len = (x * x + y * y).sqrt();
+    (x / len, y / len)
+}
+
+/// A uniformly random unit vector, by rejection (no trig).
+fn random_direction(rng: &mut SplitMix64) -> (f32, f32) {
+    loop {
+        let x = rng.range(-1.0, 1.0);
+        let y = rng.range(-1.0, 1.0);
+        let r2 = x * x + y * y;
+        if r2 > 0.01 && r2 <= 1.0 {
+            let r = r2.sqrt();
+            return (x / r, y / r);
+        }
+    }
+}
+
 impl Rock {
     fn new(seed: u64, index: u32) -> Rock {
         let mut rng = SplitMix64::new(seed ^ u64::from(index).wrapping_mul(0xD6E8_FEB8_6659_FD93));
@@ -266,10 +319,16 @@ impl Rock {
         let aspect = if rng.chance(0.6) { rng.range(0.68, 0.95) } else { rng.range(0.95, 1.22) };
         let rx = (ry * aspect).min(0.4);
         let (cos_t, sin_t) = cos_sin_small(rng.range(-0.16, 0.16));
-        let square = rng.range(0.0, 0.22);
-        let egg = rng.range(-0.12, 0.12);
-        let wobble = rng.range(0.025, 0.075);
-        let wobble_freq = rng.range(1.0, 2.2);
+        let square = if rng.chance(0.5) { rng.range(0.0, 0.15) } else { 0.0 };
+        let egg = rng.range(-0.14, 0.14);
+        let wobble = rng.range(0.03, 0.09);
+        let wobble_freq = rng.range(1.0, 2.4);
+        let mut lobe = |max: f32| {
+            let (c, s) = random_direction(&mut rng);
+            (rng.range(0.0, max), c, s)
+        };
+        let lobes = [lobe(0.09), lobe(0.06)];
+        let dome_power = [2, 3, 3, 4][rng.below(4)];
         let bump_amp = rng.range(0.05, 0.12) * stone.lumpy;
         let bump_freq = rng.range(3.0, 6.0);
 
@@ -295,8 +354,13 @@ impl Rock {
                 [g, g * 0.95, g * 0.86]
             }
         };
-        let wood_l = rng.range(0.62, 0.86);
-        let wood = [wood_l, wood_l * rng.range(0.70, 0.76), wood_l * rng.range(0.44, 0.52)];
+        // Pale pine, honey, or reddish cherry.
+        let wood_l = rng.range(0.6, 0.86);
+        let wood = match rng.weighted(&[3.0, 2.0, 1.0]) {
+            0 => [wood_l, wood_l * rng.range(0.74, 0.8), wood_l * rng.range(0.52, 0.6)],
+            1 => [wood_l, wood_l * rng.range(0.66, 0.72), wood_l * rng.range(0.4, 0.48)],
+            _ => [wood_l * 0.72, wood_l * 0.72 * rng.range(0.6, 0.66), wood_l * 0.72 * rng.range(0.46, 0.52)],
+        };
         let half_width = rx * rng.range(0.6, 0.85);
         let plinth = Plinth {
             cx: 0.5,
@@ -322,6 +386,9 @@ impl Rock {
             egg,
             wobble,
             wobble_freq,
+            lobes,
+            outline_table: Vec::new(),
+            dome_power,
             bump_amp,
             bump_freq,
             fox: 0.0,
@@ -343,6 +410,12 @@ impl Rock {
             cloth,
             plinth,
         };
+        rock.outline_table = (0..=OUTLINE_SAMPLES)
+            .map(|k| {
+                let (ux, uy) = diamond_direction(4.0 * k as f32 / OUTLINE_SAMPLES as f32);
+                rock.outline_exact(ux, uy)
+            })
+            .collect();
         // Seat the rock in the stand: its lowest point dips just behind the front rim.
         let down = rock.boundary_distance(0.0, 1.0);
         rock.cy = plinth.top + plinth.ellipse * 0.35 - down;
@@ -355,14 +428,14 @@ impl Rock {
         let eye_kind = rng.weighted(&[4.5, 4.0, 1.5]);
         let mut eyes = [rock.eyes[0]; 2];
         let tilt = rng.range(-0.35, 0.35);
-        let base_r = rng.range(0.055, 0.11);
+        let base_r = rng.range(0.06, 0.12);
         for (i, eye) in eyes.iter_mut().enumerate() {
             let side = if i == 0 { -1.0 } else { 1.0 };
             let asym = rng.range(0.8, 1.2);
             let (erx, ery) = match eye_kind {
                 0 => (base_r * asym, base_r * asym * rng.range(0.85, 1.15)),
                 1 => {
-                    let w = rng.range(0.09, 0.16) * asym;
+                    let w = rng.range(0.1, 0.17) * asym;
                     (w, w * rng.range(0.22, 0.4))
                 }
                 _ => {
@@ -430,7 +503,7 @@ impl Rock {
                 x: rng.range(-0.03, 0.03),
                 top,
                 len: (mouth_y - top) * rng.range(0.55, 0.8),
-                width: rng.range(0.05, 0.1),
+                width: rng.range(0.06, 0.12),
                 height: rng.range(0.05, 0.1),
             });
         }
@@ -472,14 +545,27 @@ impl Rock {
     }
 
     /// The outline's radius multiplier along the unit direction (ux, uy) of the
-    /// normalised ellipse: squarish corners, egg taper and fbm wobble.
-    #[inline]
-    fn outline(&self, ux: f32, uy: f32) -> f32 {
+    /// normalised ellipse: squarish corners, egg taper, lobes and fbm wobble.
+    fn outline_exact(&self, ux: f32, uy: f32) -> f32 {
         let mut r = 1.0 + self.square * 4.0 * ux * ux * uy * uy;
         r *= 1.0 + self.egg * uy;
+        // cos(2a), sin(2a), cos(3a), sin(3a) from the direction, no trig needed.
+        let (c2, s2) = (ux * ux - uy * uy, 2.0 * ux * uy);
+        let (c3, s3) = (4.0 * ux * ux * ux - 3.0 * ux, 3.0 * uy - 4.0 * uy * uy * uy);
+        let [(a2, p2c, p2s), (a3, p3c, p3s)] = self.lobes;
+        r *= 1.0 + a2 * (c2 * p2c + s2 * p2s) + a3 * (c3 * p3c + s3 * p3s);
         let f = self.wobble_freq;
-        r *= 1.0 + self.wobble * fbm(ux * f + 3.1, uy * f - 7.7, 3, self.seed ^ 0x51ED);
+        r *= 1.0 + self.wobble * fbm(ux * f + 3.1, uy * f - 7.7, 5, self.seed ^ 0x51ED);
         r
+    }
+
+    /// Table lookup of [`Rock::outline_exact`] along (qx, qy) (any length > 0).
+    #[inline]
+    fn outline(&self, qx: f32, qy: f32) -> f32 {
+        let t = diamond_angle(qx, qy) * (OUTLINE_SAMPLES as f32 / 4.0);
+        let i = (t as usize).min(OUTLINE_SAMPLES - 1);
+        let f = t - i as f32;
+        self.outline_table[i] + (self.outline_table[i + 1] - self.outline_table[i]) * f
     }
 
     /// Normalised distance (< 1 inside) and the frame distance from the centre to
@@ -494,7 +580,7 @@ impl Rock {
         }
         let ux = qx / len;
         let uy = qy / len;
-        let r = self.outline(ux, uy);
+        let r = self.outline(qx, qy);
         let ray = r * ((ux * self.rx) * (ux * self.rx) + (uy * self.ry) * (uy * self.ry)).sqrt();
         (len / r, ray)
     }
@@ -510,7 +596,11 @@ impl Rock {
     /// Height (frame units) and cavity (0..1, how deep in a face hollow) at a
     /// rock-frame point with normalised distance `d`.
     fn height(&self, lx: f32, ly: f32, d: f32) -> (f32, f32) {
-        let dome = (1.0 - d * d).max(0.0).sqrt();
+        let mut dp = d * d;
+        for _ in 2..self.dome_power {
+            dp *= d;
+        }
+        let dome = (1.0 - dp).max(0.0).sqrt();
         let mean_r = 0.5 * (self.rx + self.ry);
         let mut h = mean_r * 0.5 * dome;
         let edge = smoothstep(0.0, 0.35, dome);
@@ -524,7 +614,7 @@ impl Rock {
         if self.stone.pores > 0.0 {
             let px = lx * self.pore_freq + 100.0;
             let py = ly * self.pore_freq + 100.0;
-            let (cx, cy) = (px.floor(), py.floor());
+            let (cx, cy) = (floor(px), floor(py));
             let hsh = hash3(cx as i32, cy as i32, self.seed ^ 0x9035);
             if hash_unit(hsh) < self.stone.pores * 0.35 {
                 let r = 0.12 + 0.28 * hash_unit(hsh.rotate_left(11));
@@ -543,12 +633,17 @@ impl Rock {
         let fy = (ly - self.foy) / self.unit;
         let mut cav: f32 = 0.0;
         let mut dh = 0.0;
+        if fx.abs() > 0.75 || !(-0.75..0.8).contains(&fy) {
+            return (h, cav);
+        }
+        // Ragged feature edges: weathered hollows are never perfect ellipses.
+        let rag = 1.0 + 0.5 * fbm(fx * 9.0 + 40.0, fy * 9.0 + 40.0, 2, self.seed ^ 0xFACE);
         for e in &self.eyes {
             let ex = fx - e.x;
             let ey = fy - e.y;
             let u = (e.cos * ex + e.sin * ey) / e.rx;
             let v = (-e.sin * ex + e.cos * ey) / e.ry;
-            let r2 = u * u + v * v;
+            let r2 = (u * u + v * v) * rag;
             if r2 < 1.0 {
                 let p = 1.0 - r2;
                 let p = p * p * (2.0 - p);
@@ -560,7 +655,7 @@ impl Rock {
         if let Some((orx, ory)) = m.open {
             let u = (fx - m.x) / orx;
             let v = (fy - m.y) / ory;
-            let r2 = u * u + v * v;
+            let r2 = (u * u + v * v) * rag;
             if r2 < 1.0 {
                 let p = 1.0 - r2;
                 let p = p * p * (2.0 - p);
@@ -572,7 +667,7 @@ impl Rock {
             if t.abs() < 1.0 {
                 let yc = m.y - m.curve * m.half_width * t * t + m.wobble * m.half_width * (t * t * t - t);
                 let slope = -2.0 * m.curve * t + m.wobble * (3.0 * t * t - 1.0);
-                let dist = (fy - yc).abs() / (1.0 + slope * slope).sqrt();
+                let dist = (fy - yc).abs() / (1.0 + slope * slope).sqrt() * rag;
                 let t2 = t * t;
                 let taper = 1.0 - t2 * t2;
                 let hw = m.thick * (1.0 - 0.5 * t2);
@@ -621,17 +716,17 @@ impl Rock {
         let s = &self.stone;
         let tx = lx * self.tex_scale + self.tex_off.0;
         let ty = ly * self.tex_scale + self.tex_off.1;
-        let m = clamp01(0.5 + 1.4 * fbm(tx * 4.0, ty * 4.0, 4, self.seed ^ 0xA1));
+        let m = clamp01(0.5 + 1.4 * fbm(tx * 4.0, ty * 4.0, 3, self.seed ^ 0xA1));
         let mut c = [0.0f32; 3];
         for k in 0..3 {
             c[k] = s.alt[k] + (s.base[k] - s.alt[k]) * m;
         }
-        let mottle = 1.0 + 0.22 * fbm(tx * 16.0, ty * 16.0, 3, self.seed ^ 0xA2);
+        let mottle = 1.0 + 0.22 * fbm(tx * 16.0, ty * 16.0, 2, self.seed ^ 0xA2);
         if s.strata > 0.0 {
             let along = ly * self.strata_dir.0 + lx * self.strata_dir.1;
             let warp = fbm(tx * 3.0, ty * 3.0, 2, self.seed ^ 0xA3);
             let band = wave(along * self.strata_freq + warp * 2.5);
-            let k = s.strata * (band - 0.5) * 0.35;
+            let k = s.strata * (band - 0.5) * 0.25;
             for ch in &mut c {
                 *ch *= 1.0 + k;
             }
@@ -647,7 +742,7 @@ impl Rock {
         if s.specks > 0.0 {
             let px = lx * self.speck_freq + 500.0;
             let py = ly * self.speck_freq + 500.0;
-            let (cx, cy) = (px.floor(), py.floor());
+            let (cx, cy) = (floor(px), floor(py));
             let hsh = hash3(cx as i32, cy as i32, self.seed ^ 0x5EC);
             if hash_unit(hsh) < s.specks {
                 let ox = cx + 0.3 + 0.4 * hash_unit(hsh.rotate_left(7));
@@ -657,12 +752,12 @@ impl Rock {
                 let cover = smoothstep(1.0, 0.4, dd);
                 let speck = if hsh & 1 == 0 { s.speck_dark } else { s.speck_light };
                 for k in 0..3 {
-                    c[k] += (speck[k] - c[k]) * cover * 0.85;
+                    c[k] += (speck[k] - c[k]) * cover * 0.6;
                 }
             }
         }
         // Grime collects in the hollows, which is what makes the face read.
-        let grime = 1.0 - 0.6 * cav;
+        let grime = 1.0 - 0.7 * cav;
         [c[0] * mottle * grime * self.tint[0], c[1] * mottle * grime * self.tint[1], c[2] * mottle * grime * self.tint[2]]
     }
 
@@ -687,8 +782,7 @@ impl Rock {
             }
             _ => {
                 let fold = perlin(x * 5.0 + 3.0, y * 0.7, self.seed ^ 0xC1) + 0.5 * perlin(x * 11.0, y * 1.4 + 5.0, self.seed ^ 0xC2);
-                let weave = 0.04 * perlin(x * 180.0, y * 180.0, self.seed ^ 0xC3);
-                let g = 1.0 + 0.35 * fold + weave;
+                let g = 1.0 + 0.35 * fold;
                 [c[0] * g, c[1] * g, c[2] * g]
             }
         };
@@ -838,7 +932,7 @@ fn render_region(rock: &Rock, x0: f32, y0: f32, side: f32, out: u32) -> RgbImage
         for i in 0..n {
             let x = x0 + (i as f32 + 0.5) * step;
             let g = geo[(j + 1) * bw + i + 1];
-            let mut col = rock.background(x, y);
+            let mut col = if g.alpha < 1.0 { rock.background(x, y) } else { [0.0; 3] };
             if g.alpha > 0.0 {
                 let hx = (geo[(j + 1) * bw + i + 2].h - geo[(j + 1) * bw + i].h) * inv2;
                 let hy = (geo[(j + 2) * bw + i + 1].h - geo[j * bw + i + 1].h) * inv2;
@@ -879,5 +973,6 @@ fn render_region(rock: &Rock, x0: f32, y0: f32, side: f32, out: u32) -> RgbImage
 
 #[inline]
 fn to_u8(v: f32) -> u8 {
-    (clamp01(v) * 255.0).round() as u8
+    // +0.5 and truncation: round-half-up without a libm call.
+    (clamp01(v) * 255.0 + 0.5) as u8
 }

@@ -77,28 +77,68 @@ pub(super) fn hash_unit(h: u32) -> f32 {
 const D: f32 = std::f32::consts::FRAC_1_SQRT_2;
 const GRADIENTS: [(f32, f32); 8] = [(1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0), (D, D), (-D, D), (D, -D), (-D, -D)];
 
+/// A fixed permutation of 0..=255 (Fisher-Yates driven by splitmix64 seed 0x5EED),
+/// built at compile time. Table lookups keep Perlin noise cheap.
+const PERM: [u8; 256] = {
+    let mut p = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        p[i] = i as u8;
+        i += 1;
+    }
+    let mut state: u64 = 0x5EED;
+    let mut i = 255;
+    while i > 0 {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let j = (z % (i as u64 + 1)) as usize;
+        let t = p[i];
+        p[i] = p[j];
+        p[j] = t;
+        i -= 1;
+    }
+    p
+};
+
+/// floor() without a libm call (inlined; exact for |x| < 2^31).
+#[inline]
+pub(super) fn floor(x: f32) -> f32 {
+    let t = x as i32 as f32;
+    if t > x {
+        t - 1.0
+    } else {
+        t
+    }
+}
+
 #[inline]
 fn fade(t: f32) -> f32 {
     t * t * t * (t * (t * 6.0 - 15.0) + 10.0)
 }
 
-/// 2-D gradient (Perlin) noise, roughly in [-0.7, 0.7].
+/// 2-D gradient (Perlin) noise, roughly in [-0.7, 0.7], period 256. The seed
+/// selects a different region of the periodic field.
 #[inline]
 pub(super) fn perlin(x: f32, y: f32, seed: u32) -> f32 {
-    let xf = x.floor();
-    let yf = y.floor();
+    let xf = floor(x);
+    let yf = floor(y);
     let fx = x - xf;
     let fy = y - yf;
-    let ix = xf as i32;
-    let iy = yf as i32;
-    let g = |i: i32, j: i32, dx: f32, dy: f32| {
-        let (gx, gy) = GRADIENTS[(hash3(i, j, seed) >> 29) as usize];
+    let ix = (xf as i32).wrapping_add(seed as i32) as usize & 255;
+    let iy = (yf as i32).wrapping_add((seed >> 8) as i32) as usize & 255;
+    let row0 = PERM[ix & 255] as usize;
+    let row1 = PERM[(ix + 1) & 255] as usize;
+    let g = |row: usize, j: usize, dx: f32, dy: f32| {
+        let (gx, gy) = GRADIENTS[(PERM[(row + j) & 255] & 7) as usize];
         gx * dx + gy * dy
     };
-    let n00 = g(ix, iy, fx, fy);
-    let n10 = g(ix + 1, iy, fx - 1.0, fy);
-    let n01 = g(ix, iy + 1, fx, fy - 1.0);
-    let n11 = g(ix + 1, iy + 1, fx - 1.0, fy - 1.0);
+    let n00 = g(row0, iy, fx, fy);
+    let n10 = g(row1, iy, fx - 1.0, fy);
+    let n01 = g(row0, iy + 1, fx, fy - 1.0);
+    let n11 = g(row1, iy + 1, fx - 1.0, fy - 1.0);
     let u = fade(fx);
     let v = fade(fy);
     let a = n00 + (n10 - n00) * u;
@@ -113,7 +153,7 @@ pub(super) fn fbm(x: f32, y: f32, octaves: u32, seed: u32) -> f32 {
     let mut sum = 0.0;
     let mut amp = 0.5;
     for o in 0..octaves {
-        sum += amp * perlin(x, y, seed.wrapping_add(o.wrapping_mul(0x9E37_79B9)));
+        sum += amp * perlin(x, y, seed.wrapping_add(o.wrapping_mul(0x4F1B)));
         let nx = 1.6 * x - 1.2 * y + 17.3;
         let ny = 1.2 * x + 1.6 * y - 9.1;
         x = nx;
@@ -138,7 +178,7 @@ pub(super) fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {
 /// Smooth periodic wave in [0, 1] with period 1 (a rounded triangle, no trig).
 #[inline]
 pub(super) fn wave(t: f32) -> f32 {
-    let f = t - t.floor();
+    let f = t - floor(t);
     let tri = 1.0 - (2.0 * f - 1.0).abs();
     tri * tri * (3.0 - 2.0 * tri)
 }
@@ -159,6 +199,13 @@ mod tests {
     fn splitmix_known_first_value() {
         // Reference value of splitmix64 seeded with 0 (published test vector).
         assert_eq!(SplitMix64::new(0).next_u64(), 0xE220_A839_7B1D_CDAF);
+    }
+
+    #[test]
+    fn floor_matches_std() {
+        for x in [-2.5f32, -1.0, -0.0, 0.0, 0.3, 1.0, 7.99, -7.99, 123456.7] {
+            assert_eq!(floor(x), x.floor());
+        }
     }
 
     #[test]
