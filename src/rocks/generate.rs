@@ -33,8 +33,10 @@ pub struct RenderedRock {
 pub struct FaceLayout {
     /// Eye-pit centres, the left one in the image first.
     pub eyes: [(f32, f32); 2],
-    /// Smaller semi-axis of each eye pit.
+    /// Smaller semi-axis of each eye pit (slit eyes are much wider than tall).
     pub eye_radius: [f32; 2],
+    /// Larger semi-axis of each eye pit.
+    pub eye_extent: [f32; 2],
     /// Centre of the mouth.
     pub mouth: (f32, f32),
     /// The face crop: left, top, side. May reach past the photo's edges.
@@ -72,6 +74,10 @@ pub fn face_layout(seed: u64, index: u32, size: u32) -> FaceLayout {
         eye_radius: [
             rock.eyes[0].rx.min(rock.eyes[0].ry) * rock.unit * s,
             rock.eyes[1].rx.min(rock.eyes[1].ry) * rock.unit * s,
+        ],
+        eye_extent: [
+            rock.eyes[0].rx.max(rock.eyes[0].ry) * rock.unit * s,
+            rock.eyes[1].rx.max(rock.eyes[1].ry) * rock.unit * s,
         ],
         mouth: px(rock.face_to_frame(rock.mouth.x, rock.mouth.y)),
         face_box: (fx * s, fy * s, fside * s),
