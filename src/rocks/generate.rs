@@ -365,7 +365,7 @@ impl Rock {
         let wood = match rng.weighted(&[3.0, 2.0, 1.0]) {
             0 => [wood_l, wood_l * rng.range(0.74, 0.8), wood_l * rng.range(0.52, 0.6)],
             1 => [wood_l, wood_l * rng.range(0.66, 0.72), wood_l * rng.range(0.4, 0.48)],
-            _ => [wood_l * 0.72, wood_l * 0.72 * rng.range(0.6, 0.66), wood_l * 0.72 * rng.range(0.46, 0.52)],
+            _ => [wood_l * 0.72, wood_l * 0.72 * rng.range(0.56, 0.62), wood_l * 0.72 * rng.range(0.36, 0.42)],
         };
         let half_width = rx * rng.range(0.6, 0.85);
         let plinth = Plinth {
@@ -643,7 +643,7 @@ impl Rock {
             return (h, cav);
         }
         // Ragged feature edges: weathered hollows are never perfect ellipses.
-        let rag = 1.0 + 0.5 * fbm(fx * 9.0 + 40.0, fy * 9.0 + 40.0, 2, self.seed ^ 0xFACE);
+        let rag = 1.0 + 0.6 * perlin(fx * 9.0 + 40.0, fy * 9.0 + 40.0, self.seed ^ 0xFACE);
         for e in &self.eyes {
             let ex = fx - e.x;
             let ey = fy - e.y;
@@ -722,12 +722,9 @@ impl Rock {
         let s = &self.stone;
         let tx = lx * self.tex_scale + self.tex_off.0;
         let ty = ly * self.tex_scale + self.tex_off.1;
-        let m = clamp01(0.5 + 1.4 * fbm(tx * 4.0, ty * 4.0, 3, self.seed ^ 0xA1));
-        let mut c = [0.0f32; 3];
-        for k in 0..3 {
-            c[k] = s.alt[k] + (s.base[k] - s.alt[k]) * m;
-        }
-        let mottle = 1.0 + 0.22 * fbm(tx * 16.0, ty * 16.0, 2, self.seed ^ 0xA2);
+        let m = clamp01(0.5 + 1.4 * fbm(tx * 4.0, ty * 4.0, 2, self.seed ^ 0xA1));
+        let mut c = mix(s.alt, s.base, m);
+        let mottle = 1.0 + 0.3 * perlin(tx * 14.0, ty * 14.0, self.seed ^ 0xA2);
         if s.strata > 0.0 {
             let along = ly * self.strata_dir.0 + lx * self.strata_dir.1;
             let warp = fbm(tx * 3.0, ty * 3.0, 2, self.seed ^ 0xA3);
@@ -741,9 +738,7 @@ impl Rock {
             let n = perlin(tx * 2.3, ty * 2.3, self.seed ^ 0xA4) + 0.25 * perlin(tx * 9.0, ty * 9.0, self.seed ^ 0xA5);
             let line = clamp01(1.0 - n.abs() / 0.035);
             let line = line * line * s.veins;
-            for k in 0..3 {
-                c[k] += (s.vein[k] - c[k]) * line;
-            }
+            c = mix(c, s.vein, line);
         }
         if s.specks > 0.0 {
             let px = lx * self.speck_freq + 500.0;
@@ -757,9 +752,7 @@ impl Rock {
                 let dd = ((px - ox) * (px - ox) + (py - oy) * (py - oy)) / (r * r);
                 let cover = smoothstep(1.0, 0.4, dd);
                 let speck = if hsh & 1 == 0 { s.speck_dark } else { s.speck_light };
-                for k in 0..3 {
-                    c[k] += (speck[k] - c[k]) * cover * 0.6;
-                }
+                c = mix(c, speck, cover * 0.6);
             }
         }
         // Grime collects in the hollows, which is what makes the face read.
@@ -961,9 +954,7 @@ fn render_region(rock: &Rock, x0: f32, y0: f32, side: f32, out: u32) -> RgbImage
                 let spec = spec * (0.04 + rock.stone.gloss) * 0.8 * (1.0 - g.cav);
                 let a = rock.albedo(g.lx, g.ly, g.cav);
                 let rc = [a[0] * light + spec, a[1] * light + spec, a[2] * light + spec];
-                for k in 0..3 {
-                    col[k] += (rc[k] - col[k]) * g.alpha;
-                }
+                col = mix(col, rc, g.alpha);
             }
             if let Some(front) = rock.stand_front(x, y) {
                 col = front;
@@ -975,6 +966,11 @@ fn render_region(rock: &Rock, x0: f32, y0: f32, side: f32, out: u32) -> RgbImage
         }
     }
     img
+}
+
+#[inline]
+fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> [f32; 3] {
+    [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t]
 }
 
 #[inline]
