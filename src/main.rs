@@ -6,7 +6,11 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "rockstar", version, about = "A social network in which nobody shows a face.")]
+#[command(
+    name = "rockstar",
+    version,
+    about = "A social network in which nobody shows a face."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -43,7 +47,12 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Rocks { command } => match command {
-            RocksCommand::Sheet { out, count, seed, tile } => rocks_sheet(&out, count, seed, tile),
+            RocksCommand::Sheet {
+                out,
+                count,
+                seed,
+                tile,
+            } => rocks_sheet(&out, count, seed, tile),
         },
     }
 }
@@ -58,7 +67,9 @@ fn rocks_sheet(out: &std::path::Path, count: u32, seed: u64, tile: u32) -> anyho
     let start = Instant::now();
     let sheet = rockstar::rocks::generate::contact_sheet(seed, count, tile);
     let elapsed = start.elapsed();
-    sheet.save(out).with_context(|| format!("writing {}", out.display()))?;
+    sheet
+        .save(out)
+        .with_context(|| format!("writing {}", out.display()))?;
     println!(
         "wrote {} ({} rocks, {tile} px tiles) in {:.1} ms, {:.2} ms per rock",
         out.display(),

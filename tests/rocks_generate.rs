@@ -30,7 +30,12 @@ fn ring_mean(img: &RgbImage, (cx, cy): (f32, f32), r0: f32, r1: f32) -> Option<f
 }
 
 fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f32 {
-    let total: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| u64::from(x.abs_diff(*y))).sum();
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
     total as f32 / a.as_raw().len() as f32
 }
 
@@ -60,17 +65,28 @@ fn different_indices_and_seeds_give_different_rocks() {
     for i in 0..photos.len() {
         for j in i + 1..photos.len() {
             let diff = mean_abs_diff(&photos[i], &photos[j]);
-            assert!(diff > 3.0, "rocks {i} and {j} are nearly the same (mean abs diff {diff})");
+            assert!(
+                diff > 3.0,
+                "rocks {i} and {j} are nearly the same (mean abs diff {diff})"
+            );
         }
     }
     let other_seed = render_rock(4, 0, 64).photo;
-    assert!(mean_abs_diff(&photos[0], &other_seed) > 3.0, "seed does not change the rock");
+    assert!(
+        mean_abs_diff(&photos[0], &other_seed) > 3.0,
+        "seed does not change the rock"
+    );
 }
 
 #[test]
 fn names_vary_across_the_gallery() {
-    let names: std::collections::HashSet<String> = (0..40).map(|i| render_rock(9, i, 8).name).collect();
-    assert!(names.len() >= 25, "only {} distinct names in 40 rocks: {names:?}", names.len());
+    let names: std::collections::HashSet<String> =
+        (0..40).map(|i| render_rock(9, i, 8).name).collect();
+    assert!(
+        names.len() >= 25,
+        "only {} distinct names in 40 rocks: {names:?}",
+        names.len()
+    );
 }
 
 #[test]
@@ -80,15 +96,28 @@ fn face_features_sit_inside_the_crop_in_face_order() {
         let (x0, y0, side) = layout.face_box;
         assert!(side > 0.0);
         // The face box is a real crop of the rock, not the whole photo.
-        assert!(side < 512.0 * 0.8, "rock {index}: face box {side} px is most of the photo");
+        assert!(
+            side < 512.0 * 0.8,
+            "rock {index}: face box {side} px is most of the photo"
+        );
         for p in [layout.eyes[0], layout.eyes[1], layout.mouth] {
-            assert!(p.0 > x0 && p.0 < x0 + side && p.1 > y0 && p.1 < y0 + side, "rock {index}: {p:?} outside {:?}", layout.face_box);
+            assert!(
+                p.0 > x0 && p.0 < x0 + side && p.1 > y0 && p.1 < y0 + side,
+                "rock {index}: {p:?} outside {:?}",
+                layout.face_box
+            );
         }
         let [l, r] = layout.eyes;
         assert!(l.0 < r.0, "rock {index}: eyes out of order");
-        assert!(layout.mouth.1 > l.1.max(r.1), "rock {index}: mouth above the eyes");
+        assert!(
+            layout.mouth.1 > l.1.max(r.1),
+            "rock {index}: mouth above the eyes"
+        );
         let f = layout.photo_to_face(layout.mouth);
-        assert!(f.1 > FACE_SIZE as f32 / 2.0, "rock {index}: mouth in the upper half of the crop");
+        assert!(
+            f.1 > FACE_SIZE as f32 / 2.0,
+            "rock {index}: mouth in the upper half of the crop"
+        );
     }
 }
 
@@ -116,10 +145,17 @@ fn eye_hollows_are_darker_than_the_surrounding_stone() {
             let centre = layout.photo_to_face(layout.eyes[k]);
             let r = layout.eye_radius[k] * scale;
             let extent = layout.eye_extent[k] * scale;
-            assert!(r >= 2.0, "rock {index}: eye {k} is only {r} px in the face crop");
-            let inside = ring_mean(&rock.face, centre, 0.0, (0.4 * r).max(1.0)).expect("eye centre inside the crop");
+            assert!(
+                r >= 2.0,
+                "rock {index}: eye {k} is only {r} px in the face crop"
+            );
+            let Some(inside) = ring_mean(&rock.face, centre, 0.0, (0.4 * r).max(1.0)) else {
+                panic!("rock {index}: eye {k} centre {centre:?} is outside the face crop");
+            };
             // Beyond the hollow's long axis (edges are ragged by up to ~40 %).
-            let around = ring_mean(&rock.face, centre, 1.7 * extent, 2.5 * extent).expect("stone around the eye inside the crop");
+            let Some(around) = ring_mean(&rock.face, centre, 1.7 * extent, 2.5 * extent) else {
+                panic!("rock {index}: no stone around eye {k} inside the face crop");
+            };
             assert!(
                 inside < 0.8 * around,
                 "rock {index} ({}): eye {k} luma {inside:.1} not darker than the stone around it ({around:.1})",
@@ -139,7 +175,9 @@ fn contact_sheet_tiles_are_the_rock_photos() {
         let photo = render_rock(8, index, tile).photo;
         let found = (0..=sheet.height() - tile).any(|y| {
             (0..=sheet.width() - tile).any(|x| {
-                (0..tile).all(|dy| (0..tile).all(|dx| sheet.get_pixel(x + dx, y + dy) == photo.get_pixel(dx, dy)))
+                (0..tile).all(|dy| {
+                    (0..tile).all(|dx| sheet.get_pixel(x + dx, y + dy) == photo.get_pixel(dx, dy))
+                })
             })
         });
         assert!(found, "photo of rock {index} is not on the sheet");

@@ -13,7 +13,9 @@ mod names;
 mod noise;
 
 use names::Mood;
-use noise::{clamp01, cos_sin_small, fbm, floor, hash3, hash_unit, perlin, smoothstep, wave, SplitMix64};
+use noise::{
+    clamp01, cos_sin_small, fbm, floor, hash3, hash_unit, perlin, smoothstep, wave, SplitMix64,
+};
 
 /// Side of [`RenderedRock::face`] in pixels.
 pub const FACE_SIZE: u32 = 256;
@@ -59,7 +61,11 @@ pub fn render_rock(seed: u64, index: u32, size: u32) -> RenderedRock {
     let photo = render_region(&rock, 0.0, 0.0, 1.0, size);
     let (fx, fy, fside) = rock.face_box();
     let face = render_region(&rock, fx, fy, fside, FACE_SIZE);
-    RenderedRock { photo, face, name: rock.name.clone() }
+    RenderedRock {
+        photo,
+        face,
+        name: rock.name.clone(),
+    }
 }
 
 /// The face layout of the rock [`render_rock`] draws for the same arguments.
@@ -94,7 +100,11 @@ pub fn contact_sheet(seed: u64, count: u32, tile: u32) -> RgbImage {
         cols += 1;
     }
     let rows = count.div_ceil(cols);
-    let mut sheet = RgbImage::from_pixel(cols * (tile + GAP) + GAP, rows * (tile + GAP) + GAP, Rgb([12, 12, 14]));
+    let mut sheet = RgbImage::from_pixel(
+        cols * (tile + GAP) + GAP,
+        rows * (tile + GAP) + GAP,
+        Rgb([12, 12, 14]),
+    );
     for i in 0..count {
         let rock = Rock::new(seed, i);
         let photo = render_region(&rock, 0.0, 0.0, 1.0, tile);
@@ -130,15 +140,16 @@ struct Stone {
     lumpy: f32,
 }
 
+#[rustfmt::skip]
 const STONES: &[(f32, Stone)] = &[
     (5.0, Stone { name: "Granite", base: [0.55, 0.55, 0.53], alt: [0.45, 0.45, 0.44], speck_dark: [0.13, 0.13, 0.14], speck_light: [0.86, 0.85, 0.82], specks: 0.45, strata: 0.0, vein: [0.85, 0.85, 0.82], veins: 0.15, gloss: 0.05, pores: 0.15, lumpy: 0.9 }),
     (4.0, Stone { name: "Tuff", base: [0.66, 0.64, 0.58], alt: [0.55, 0.53, 0.48], speck_dark: [0.30, 0.28, 0.25], speck_light: [0.82, 0.80, 0.74], specks: 0.25, strata: 0.0, vein: [0.80, 0.78, 0.72], veins: 0.0, gloss: 0.0, pores: 0.85, lumpy: 1.1 }),
     (3.0, Stone { name: "Sandstone", base: [0.72, 0.58, 0.41], alt: [0.60, 0.46, 0.31], speck_dark: [0.42, 0.32, 0.22], speck_light: [0.86, 0.78, 0.62], specks: 0.3, strata: 0.6, vein: [0.85, 0.75, 0.58], veins: 0.0, gloss: 0.0, pores: 0.3, lumpy: 0.8 }),
     (3.0, Stone { name: "Greywacke", base: [0.46, 0.46, 0.42], alt: [0.38, 0.39, 0.35], speck_dark: [0.20, 0.20, 0.18], speck_light: [0.70, 0.70, 0.66], specks: 0.3, strata: 0.0, vein: [0.90, 0.89, 0.86], veins: 0.7, gloss: 0.08, pores: 0.2, lumpy: 0.7 }),
     (2.0, Stone { name: "Basalt", base: [0.27, 0.27, 0.28], alt: [0.2, 0.2, 0.21], speck_dark: [0.08, 0.08, 0.09], speck_light: [0.50, 0.50, 0.50], specks: 0.2, strata: 0.0, vein: [0.55, 0.55, 0.55], veins: 0.1, gloss: 0.18, pores: 0.55, lumpy: 0.8 }),
-    (2.0, Stone { name: "Slate", base: [0.36, 0.39, 0.43], alt: [0.29, 0.32, 0.36], speck_dark: [0.18, 0.20, 0.22], speck_light: [0.55, 0.58, 0.60], specks: 0.1, strata: 0.45, vein: [0.70, 0.72, 0.74], veins: 0.2, gloss: 0.12, pores: 0.05, lumpy: 0.5 }),
+    (2.0, Stone { name: "Slate", base: [0.38, 0.39, 0.41], alt: [0.30, 0.31, 0.33], speck_dark: [0.18, 0.20, 0.22], speck_light: [0.55, 0.58, 0.60], specks: 0.1, strata: 0.45, vein: [0.70, 0.72, 0.74], veins: 0.2, gloss: 0.12, pores: 0.05, lumpy: 0.5 }),
     (1.2, Stone { name: "Jade", base: [0.30, 0.50, 0.37], alt: [0.19, 0.37, 0.27], speck_dark: [0.10, 0.22, 0.15], speck_light: [0.60, 0.76, 0.62], specks: 0.08, strata: 0.0, vein: [0.72, 0.84, 0.72], veins: 0.55, gloss: 0.65, pores: 0.0, lumpy: 0.4 }),
-    (1.2, Stone { name: "Jasper", base: [0.56, 0.23, 0.17], alt: [0.42, 0.15, 0.12], speck_dark: [0.25, 0.08, 0.06], speck_light: [0.78, 0.55, 0.45], specks: 0.12, strata: 0.2, vein: [0.82, 0.72, 0.62], veins: 0.6, gloss: 0.35, pores: 0.05, lumpy: 0.5 }),
+    (1.2, Stone { name: "Jasper", base: [0.54, 0.27, 0.2], alt: [0.42, 0.19, 0.15], speck_dark: [0.25, 0.08, 0.06], speck_light: [0.78, 0.55, 0.45], specks: 0.12, strata: 0.2, vein: [0.82, 0.72, 0.62], veins: 0.6, gloss: 0.35, pores: 0.05, lumpy: 0.5 }),
     (1.2, Stone { name: "Quartz", base: [0.86, 0.85, 0.82], alt: [0.76, 0.75, 0.73], speck_dark: [0.55, 0.54, 0.52], speck_light: [0.96, 0.96, 0.95], specks: 0.15, strata: 0.0, vein: [0.58, 0.58, 0.60], veins: 0.35, gloss: 0.3, pores: 0.1, lumpy: 0.6 }),
     (1.5, Stone { name: "Porphyry", base: [0.38, 0.28, 0.30], alt: [0.30, 0.21, 0.23], speck_dark: [0.15, 0.10, 0.11], speck_light: [0.78, 0.74, 0.70], specks: 0.35, strata: 0.0, vein: [0.80, 0.78, 0.75], veins: 0.2, gloss: 0.1, pores: 0.1, lumpy: 0.7 }),
     (1.5, Stone { name: "Ironstone", base: [0.50, 0.36, 0.24], alt: [0.38, 0.26, 0.17], speck_dark: [0.22, 0.14, 0.09], speck_light: [0.70, 0.58, 0.44], specks: 0.25, strata: 0.3, vein: [0.75, 0.62, 0.45], veins: 0.1, gloss: 0.05, pores: 0.4, lumpy: 1.0 }),
@@ -322,10 +333,18 @@ impl Rock {
 
         // Silhouette.
         let ry = rng.range(0.25, 0.335);
-        let aspect = if rng.chance(0.6) { rng.range(0.68, 0.95) } else { rng.range(0.95, 1.22) };
+        let aspect = if rng.chance(0.6) {
+            rng.range(0.68, 0.95)
+        } else {
+            rng.range(0.95, 1.22)
+        };
         let rx = (ry * aspect).min(0.4);
         let (cos_t, sin_t) = cos_sin_small(rng.range(-0.16, 0.16));
-        let square = if rng.chance(0.5) { rng.range(0.0, 0.15) } else { 0.0 };
+        let square = if rng.chance(0.5) {
+            rng.range(0.0, 0.15)
+        } else {
+            0.0
+        };
         let egg = rng.range(-0.14, 0.14);
         let wobble = rng.range(0.03, 0.09);
         let wobble_freq = rng.range(1.0, 2.4);
@@ -346,7 +365,11 @@ impl Rock {
             _ => Backdrop::Beige,
         };
         let cloth = match backdrop {
-            Backdrop::Navy => [rng.range(0.07, 0.11), rng.range(0.10, 0.14), rng.range(0.22, 0.30)],
+            Backdrop::Navy => [
+                rng.range(0.07, 0.11),
+                rng.range(0.10, 0.14),
+                rng.range(0.22, 0.30),
+            ],
             Backdrop::Charcoal => {
                 let g = rng.range(0.13, 0.20);
                 [g, g, g * 1.05]
@@ -363,9 +386,21 @@ impl Rock {
         // Pale pine, honey, or reddish cherry.
         let wood_l = rng.range(0.6, 0.86);
         let wood = match rng.weighted(&[3.0, 2.0, 1.0]) {
-            0 => [wood_l, wood_l * rng.range(0.74, 0.8), wood_l * rng.range(0.52, 0.6)],
-            1 => [wood_l, wood_l * rng.range(0.66, 0.72), wood_l * rng.range(0.4, 0.48)],
-            _ => [wood_l * 0.72, wood_l * 0.72 * rng.range(0.56, 0.62), wood_l * 0.72 * rng.range(0.36, 0.42)],
+            0 => [
+                wood_l,
+                wood_l * rng.range(0.74, 0.8),
+                wood_l * rng.range(0.52, 0.6),
+            ],
+            1 => [
+                wood_l,
+                wood_l * rng.range(0.66, 0.72),
+                wood_l * rng.range(0.4, 0.48),
+            ],
+            _ => [
+                wood_l * 0.72,
+                wood_l * 0.72 * rng.range(0.56, 0.62),
+                wood_l * 0.72 * rng.range(0.36, 0.42),
+            ],
         };
         let half_width = rx * rng.range(0.6, 0.85);
         let plinth = Plinth {
@@ -400,10 +435,27 @@ impl Rock {
             fox: 0.0,
             foy: 0.0,
             unit: 0.5 * (rx + ry),
-            eyes: [Eye { x: 0.0, y: 0.0, rx: 0.1, ry: 0.1, cos: 1.0, sin: 0.0, depth: 0.1 }; 2],
+            eyes: [Eye {
+                x: 0.0,
+                y: 0.0,
+                rx: 0.1,
+                ry: 0.1,
+                cos: 1.0,
+                sin: 0.0,
+                depth: 0.1,
+            }; 2],
             nose: None,
             brows: None,
-            mouth: MouthShape { x: 0.0, y: 0.3, half_width: 0.2, curve: 0.0, wobble: 0.0, thick: 0.03, depth: 0.05, open: None },
+            mouth: MouthShape {
+                x: 0.0,
+                y: 0.3,
+                half_width: 0.2,
+                curve: 0.0,
+                wobble: 0.0,
+                thick: 0.03,
+                depth: 0.05,
+                open: None,
+            },
             stone,
             tint,
             tex_scale: rng.range(0.8, 1.3),
@@ -472,7 +524,7 @@ impl Rock {
             half_width,
             curve: 0.0,
             wobble: 0.0,
-            thick: rng.range(0.022, 0.045),
+            thick: rng.range(0.026, 0.05),
             depth: rng.range(0.05, 0.09),
             open: None,
         };
@@ -540,14 +592,20 @@ impl Rock {
     fn to_local(&self, x: f32, y: f32) -> (f32, f32) {
         let dx = x - self.cx;
         let dy = y - self.cy;
-        (self.cos_t * dx + self.sin_t * dy, -self.sin_t * dx + self.cos_t * dy)
+        (
+            self.cos_t * dx + self.sin_t * dy,
+            -self.sin_t * dx + self.cos_t * dy,
+        )
     }
 
     /// Face units to frame coordinates.
     fn face_to_frame(&self, fx: f32, fy: f32) -> (f32, f32) {
         let lx = self.fox + fx * self.unit;
         let ly = self.foy + fy * self.unit;
-        (self.cx + self.cos_t * lx - self.sin_t * ly, self.cy + self.sin_t * lx + self.cos_t * ly)
+        (
+            self.cx + self.cos_t * lx - self.sin_t * ly,
+            self.cy + self.sin_t * lx + self.cos_t * ly,
+        )
     }
 
     /// The outline's radius multiplier along the unit direction (ux, uy) of the
@@ -671,7 +729,8 @@ impl Rock {
         } else {
             let t = (fx - m.x) / m.half_width;
             if t.abs() < 1.0 {
-                let yc = m.y - m.curve * m.half_width * t * t + m.wobble * m.half_width * (t * t * t - t);
+                let yc = m.y - m.curve * m.half_width * t * t
+                    + m.wobble * m.half_width * (t * t * t - t);
                 let slope = -2.0 * m.curve * t + m.wobble * (3.0 * t * t - 1.0);
                 let dist = (fy - yc).abs() / (1.0 + slope * slope).sqrt() * rag;
                 let t2 = t * t;
@@ -735,7 +794,8 @@ impl Rock {
             }
         }
         if s.veins > 0.0 {
-            let n = perlin(tx * 2.3, ty * 2.3, self.seed ^ 0xA4) + 0.25 * perlin(tx * 9.0, ty * 9.0, self.seed ^ 0xA5);
+            let n = perlin(tx * 2.3, ty * 2.3, self.seed ^ 0xA4)
+                + 0.25 * perlin(tx * 9.0, ty * 9.0, self.seed ^ 0xA5);
             let line = clamp01(1.0 - n.abs() / 0.035);
             let line = line * line * s.veins;
             c = mix(c, s.vein, line);
@@ -748,23 +808,36 @@ impl Rock {
             if hash_unit(hsh) < s.specks {
                 let ox = cx + 0.3 + 0.4 * hash_unit(hsh.rotate_left(7));
                 let oy = cy + 0.3 + 0.4 * hash_unit(hsh.rotate_left(17));
-                let r = 0.25 + 0.25 * hash_unit(hsh.rotate_left(27));
-                let dd = ((px - ox) * (px - ox) + (py - oy) * (py - oy)) / (r * r);
-                let cover = smoothstep(1.0, 0.4, dd);
-                let speck = if hsh & 1 == 0 { s.speck_dark } else { s.speck_light };
-                c = mix(c, speck, cover * 0.6);
+                let r = 0.18 + 0.22 * hash_unit(hsh.rotate_left(27));
+                // Grains are irregular: squash each along a hashed axis.
+                let (gx, gy) = (px - ox, py - oy);
+                let squash = 0.5 + hash_unit(hsh.rotate_left(3));
+                let dd = (gx * gx * squash + gy * gy / squash) / (r * r);
+                let cover = smoothstep(1.0, 0.0, dd);
+                let speck = if hsh & 1 == 0 {
+                    s.speck_dark
+                } else {
+                    s.speck_light
+                };
+                c = mix(c, speck, cover * 0.55);
             }
         }
         // Grime collects in the hollows, which is what makes the face read.
         let grime = 1.0 - 0.7 * cav;
-        [c[0] * mottle * grime * self.tint[0], c[1] * mottle * grime * self.tint[1], c[2] * mottle * grime * self.tint[2]]
+        [
+            c[0] * mottle * grime * self.tint[0],
+            c[1] * mottle * grime * self.tint[1],
+            c[2] * mottle * grime * self.tint[2],
+        ]
     }
 
     /// The face crop in frame units: left, top, side.
     fn face_box(&self) -> (f32, f32, f32) {
         let eye_top = self.eyes[0].y.min(self.eyes[1].y) - self.eyes[0].ry.max(self.eyes[1].ry);
         let mouth_bottom = self.mouth.y + self.mouth.open.map_or(self.mouth.thick, |(_, ry)| ry);
-        let width = 2.0 * (self.eyes[0].x.abs().max(self.eyes[1].x.abs()) + self.eyes[0].rx.max(self.eyes[1].rx));
+        let width = 2.0
+            * (self.eyes[0].x.abs().max(self.eyes[1].x.abs())
+                + self.eyes[0].rx.max(self.eyes[1].rx));
         let height = mouth_bottom - eye_top;
         let side = (height * 1.65).max(width * 1.35).max(0.9) * self.unit;
         let (cx, cy) = self.face_to_frame(0.0, 0.5 * (eye_top + mouth_bottom));
@@ -780,7 +853,8 @@ impl Rock {
                 [c[0] * g, c[1] * g, c[2] * g]
             }
             _ => {
-                let fold = perlin(x * 5.0 + 3.0, y * 0.7, self.seed ^ 0xC1) + 0.5 * perlin(x * 11.0, y * 1.4 + 5.0, self.seed ^ 0xC2);
+                let fold = perlin(x * 5.0 + 3.0, y * 0.7, self.seed ^ 0xC1)
+                    + 0.5 * perlin(x * 11.0, y * 1.4 + 5.0, self.seed ^ 0xC2);
                 let g = 1.0 + 0.35 * fold;
                 [c[0] * g, c[1] * g, c[2] * g]
             }
@@ -801,7 +875,15 @@ impl Rock {
             }
         }
         let p = &self.plinth;
-        if let Some(w) = self.tier(x, y, p.cx, p.top + p.height, p.foot_half_width, p.foot_height, false) {
+        if let Some(w) = self.tier(
+            x,
+            y,
+            p.cx,
+            p.top + p.height,
+            p.foot_half_width,
+            p.foot_height,
+            false,
+        ) {
             col = w;
         }
         if let Some(w) = self.tier(x, y, p.cx, p.top, p.half_width, p.height, true) {
@@ -813,7 +895,16 @@ impl Rock {
     /// One cylindrical tier of the stand: its top face, or its front body when
     /// `top_only` is false. `top_only` tiers leave the body to [`Rock::stand_front`].
     #[allow(clippy::too_many_arguments)]
-    fn tier(&self, x: f32, y: f32, cx: f32, top: f32, hw: f32, height: f32, top_only: bool) -> Option<[f32; 3]> {
+    fn tier(
+        &self,
+        x: f32,
+        y: f32,
+        cx: f32,
+        top: f32,
+        hw: f32,
+        height: f32,
+        top_only: bool,
+    ) -> Option<[f32; 3]> {
         let p = &self.plinth;
         let e = hw * (p.ellipse / p.half_width);
         let t = (x - cx) / hw;
@@ -844,7 +935,17 @@ impl Rock {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn tier_body(&self, x: f32, y: f32, _cx: f32, top: f32, _hw: f32, height: f32, t: f32, arc: f32) -> Option<[f32; 3]> {
+    fn tier_body(
+        &self,
+        x: f32,
+        y: f32,
+        _cx: f32,
+        top: f32,
+        _hw: f32,
+        height: f32,
+        t: f32,
+        arc: f32,
+    ) -> Option<[f32; 3]> {
         if y < top || y > top + height + arc {
             return None;
         }
@@ -919,7 +1020,14 @@ fn render_region(rock: &Rock, x0: f32, y0: f32, side: f32, out: u32) -> RgbImage
                 continue;
             }
             let (h, cav) = rock.height(lx, ly, d.min(1.0));
-            geo[j * bw + i] = Geo { h, cav, alpha, lx, ly, d };
+            geo[j * bw + i] = Geo {
+                h,
+                cav,
+                alpha,
+                lx,
+                ly,
+                d,
+            };
         }
     }
 
@@ -931,7 +1039,11 @@ fn render_region(rock: &Rock, x0: f32, y0: f32, side: f32, out: u32) -> RgbImage
         for i in 0..n {
             let x = x0 + (i as f32 + 0.5) * step;
             let g = geo[(j + 1) * bw + i + 1];
-            let mut col = if g.alpha < 1.0 { rock.background(x, y) } else { [0.0; 3] };
+            let mut col = if g.alpha < 1.0 {
+                rock.background(x, y)
+            } else {
+                [0.0; 3]
+            };
             if g.alpha > 0.0 {
                 let hx = (geo[(j + 1) * bw + i + 2].h - geo[(j + 1) * bw + i].h) * inv2;
                 let hy = (geo[(j + 2) * bw + i + 1].h - geo[j * bw + i + 1].h) * inv2;
@@ -953,7 +1065,11 @@ fn render_region(rock: &Rock, x0: f32, y0: f32, side: f32, out: u32) -> RgbImage
                 }
                 let spec = spec * (0.04 + rock.stone.gloss) * 0.8 * (1.0 - g.cav);
                 let a = rock.albedo(g.lx, g.ly, g.cav);
-                let rc = [a[0] * light + spec, a[1] * light + spec, a[2] * light + spec];
+                let rc = [
+                    a[0] * light + spec,
+                    a[1] * light + spec,
+                    a[2] * light + spec,
+                ];
                 col = mix(col, rc, g.alpha);
             }
             if let Some(front) = rock.stand_front(x, y) {
@@ -961,7 +1077,11 @@ fn render_region(rock: &Rock, x0: f32, y0: f32, side: f32, out: u32) -> RgbImage
             }
             // Faint sensor grain, fixed per pixel.
             let grain = (hash_unit(hash3(i as i32, j as i32, rock.seed ^ 0x6EA1)) - 0.5) * 0.025;
-            let px = Rgb([to_u8(col[0] + grain), to_u8(col[1] + grain), to_u8(col[2] + grain)]);
+            let px = Rgb([
+                to_u8(col[0] + grain),
+                to_u8(col[1] + grain),
+                to_u8(col[2] + grain),
+            ]);
             img.put_pixel(i as u32, j as u32, px);
         }
     }
@@ -970,7 +1090,11 @@ fn render_region(rock: &Rock, x0: f32, y0: f32, side: f32, out: u32) -> RgbImage
 
 #[inline]
 fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> [f32; 3] {
-    [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t]
+    [
+        a[0] + (b[0] - a[0]) * t,
+        a[1] + (b[1] - a[1]) * t,
+        a[2] + (b[2] - a[2]) * t,
+    ]
 }
 
 #[inline]

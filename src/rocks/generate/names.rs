@@ -13,26 +13,105 @@ pub(super) enum Mood {
 
 fn mood_words(mood: Mood) -> &'static [&'static str] {
     match mood {
-        Mood::Happy => &["Cheerful", "Jolly", "Beaming", "Merry", "Chuckling", "Smiling", "Contented", "Sunny"],
-        Mood::Grumpy => &["Grumpy", "Glum", "Sulky", "Gloomy", "Sour", "Brooding", "Cross", "Disgruntled"],
-        Mood::Surprised => &["Astonished", "Startled", "Singing", "Yawning", "Gasping", "Howling", "Amazed", "Hooting"],
-        Mood::Calm => &["Stoic", "Pensive", "Sleepy", "Deadpan", "Solemn", "Patient", "Dozing", "Serene"],
-        Mood::Puzzled => &["Puzzled", "Wary", "Bemused", "Sheepish", "Doubtful", "Quizzical", "Wobbly", "Shifty"],
+        Mood::Happy => &[
+            "Cheerful",
+            "Jolly",
+            "Beaming",
+            "Merry",
+            "Chuckling",
+            "Smiling",
+            "Contented",
+            "Sunny",
+        ],
+        Mood::Grumpy => &[
+            "Grumpy",
+            "Glum",
+            "Sulky",
+            "Gloomy",
+            "Sour",
+            "Brooding",
+            "Cross",
+            "Disgruntled",
+        ],
+        Mood::Surprised => &[
+            "Astonished",
+            "Startled",
+            "Singing",
+            "Yawning",
+            "Gasping",
+            "Howling",
+            "Amazed",
+            "Hooting",
+        ],
+        Mood::Calm => &[
+            "Stoic", "Pensive", "Sleepy", "Deadpan", "Solemn", "Patient", "Dozing", "Serene",
+        ],
+        Mood::Puzzled => &[
+            "Puzzled",
+            "Wary",
+            "Bemused",
+            "Sheepish",
+            "Doubtful",
+            "Quizzical",
+            "Wobbly",
+            "Shifty",
+        ],
     }
 }
 
 const PERSONS: &[&str] = &[
-    "Monk", "Uncle", "Granny", "Baron", "Sage", "Hermit", "Ferryman", "Poet", "Fisherman", "Judge",
-    "Gardener", "Abbot", "Shepherd", "Duchess", "Wrestler", "Innkeeper", "Potter", "Admiral",
+    "Monk",
+    "Uncle",
+    "Granny",
+    "Baron",
+    "Sage",
+    "Hermit",
+    "Ferryman",
+    "Poet",
+    "Fisherman",
+    "Judge",
+    "Gardener",
+    "Abbot",
+    "Shepherd",
+    "Duchess",
+    "Wrestler",
+    "Innkeeper",
+    "Potter",
+    "Admiral",
 ];
 const PLACES: &[&str] = &[
-    "Tor", "Riverbed", "Glen", "Gorge", "Cove", "Moor", "Scree", "Quarry", "Shingle", "Ridge", "Ford", "Cairn",
-    "Beach", "Valley", "Crag", "Brook",
+    "Tor", "Riverbed", "Glen", "Gorge", "Cove", "Moor", "Scree", "Quarry", "Shingle", "Ridge",
+    "Ford", "Cairn", "Beach", "Valley", "Crag", "Brook",
 ];
-const TITLES: &[&str] = &["Sir", "Lady", "Uncle", "Auntie", "Professor", "Captain", "Grandpa", "Madame", "Old", "Little"];
+const TITLES: &[&str] = &[
+    "Sir",
+    "Lady",
+    "Uncle",
+    "Auntie",
+    "Professor",
+    "Captain",
+    "Grandpa",
+    "Madame",
+    "Old",
+    "Little",
+];
 const SURNAMES: &[&str] = &[
-    "Pebbleton", "Bouldersby", "Cobblestone", "Flintwick", "Gravelle", "Rubbleworth", "Craggs", "Shaleford",
-    "Mossley", "Stonebridge", "Grittings", "Lumpkin", "Rockwell", "Knobbly", "Chippings", "Tumbleby",
+    "Pebbleton",
+    "Bouldersby",
+    "Cobblestone",
+    "Flintwick",
+    "Gravelle",
+    "Rubbleworth",
+    "Craggs",
+    "Shaleford",
+    "Mossley",
+    "Stonebridge",
+    "Grittings",
+    "Lumpkin",
+    "Rockwell",
+    "Knobbly",
+    "Chippings",
+    "Tumbleby",
 ];
 
 fn pick<'a>(rng: &mut SplitMix64, words: &[&'a str]) -> &'a str {

@@ -75,7 +75,16 @@ pub(super) fn hash_unit(h: u32) -> f32 {
 }
 
 const D: f32 = std::f32::consts::FRAC_1_SQRT_2;
-const GRADIENTS: [(f32, f32); 8] = [(1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0), (D, D), (-D, D), (D, -D), (-D, -D)];
+const GRADIENTS: [(f32, f32); 8] = [
+    (1.0, 0.0),
+    (-1.0, 0.0),
+    (0.0, 1.0),
+    (0.0, -1.0),
+    (D, D),
+    (-D, D),
+    (D, -D),
+    (-D, -D),
+];
 
 /// A fixed permutation of 0..=255 (Fisher-Yates driven by splitmix64 seed 0x5EED),
 /// built at compile time. Table lookups keep Perlin noise cheap.
