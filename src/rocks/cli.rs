@@ -90,6 +90,20 @@ impl GalleryArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum RocksCommand {
+    /// Render a contact sheet of generated rocks to a PNG file.
+    Sheet {
+        /// Output PNG path.
+        out: PathBuf,
+        /// Number of rocks.
+        #[arg(long, default_value_t = 48)]
+        count: u32,
+        /// Gallery seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Tile side in pixels.
+        #[arg(long, default_value_t = 192)]
+        tile: u32,
+    },
     /// Add every image in PHOTOS_DIR as a rock (idempotent).
     Import {
         photos: PathBuf,
@@ -133,6 +147,7 @@ pub enum RocksCommand {
 
 pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
     match command {
+        RocksCommand::Sheet { out, count, seed, tile } => rocks_sheet(&out, count, seed, tile)?,
         RocksCommand::Import { photos, faces, gallery, engine } => {
             let service = gallery.service(engine.engine()?).await?;
             let bar = progress_bar(0, "import");
@@ -186,5 +201,26 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+fn rocks_sheet(out: &std::path::Path, count: u32, seed: u64, tile: u32) -> anyhow::Result<()> {
+    if !(1..=10_000).contains(&count) {
+        anyhow::bail!("--count must be between 1 and 10000, got {count}");
+    }
+    if !(16..=2048).contains(&tile) {
+        anyhow::bail!("--tile must be between 16 and 2048 pixels, got {tile}");
+    }
+    let start = std::time::Instant::now();
+    let sheet = super::generate::contact_sheet(seed, count, tile);
+    let elapsed = start.elapsed();
+    sheet.save(out).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote {} ({} rocks, {tile} px tiles) in {:.1} ms, {:.2} ms per rock",
+        out.display(),
+        count,
+        elapsed.as_secs_f64() * 1e3,
+        elapsed.as_secs_f64() * 1e3 / f64::from(count)
+    );
     Ok(())
 }

@@ -145,7 +145,7 @@ impl RockIndex {
 fn dots(q: &[i8], codes: &[i8], code_sum: &[i32], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if q.len() % 64 == 0
+        if q.len().is_multiple_of(64)
             && std::arch::is_x86_feature_detected!("avx512bw")
             && std::arch::is_x86_feature_detected!("avx512vnni")
         {
