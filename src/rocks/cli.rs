@@ -140,6 +140,9 @@ pub enum RocksCommand {
         /// Rock-space dimension (0 = no projection).
         #[arg(long, default_value_t = 128)]
         dim: usize,
+        /// Keep computed features in this JSON file and reuse them (for repeated runs).
+        #[arg(long)]
+        features_cache: Option<PathBuf>,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -173,15 +176,26 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             bar.finish();
             println!("{}", serde_json::json!({"added": added, "gallery": service.len()}));
         }
-        RocksCommand::Calibrate { lfw, rocks, out, people, dim, engine } => {
+        RocksCommand::Calibrate { lfw, rocks, out, people, dim, features_cache, engine } => {
+            let mut cache: std::collections::HashMap<String, Vec<f32>> = match &features_cache {
+                Some(p) if p.exists() => serde_json::from_slice(&std::fs::read(p)?)?,
+                _ => Default::default(),
+            };
             let engine = engine.engine()?;
             let everyone = offline::one_photo_per_person(&lfw).with_context(|| format!("reading {}", lfw.display()))?;
             let chosen: Vec<_> = everyone.into_iter().step_by(2).take(people).collect();
             let bar = progress_bar(chosen.len() as u64, "faces");
             let mut humans = Vec::new();
             for (name, path) in &chosen {
-                match offline::human_features(&engine, path).await {
-                    Ok(f) => humans.push(f.appearance),
+                let key = format!("human:{}", path.display());
+                let found = match cache.get(&key) {
+                    Some(f) if f.is_empty() => Err("no usable face (cached)".to_string()),
+                    Some(f) => Ok(f.clone()),
+                    None => offline::human_features(&engine, path).await.map(|f| f.appearance),
+                };
+                cache.insert(key, found.clone().unwrap_or_default());
+                match found {
+                    Ok(f) => humans.push(f),
                     Err(e) => eprintln!("skipped {name}: {e}"),
                 }
                 bar.inc(1);
@@ -189,9 +203,17 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             bar.finish();
             let rock_files = offline::images_in(&rocks)?;
             let bar = progress_bar(rock_files.len() as u64, "rocks");
+            let missing: Vec<PathBuf> = rock_files.iter().filter(|p| !cache.contains_key(&format!("rock:{}", p.display()))).cloned().collect();
+            let fresh = offline::rock_features(&engine, &missing, &|n| bar.set_position(n)).await?;
+            for (p, f) in missing.iter().zip(fresh) {
+                cache.insert(format!("rock:{}", p.display()), f.unwrap_or_default());
+            }
             let rock_feats: Vec<Vec<f32>> =
-                offline::rock_features(&engine, &rock_files, &|n| bar.set_position(n)).await?.into_iter().flatten().collect();
+                rock_files.iter().filter_map(|p| cache.get(&format!("rock:{}", p.display())).filter(|f| !f.is_empty()).cloned()).collect();
             bar.finish();
+            if let Some(p) = &features_cache {
+                std::fs::write(p, serde_json::to_vec(&cache)?)?;
+            }
             anyhow::ensure!(!humans.is_empty(), "no usable faces in {}", lfw.display());
             let calibration = tokio::task::spawn_blocking(move || Calibration::compute(&humans, &rock_feats, dim)).await??;
             calibration.save(&out)?;
