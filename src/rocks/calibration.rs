@@ -68,20 +68,6 @@ impl Calibration {
         &self.reference
     }
 
-    /// Reference faces in rock space, flattened.
-    pub fn reference_in_space(&self, project: bool) -> Vec<f32> {
-        if !project || self.out_dim == 0 {
-            return self.reference.clone();
-        }
-        let mut out = Vec::with_capacity(self.reference_count() * self.out_dim);
-        for r in self.reference.chunks_exact(self.in_dim) {
-            let mut p = self.project(r);
-            normalise(&mut p);
-            out.extend(p);
-        }
-        out
-    }
-
     /// From raw appearance features: humans (reference faces) and rocks (for the basis).
     /// The basis is the top `out_dim` principal directions of the pooled, per-domain
     /// centred and normalised features (0 = none).
