@@ -34,6 +34,9 @@ pub struct PairsArgs {
     pub repeats: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Keep computed features in this JSON file and reuse them (for repeated runs).
+    #[arg(long)]
+    pub features_cache: Option<PathBuf>,
     #[command(flatten)]
     pub engine: crate::rocks::cli::EngineArgs,
 }
@@ -71,14 +74,16 @@ fn median(ranks: &[usize]) -> f64 {
 /// The settings compared.
 pub fn candidate_settings() -> Vec<MatcherSettings> {
     let mut out = Vec::new();
-    for project in [true, false] {
-        for anti_hub in [
-            AntiHub::None,
-            AntiHub::Csls { k: 10, weight: 0.5 },
-            AntiHub::Csls { k: 10, weight: 1.0 },
-            AntiHub::ZScore,
-        ] {
-            out.push(MatcherSettings { anti_hub, project });
+    for standardise in [false, true] {
+        for project in [true, false] {
+            for anti_hub in [
+                AntiHub::None,
+                AntiHub::Csls { k: 10, weight: 0.5 },
+                AntiHub::Csls { k: 10, weight: 1.0 },
+                AntiHub::ZScore,
+            ] {
+                out.push(MatcherSettings { anti_hub, project, standardise });
+            }
         }
     }
     out
@@ -162,16 +167,35 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
     }
     let pair_rock: Vec<usize> = pairs.iter().map(|p| add(&p.rock, &mut gallery_files)).collect::<anyhow::Result<_>>()?;
 
-    let bar = progress_bar(gallery_files.len() as u64, "rocks");
-    let rock_feats = offline::rock_features(&engine, &gallery_files, &|n| bar.set_position(n)).await?;
+    let mut cache: HashMap<String, Vec<f32>> = match &args.features_cache {
+        Some(p) if p.exists() => serde_json::from_slice(&std::fs::read(p)?)?,
+        _ => HashMap::new(),
+    };
+    let key = |kind: &str, p: &Path| format!("{kind}:{}", p.display());
+    let missing: Vec<PathBuf> = gallery_files.iter().filter(|p| !cache.contains_key(&key("rock", p))).cloned().collect();
+    let bar = progress_bar(missing.len() as u64, "rocks");
+    let fresh = offline::rock_features(&engine, &missing, &|n| bar.set_position(n)).await?;
     bar.finish();
+    for (p, f) in missing.iter().zip(fresh) {
+        cache.insert(key("rock", p), f.unwrap_or_default());
+    }
+    let rock_feats: Vec<Option<Vec<f32>>> =
+        gallery_files.iter().map(|p| cache.get(&key("rock", p)).filter(|f| !f.is_empty()).cloned()).collect();
     // Rocks that fail to decode are left out of the gallery.
     let rocks: Vec<(i64, Vec<f32>)> = rock_feats.iter().enumerate().filter_map(|(i, f)| f.clone().map(|f| (i as i64, f))).collect();
 
     let bar = progress_bar(pairs.len() as u64, "humans");
     let mut humans = Vec::new(); // (pair index, features)
     for (i, p) in pairs.iter().enumerate() {
-        match offline::human_features(&engine, &p.human).await {
+        let cached = match (cache.get(&key("human", &p.human)), cache.get(&key("identity", &p.human))) {
+            (Some(a), Some(i)) if !a.is_empty() => Ok(offline::HumanFeatures { appearance: a.clone(), identity: i.clone() }),
+            _ => offline::human_features(&engine, &p.human).await,
+        };
+        if let Ok(f) = &cached {
+            cache.insert(key("human", &p.human), f.appearance.clone());
+            cache.insert(key("identity", &p.human), f.identity.clone());
+        }
+        match cached {
             Ok(f) if rock_feats[pair_rock[i]].is_some() => humans.push((i, f)),
             Ok(_) => eprintln!("pair {}: the rock image is unreadable; left out", p.n),
             Err(e) => eprintln!("pair {}: {e}; left out", p.n),
@@ -180,6 +204,9 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
     }
     bar.finish();
     anyhow::ensure!(!humans.is_empty(), "no usable pairs");
+    if let Some(p) = &args.features_cache {
+        std::fs::write(p, serde_json::to_vec(&cache)?)?;
+    }
 
     // Groups: same person or same physical rock.
     let m = humans.len();

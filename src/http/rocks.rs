@@ -68,13 +68,19 @@ fn rock_error(e: RockError) -> HttpResponse {
     }
 }
 
-fn parse_id(raw: &str) -> Result<i64, HttpResponse> {
+fn parse_id(raw: &str) -> Result<i64, Box<HttpResponse>> {
     raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        error(actix_web::http::StatusCode::NOT_FOUND, "rock_not_found", "There is no rock with this id.")
+        Box::new(error(actix_web::http::StatusCode::NOT_FOUND, "rock_not_found", "There is no rock with this id."))
     })
 }
 
-async fn list(service: web::Data<RockService>, query: web::Query<PageQuery>) -> HttpResponse {
+/// Rocks in id order; `Link: <...>; rel="next"` when there may be more.
+#[utoipa::path(get, path = "/api/v1/rocks", tag = "rocks",
+    params(("after" = Option<i64>, Query, description = "Only rocks with a greater id"),
+           ("limit" = Option<i64>, Query, description = "1 to 200, default 40")),
+    responses((status = 200, description = "A page of rocks", body = [RockView]),
+              (status = 400, description = "invalid_parameter")))]
+pub async fn list(service: web::Data<RockService>, query: web::Query<PageQuery>) -> HttpResponse {
     use actix_web::http::StatusCode;
     let after = match query.after.as_deref().map(str::parse::<i64>) {
         None => 0,
@@ -107,10 +113,15 @@ async fn list(service: web::Data<RockService>, query: web::Query<PageQuery>) -> 
     response.json(views)
 }
 
-async fn show(service: web::Data<RockService>, path: web::Path<String>) -> HttpResponse {
+/// One rock, with how many members share it.
+#[utoipa::path(get, path = "/api/v1/rocks/{id}", tag = "rocks",
+    params(("id" = i64, Path, description = "Rock id")),
+    responses((status = 200, description = "The rock", body = RockView),
+              (status = 404, description = "rock_not_found")))]
+pub async fn show(service: web::Data<RockService>, path: web::Path<String>) -> HttpResponse {
     let id = match parse_id(&path) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let rock = match service.get(id).await {
         Ok(r) => r,
@@ -122,7 +133,15 @@ async fn show(service: web::Data<RockService>, path: web::Path<String>) -> HttpR
     }
 }
 
-async fn media(req: HttpRequest, service: web::Data<RockService>, path: web::Path<(String, String)>) -> HttpResponse {
+/// A rock image (JPEG): `photo` or `face`. Immutable, with an ETag; a 302 to a presigned
+/// URL when storage is S3.
+#[utoipa::path(get, path = "/media/rocks/{id}/{image}", tag = "rocks",
+    params(("id" = i64, Path, description = "Rock id"), ("image" = String, Path, description = "photo or face")),
+    responses((status = 200, description = "JPEG", content_type = "image/jpeg"),
+              (status = 302, description = "Presigned S3 URL"),
+              (status = 304, description = "Not modified"),
+              (status = 404, description = "rock_not_found")))]
+pub async fn media(req: HttpRequest, service: web::Data<RockService>, path: web::Path<(String, String)>) -> HttpResponse {
     let (raw_id, image) = path.into_inner();
     let which = match image.as_str() {
         "photo" => RockImage::Photo,
@@ -131,7 +150,7 @@ async fn media(req: HttpRequest, service: web::Data<RockService>, path: web::Pat
     };
     let id = match parse_id(&raw_id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let rock = match service.get(id).await {
         Ok(r) => r,
@@ -168,4 +187,22 @@ async fn media(req: HttpRequest, service: web::Data<RockService>, path: web::Pat
         .insert_header((header::ETAG, etag))
         .insert_header(cache)
         .body(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    #[derive(OpenApi)]
+    #[openapi(paths(super::list, super::show, super::media), components(schemas(super::RockView)))]
+    struct Doc;
+
+    #[test]
+    fn routes_are_documented() -> Result<(), serde_json::Error> {
+        let json = Doc::openapi().to_json()?;
+        for path in ["/api/v1/rocks", "/api/v1/rocks/{id}", "/media/rocks/{id}/{image}", "RockView"] {
+            assert!(json.contains(path), "{path} missing");
+        }
+        Ok(())
+    }
 }

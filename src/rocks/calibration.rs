@@ -63,18 +63,9 @@ impl Calibration {
         self.projection.chunks_exact(self.in_dim).map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum()).collect()
     }
 
-    /// Reference faces in rock space, flattened.
-    pub fn reference_in_space(&self, project: bool) -> Vec<f32> {
-        if !project || self.out_dim == 0 {
-            return self.reference.clone();
-        }
-        let mut out = Vec::with_capacity(self.reference_count() * self.out_dim);
-        for r in self.reference.chunks_exact(self.in_dim) {
-            let mut p = self.project(r);
-            normalise(&mut p);
-            out.extend(p);
-        }
-        out
+    /// Reference faces (n_ref x in_dim), centred on the human mean and normalised.
+    pub fn reference_rows(&self) -> &[f32] {
+        &self.reference
     }
 
     /// From raw appearance features: humans (reference faces) and rocks (for the basis).

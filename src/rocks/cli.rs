@@ -90,6 +90,20 @@ impl GalleryArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum RocksCommand {
+    /// Render a contact sheet of generated rocks to a PNG file.
+    Sheet {
+        /// Output PNG path.
+        out: PathBuf,
+        /// Number of rocks.
+        #[arg(long, default_value_t = 48)]
+        count: u32,
+        /// Gallery seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Tile side in pixels.
+        #[arg(long, default_value_t = 192)]
+        tile: u32,
+    },
     /// Add every image in PHOTOS_DIR as a rock (idempotent).
     Import {
         photos: PathBuf,
@@ -126,6 +140,9 @@ pub enum RocksCommand {
         /// Rock-space dimension (0 = no projection).
         #[arg(long, default_value_t = 128)]
         dim: usize,
+        /// Keep computed features in this JSON file and reuse them (for repeated runs).
+        #[arg(long)]
+        features_cache: Option<PathBuf>,
         #[command(flatten)]
         engine: EngineArgs,
     },
@@ -133,6 +150,7 @@ pub enum RocksCommand {
 
 pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
     match command {
+        RocksCommand::Sheet { out, count, seed, tile } => rocks_sheet(&out, count, seed, tile)?,
         RocksCommand::Import { photos, faces, gallery, engine } => {
             let service = gallery.service(engine.engine()?).await?;
             let bar = progress_bar(0, "import");
@@ -158,15 +176,26 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             bar.finish();
             println!("{}", serde_json::json!({"added": added, "gallery": service.len()}));
         }
-        RocksCommand::Calibrate { lfw, rocks, out, people, dim, engine } => {
+        RocksCommand::Calibrate { lfw, rocks, out, people, dim, features_cache, engine } => {
+            let mut cache: std::collections::HashMap<String, Vec<f32>> = match &features_cache {
+                Some(p) if p.exists() => serde_json::from_slice(&std::fs::read(p)?)?,
+                _ => Default::default(),
+            };
             let engine = engine.engine()?;
             let everyone = offline::one_photo_per_person(&lfw).with_context(|| format!("reading {}", lfw.display()))?;
             let chosen: Vec<_> = everyone.into_iter().step_by(2).take(people).collect();
             let bar = progress_bar(chosen.len() as u64, "faces");
             let mut humans = Vec::new();
             for (name, path) in &chosen {
-                match offline::human_features(&engine, path).await {
-                    Ok(f) => humans.push(f.appearance),
+                let key = format!("human:{}", path.display());
+                let found = match cache.get(&key) {
+                    Some(f) if f.is_empty() => Err("no usable face (cached)".to_string()),
+                    Some(f) => Ok(f.clone()),
+                    None => offline::human_features(&engine, path).await.map(|f| f.appearance),
+                };
+                cache.insert(key, found.clone().unwrap_or_default());
+                match found {
+                    Ok(f) => humans.push(f),
                     Err(e) => eprintln!("skipped {name}: {e}"),
                 }
                 bar.inc(1);
@@ -174,9 +203,17 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             bar.finish();
             let rock_files = offline::images_in(&rocks)?;
             let bar = progress_bar(rock_files.len() as u64, "rocks");
+            let missing: Vec<PathBuf> = rock_files.iter().filter(|p| !cache.contains_key(&format!("rock:{}", p.display()))).cloned().collect();
+            let fresh = offline::rock_features(&engine, &missing, &|n| bar.set_position(n)).await?;
+            for (p, f) in missing.iter().zip(fresh) {
+                cache.insert(format!("rock:{}", p.display()), f.unwrap_or_default());
+            }
             let rock_feats: Vec<Vec<f32>> =
-                offline::rock_features(&engine, &rock_files, &|n| bar.set_position(n)).await?.into_iter().flatten().collect();
+                rock_files.iter().filter_map(|p| cache.get(&format!("rock:{}", p.display())).filter(|f| !f.is_empty()).cloned()).collect();
             bar.finish();
+            if let Some(p) = &features_cache {
+                std::fs::write(p, serde_json::to_vec(&cache)?)?;
+            }
             anyhow::ensure!(!humans.is_empty(), "no usable faces in {}", lfw.display());
             let calibration = tokio::task::spawn_blocking(move || Calibration::compute(&humans, &rock_feats, dim)).await??;
             calibration.save(&out)?;
@@ -186,5 +223,26 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+fn rocks_sheet(out: &std::path::Path, count: u32, seed: u64, tile: u32) -> anyhow::Result<()> {
+    if !(1..=10_000).contains(&count) {
+        anyhow::bail!("--count must be between 1 and 10000, got {count}");
+    }
+    if !(16..=2048).contains(&tile) {
+        anyhow::bail!("--tile must be between 16 and 2048 pixels, got {tile}");
+    }
+    let start = std::time::Instant::now();
+    let sheet = super::generate::contact_sheet(seed, count, tile);
+    let elapsed = start.elapsed();
+    sheet.save(out).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote {} ({} rocks, {tile} px tiles) in {:.1} ms, {:.2} ms per rock",
+        out.display(),
+        count,
+        elapsed.as_secs_f64() * 1e3,
+        elapsed.as_secs_f64() * 1e3 / f64::from(count)
+    );
     Ok(())
 }

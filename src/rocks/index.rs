@@ -29,6 +29,8 @@ pub struct RockIndex {
     dim: usize,
     ids: Vec<i64>,
     codes: Vec<i8>,
+    /// Sum of each rock's codes, for the unsigned-query form of the dot product.
+    code_sum: Vec<i32>,
     gain: Vec<f32>,
     offset: Vec<f32>,
 }
@@ -46,6 +48,7 @@ impl RockIndex {
             dim,
             ids: Vec::with_capacity(n),
             codes: Vec::with_capacity(n * dim),
+            code_sum: Vec::with_capacity(n),
             gain: Vec::with_capacity(n),
             offset: Vec::with_capacity(n),
         }
@@ -76,6 +79,7 @@ impl RockIndex {
         assert_eq!(codes.len(), self.dim, "rock codes have the wrong dimension");
         self.ids.push(rock_id);
         self.codes.extend_from_slice(codes);
+        self.code_sum.push(codes.iter().map(|&c| c as i32).sum());
         self.gain.push(gain);
         self.offset.push(offset);
     }
@@ -130,7 +134,7 @@ impl RockIndex {
     fn score_block(&self, q: &[i8], qs: f32, start: usize, out: &mut [f32]) {
         let d = self.dim;
         let codes = &self.codes[start * d..(start + out.len()) * d];
-        dots(q, codes, out);
+        dots(q, codes, &self.code_sum[start..start + out.len()], out);
         for (j, o) in out.iter_mut().enumerate() {
             *o = *o * qs * self.gain[start + j] - self.offset[start + j];
         }
@@ -138,9 +142,16 @@ impl RockIndex {
 }
 
 /// out[j] = dot(q, codes[j*d..]) for each row, as f32 (exact: the i32 sum fits).
-fn dots(q: &[i8], codes: &[i8], out: &mut [f32]) {
+fn dots(q: &[i8], codes: &[i8], code_sum: &[i32], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
+        if q.len().is_multiple_of(64)
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vnni")
+        {
+            // SAFETY: the CPU supports the enabled features (checked just above).
+            return unsafe { dots_vnni(q, codes, code_sum, out) };
+        }
         if std::arch::is_x86_feature_detected!("avx512bw") {
             // SAFETY: the CPU supports the enabled features (checked just above).
             return unsafe { dots_avx512(q, codes, out) };
@@ -151,6 +162,27 @@ fn dots(q: &[i8], codes: &[i8], out: &mut [f32]) {
         }
     }
     dots_portable(q, codes, out)
+}
+
+/// AVX-512 VNNI: `vpdpbusd` multiplies u8 by i8 and adds groups of four into i32 lanes,
+/// so the query is shifted to u8 (q + 128) and 128 * sum(rock) is taken off after.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn dots_vnni(q: &[i8], codes: &[i8], code_sum: &[i32], out: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let d = q.len();
+    let lanes = d / 64;
+    let shifted: Vec<u8> = q.iter().map(|&x| (x as i16 + 128) as u8).collect();
+    let qv: Vec<__m512i> = (0..lanes).map(|c| _mm512_loadu_si512(shifted.as_ptr().add(c * 64) as *const _)).collect();
+    let rows = codes.chunks_exact(d);
+    for ((row, sum), o) in rows.zip(code_sum).zip(out.iter_mut()) {
+        let mut acc = _mm512_setzero_si512();
+        for (c, qc) in qv.iter().enumerate() {
+            let r = _mm512_loadu_si512(row.as_ptr().add(c * 64) as *const _);
+            acc = _mm512_dpbusd_epi32(acc, *qc, r);
+        }
+        *o = (_mm512_reduce_add_epi32(acc) - 128 * sum) as f32;
+    }
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -27,12 +27,15 @@ pub struct MatcherSettings {
     pub anti_hub: AntiHub,
     /// Use the calibrated PCA projection (false = full feature dimension).
     pub project: bool,
+    /// Divide each feature by its standard deviation within its own domain (after centring).
+    #[serde(default)]
+    pub standardise: bool,
 }
 
 impl Default for MatcherSettings {
     /// Chosen by grouped cross-validation on the dev pairs (see README, `eval pairs`).
     fn default() -> Self {
-        MatcherSettings { anti_hub: AntiHub::Csls { k: 10, weight: 1.0 }, project: true }
+        MatcherSettings { anti_hub: AntiHub::Csls { k: 10, weight: 1.0 }, project: true, standardise: false }
     }
 }
 
@@ -40,6 +43,9 @@ pub struct Matcher {
     calibration: Arc<Calibration>,
     settings: MatcherSettings,
     rock_mean: Vec<f32>,
+    /// Per-feature 1/std of each domain, when standardising.
+    human_scale: Option<Vec<f32>>,
+    rock_scale: Option<Vec<f32>>,
     /// Reference faces in rock space (n_ref x dim), for the anti-hub statistics.
     reference: Vec<f32>,
     index: RockIndex,
@@ -50,6 +56,26 @@ pub(crate) fn normalise(v: &mut [f32]) {
     if n > 0.0 && n.is_finite() {
         v.iter_mut().for_each(|x| *x /= n);
     }
+}
+
+/// 1/std of each column of a row-major matrix (floored, so dead features stay small).
+fn inverse_std(rows: &[f32], dim: usize) -> Vec<f32> {
+    let n = (rows.len() / dim.max(1)).max(1) as f32;
+    let mut mean = vec![0f32; dim];
+    let mut sq = vec![0f32; dim];
+    for r in rows.chunks_exact(dim) {
+        for ((m, q), x) in mean.iter_mut().zip(sq.iter_mut()).zip(r) {
+            *m += x;
+            *q += x * x;
+        }
+    }
+    let sds: Vec<f32> = mean.iter().zip(&sq).map(|(m, q)| ((q / n) - (m / n) * (m / n)).max(0.0).sqrt()).collect();
+    let typical = {
+        let mut s = sds.clone();
+        s.sort_by(|a, b| a.total_cmp(b));
+        s[s.len() / 2].max(1e-6)
+    };
+    sds.iter().map(|sd| 1.0 / sd.max(0.1 * typical)).collect()
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -70,14 +96,36 @@ impl Matcher {
             rock_mean.iter_mut().for_each(|m| *m /= n);
         }
         let dim = if settings.project { calibration.out_dim() } else { in_dim };
-        let reference = calibration.reference_in_space(settings.project);
+        let (human_scale, rock_scale) = if settings.standardise {
+            let rock_rows: Vec<f32> = usable
+                .iter()
+                .flat_map(|(_, v)| {
+                    let mut c: Vec<f32> = v.iter().zip(&rock_mean).map(|(x, m)| x - m).collect();
+                    normalise(&mut c);
+                    c
+                })
+                .collect();
+            (Some(inverse_std(calibration.reference_rows(), in_dim)), Some(inverse_std(&rock_rows, in_dim)))
+        } else {
+            (None, None)
+        };
         let mut matcher = Matcher {
             calibration,
             settings,
             rock_mean,
-            reference,
+            human_scale,
+            rock_scale,
+            reference: Vec::new(),
             index: RockIndex::with_capacity(dim, usable.len()),
         };
+        // Reference rows are already centred and normalised: only scale and project them.
+        let zero = vec![0f32; in_dim];
+        matcher.reference = matcher
+            .calibration
+            .reference_rows()
+            .chunks_exact(in_dim)
+            .flat_map(|r| matcher.to_space(r, &zero, matcher.human_scale.as_deref()))
+            .collect();
         for (id, v) in usable {
             matcher.add(*id, v);
         }
@@ -112,20 +160,24 @@ impl Matcher {
         self.index.push(rock_id, &v, scale, offset);
     }
 
-    fn to_space(&self, raw: &[f32], mean: &[f32]) -> Vec<f32> {
+    fn to_space(&self, raw: &[f32], mean: &[f32], scale: Option<&[f32]>) -> Vec<f32> {
         let mut c: Vec<f32> = raw.iter().zip(mean).map(|(x, m)| x - m).collect();
         normalise(&mut c);
+        if let Some(scale) = scale {
+            c.iter_mut().zip(scale).for_each(|(x, s)| *x *= s);
+            normalise(&mut c);
+        }
         let mut v = if self.settings.project { self.calibration.project(&c) } else { c };
         normalise(&mut v);
         v
     }
 
     fn rock_vector(&self, raw: &[f32]) -> Vec<f32> {
-        self.to_space(raw, &self.rock_mean)
+        self.to_space(raw, &self.rock_mean, self.rock_scale.as_deref())
     }
 
     fn human_vector(&self, raw: &[f32]) -> Vec<f32> {
-        self.to_space(raw, self.calibration.human_mean())
+        self.to_space(raw, self.calibration.human_mean(), self.human_scale.as_deref())
     }
 
     /// (scale, offset) so that score = scale * cos - offset.

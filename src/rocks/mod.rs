@@ -154,10 +154,13 @@ impl RockService {
             let rendered: Vec<(u32, image::RgbImage, image::RgbImage, String)> = {
                 let chunk = chunk.to_vec();
                 tokio::task::spawn_blocking(move || {
-                    chunk.into_iter().map(|i| {
-                        let (photo, face, name) = generate::render_rock(seed, i, 512);
-                        (i, photo, face, name)
-                    }).collect()
+                    chunk
+                        .into_iter()
+                        .map(|i| {
+                            let rock = generate::render_rock(seed, i, 512);
+                            (i, rock.photo, rock.face, rock.name)
+                        })
+                        .collect()
                 })
                 .await
                 .map_err(|e| RockError::Storage(format!("rendering rocks: {e}")))?
