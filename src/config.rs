@@ -167,3 +167,44 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
     file.sync_all()?;
     Ok(SecretString::from(secret))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order_and_secrets_stay_hidden() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("rockstar.toml");
+        std::fs::write(
+            &file,
+            "data_dir = \"/srv/rockstar\"\n[server]\nbind = \"0.0.0.0:9000\"\n[rate_limit]\nlogin_burst = 3\n\
+             [auth]\njwt_secret = \"file-secret-file-secret-file-secret-123\"\n",
+        )?;
+        // Only keys no other test reads, so parallel tests are unaffected.
+        std::env::set_var("ROCKSTAR_RATE_LIMIT__LOGIN_BURST", "7");
+        let settings = Settings::load(Some(&file))?;
+        std::env::remove_var("ROCKSTAR_RATE_LIMIT__LOGIN_BURST");
+        assert_eq!(settings.server.bind, "0.0.0.0:9000", "file beats defaults");
+        assert_eq!(settings.data_dir, PathBuf::from("/srv/rockstar"));
+        assert_eq!(settings.rate_limit.login_burst, 7, "environment beats file");
+        assert_eq!(settings.rate_limit.signup_burst, 5, "defaults fill the rest");
+        assert_eq!(settings.face.max_bytes, 10 * 1024 * 1024);
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("file-secret"), "secrets are not printed: {printed}");
+        Ok(())
+    }
+
+    #[test]
+    fn jwt_secret_is_generated_once_with_private_permissions() -> anyhow::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("jwt_secret");
+        let first = load_or_create_secret(&path)?;
+        let second = load_or_create_secret(&path)?;
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        assert!(first.expose_secret().len() >= 64);
+        assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+        Ok(())
+    }
+}
