@@ -39,7 +39,7 @@ login_per_minute = 30
 login_burst = 10
 "#;
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Clone, serde::Deserialize)]
 pub struct Settings {
     pub server: ServerSettings,
     /// All local state: the embedded PostgreSQL cluster, local media, the JWT secret.
@@ -86,6 +86,28 @@ pub struct RateLimitSettings {
     pub signup_burst: u32,
     pub login_per_minute: u32,
     pub login_burst: u32,
+}
+
+// By hand, so that S3 credentials inside StorageConfig are never printed.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let storage = match &self.storage {
+            None => "local (data_dir/media)".to_owned(),
+            Some(StorageConfig::Local { root }) => format!("local {}", root.display()),
+            Some(StorageConfig::S3 { endpoint, bucket, region, .. }) => {
+                format!("s3 bucket={bucket} region={region} endpoint={endpoint:?}")
+            }
+        };
+        f.debug_struct("Settings")
+            .field("server", &self.server)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database)
+            .field("storage", &storage)
+            .field("face", &self.face)
+            .field("auth", &self.auth)
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
 }
 
 impl Settings {
@@ -179,7 +201,9 @@ mod tests {
         std::fs::write(
             &file,
             "data_dir = \"/srv/rockstar\"\n[server]\nbind = \"0.0.0.0:9000\"\n[rate_limit]\nlogin_burst = 3\n\
-             [auth]\njwt_secret = \"file-secret-file-secret-file-secret-123\"\n",
+             [auth]\njwt_secret = \"file-secret-file-secret-file-secret-123\"\n\
+             [storage]\nbackend = \"s3\"\nbucket = \"media\"\nregion = \"us-east-1\"\npath_style = true\n\
+             access_key_id = \"AKID\"\nsecret_access_key = \"s3-secret-value\"\n",
         )?;
         // Only keys no other test reads, so parallel tests are unaffected.
         std::env::set_var("ROCKSTAR_RATE_LIMIT__LOGIN_BURST", "7");
@@ -192,6 +216,8 @@ mod tests {
         assert_eq!(settings.face.max_bytes, 10 * 1024 * 1024);
         let printed = format!("{settings:?}");
         assert!(!printed.contains("file-secret"), "secrets are not printed: {printed}");
+        assert!(!printed.contains("s3-secret-value"), "S3 keys are not printed: {printed}");
+        assert!(matches!(settings.storage, Some(StorageConfig::S3 { ref bucket, .. }) if bucket == "media"));
         Ok(())
     }
 
