@@ -39,7 +39,7 @@ login_per_minute = 30
 login_burst = 10
 "#;
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Clone, serde::Deserialize)]
 pub struct Settings {
     pub server: ServerSettings,
     /// All local state: the embedded PostgreSQL cluster, local media, the JWT secret.
@@ -86,6 +86,28 @@ pub struct RateLimitSettings {
     pub signup_burst: u32,
     pub login_per_minute: u32,
     pub login_burst: u32,
+}
+
+// By hand, so that S3 credentials inside StorageConfig are never printed.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let storage = match &self.storage {
+            None => "local (data_dir/media)".to_owned(),
+            Some(StorageConfig::Local { root }) => format!("local {}", root.display()),
+            Some(StorageConfig::S3 { endpoint, bucket, region, .. }) => {
+                format!("s3 bucket={bucket} region={region} endpoint={endpoint:?}")
+            }
+        };
+        f.debug_struct("Settings")
+            .field("server", &self.server)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database)
+            .field("storage", &storage)
+            .field("face", &self.face)
+            .field("auth", &self.auth)
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
 }
 
 impl Settings {
@@ -166,4 +188,49 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
     file.write_all(secret.as_bytes())?;
     file.sync_all()?;
     Ok(SecretString::from(secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order_and_secrets_stay_hidden() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("rockstar.toml");
+        std::fs::write(
+            &file,
+            "data_dir = \"/srv/rockstar\"\n[server]\nbind = \"0.0.0.0:9000\"\n[rate_limit]\nlogin_burst = 3\n\
+             [auth]\njwt_secret = \"file-secret-file-secret-file-secret-123\"\n\
+             [storage]\nbackend = \"s3\"\nbucket = \"media\"\nregion = \"us-east-1\"\npath_style = true\n\
+             access_key_id = \"AKID\"\nsecret_access_key = \"s3-secret-value\"\n",
+        )?;
+        // Only keys no other test reads, so parallel tests are unaffected.
+        std::env::set_var("ROCKSTAR_RATE_LIMIT__LOGIN_BURST", "7");
+        let settings = Settings::load(Some(&file))?;
+        std::env::remove_var("ROCKSTAR_RATE_LIMIT__LOGIN_BURST");
+        assert_eq!(settings.server.bind, "0.0.0.0:9000", "file beats defaults");
+        assert_eq!(settings.data_dir, PathBuf::from("/srv/rockstar"));
+        assert_eq!(settings.rate_limit.login_burst, 7, "environment beats file");
+        assert_eq!(settings.rate_limit.signup_burst, 5, "defaults fill the rest");
+        assert_eq!(settings.face.max_bytes, 10 * 1024 * 1024);
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("file-secret"), "secrets are not printed: {printed}");
+        assert!(!printed.contains("s3-secret-value"), "S3 keys are not printed: {printed}");
+        assert!(matches!(settings.storage, Some(StorageConfig::S3 { ref bucket, .. }) if bucket == "media"));
+        Ok(())
+    }
+
+    #[test]
+    fn jwt_secret_is_generated_once_with_private_permissions() -> anyhow::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("jwt_secret");
+        let first = load_or_create_secret(&path)?;
+        let second = load_or_create_secret(&path)?;
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        assert!(first.expose_secret().len() >= 64);
+        assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+        Ok(())
+    }
 }

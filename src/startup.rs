@@ -104,8 +104,14 @@ impl Application {
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, "listening");
         let json_limit = settings.server.json_limit;
+        // The rocks routes take the service itself as app data.
+        let rocks_data = state.rocks.clone().map(web::Data::new);
         let mut server = HttpServer::new(move || {
-            App::new()
+            let mut app = App::new();
+            if let Some(rocks) = &rocks_data {
+                app = app.app_data(rocks.clone());
+            }
+            app
                 .wrap(from_fn(guard_and_measure))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())

@@ -311,6 +311,15 @@ fn usable_dir(dir: &Path, as_postgres: bool) -> anyhow::Result<PathBuf> {
         "the postgres user cannot reach the data folder (a parent is not traversable, e.g. /root is 0700) \
          or its path is too long for a socket; keeping the embedded cluster under /var/tmp instead"
     );
+    // Leave a note where the cluster was expected.
+    let _ = std::fs::write(
+        dir.join("MOVED.txt"),
+        format!(
+            "The embedded PostgreSQL cluster for this data folder lives in {}\n\
+             because the postgres user cannot reach this folder (or its socket path would be too long).\n",
+            fallback.display()
+        ),
+    );
     Ok(fallback)
 }
 

@@ -59,8 +59,8 @@ impl From<db::accounts::AccountRow> for Account {
             rock: Rock {
                 id: row.rock_id.to_string(),
                 name: row.rock_name,
-                image_url: super::media_url(&row.rock_photo_key),
-                face_url: super::media_url(&row.rock_face_key),
+                image_url: super::rock_image_url(row.rock_id, "photo"),
+                face_url: super::rock_image_url(row.rock_id, "face"),
                 similarity: row.rock_similarity,
             },
         }

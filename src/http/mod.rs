@@ -93,7 +93,7 @@ pub fn client_ip(req: &HttpRequest) -> IpAddr {
     req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
-/// Public URL of an object in storage. Media are served under `/media/`.
-pub fn media_url(key: &str) -> String {
-    format!("/media/{key}")
+/// Where a rock's image is served (by the rocks routes, from object storage).
+pub fn rock_image_url(rock_id: i64, image: &str) -> String {
+    format!("/media/rocks/{rock_id}/{image}")
 }

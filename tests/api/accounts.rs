@@ -10,7 +10,9 @@ async fn public_profile_shows_the_account_and_its_rock() {
     assert_eq!(body["id"], id.to_string());
     assert_eq!(body["username"], "obsidian");
     assert_eq!(body["rock"]["name"], "Fixture Rock");
-    assert!(body["rock"]["image_url"].as_str().is_some_and(|u| u.contains("rocks/fixture.jpg")), "{body}");
+    let rock_id = body["rock"]["id"].as_str().expect("rock id");
+    assert_eq!(body["rock"]["image_url"], format!("/media/rocks/{rock_id}/photo"), "{body}");
+    assert_eq!(body["rock"]["face_url"], format!("/media/rocks/{rock_id}/face"), "{body}");
     assert!(body.get("password_hash").is_none() && body.get("rock_embedding").is_none(), "{body}");
     assert_error(app.client.get(app.url("/api/v1/accounts/nobody_here")).send().await.expect("request"), 404, "not_found").await;
 }

@@ -167,6 +167,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like spawn_app, letting the test change the settings (e.g. rate limits) first.
 pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_inner(customise, None).await
+}
+
+/// With its own face engine (e.g. one worker and no queue).
+pub async fn spawn_app_with_engine(customise: impl FnOnce(&mut Settings), engine: FaceEngine) -> TestApp {
+    spawn_app_inner(customise, Some(engine)).await
+}
+
+async fn spawn_app_inner(customise: impl FnOnce(&mut Settings), engine: Option<FaceEngine>) -> TestApp {
     let shared = shared();
     init_logs();
     let db_name = format!("t_{}", uuid::Uuid::new_v4().simple());
@@ -206,7 +215,8 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     settings.rate_limit.login_burst = 10_000;
     customise(&mut settings);
 
-    let app = Application::build_with(settings, shared.face.as_ref().ok().cloned()).await.expect("building the app");
+    let engine = engine.or_else(|| shared.face.as_ref().ok().cloned());
+    let app = Application::build_with(settings, engine).await.expect("building the app");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
     let db = PgPool::connect(&url_for(&db_name)).await.expect("test db pool");

@@ -97,3 +97,34 @@ async fn taken_username_is_409() {
     app.create_account_directly("taken_name", "correct horse battery").await;
     assert_error(app.sign_up(Form::new("TAKEN_name", "another password", selfie)).await, 409, "username_taken").await;
 }
+
+#[tokio::test]
+async fn a_full_inference_queue_is_503_with_retry_after_and_then_recovers() {
+    let Some(selfie) = human_photo(0) else { return };
+    require_face_engine();
+    let mut config = face_config();
+    config.workers = 1;
+    config.queue = 0;
+    let engine = rockstar::face::FaceEngine::new(config).expect("a one-worker engine");
+    let app = spawn_app_with_engine(|_| {}, engine).await;
+    let names: Vec<String> = (0..6).map(|i| format!("busy_{i}")).collect();
+    let responses = futures::future::join_all(
+        names.iter().map(|name| app.sign_up(Form::new(name, "correct horse battery", selfie.clone()))),
+    )
+    .await;
+    let mut overloaded = 0;
+    for response in responses {
+        match response.status().as_u16() {
+            201 => {}
+            503 => {
+                assert!(response.headers().get("retry-after").is_some(), "503 carries Retry-After");
+                assert_error(response, 503, "overloaded").await;
+                overloaded += 1;
+            }
+            other => panic!("unexpected status {other}: {:?}", response.text().await),
+        }
+    }
+    assert!(overloaded >= 1, "six selfies at once on one worker with no queue: some must be turned away");
+    let later = app.sign_up(Form::new("after_the_rush", "correct horse battery", selfie)).await;
+    assert_eq!(later.status(), 201);
+}
