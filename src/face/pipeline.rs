@@ -95,15 +95,16 @@ impl Models {
         if found.iter().all(|d| detect::width(d) < long * 0.2) {
             found.extend(self.detect_in(Model::Back256, img, whole)?);
         }
-        if found.is_empty() {
+        let none_usable = |f: &[Detection]| f.iter().all(|d| d.score < USABLE_SCORE);
+        if none_usable(&found) {
             let side = long * 1.6;
             let zoomed = Square { x0: (w - side) / 2.0, y0: (h - side) / 2.0, side };
-            found = self.detect_in(Model::Front128, img, zoomed)?;
+            found.extend(self.detect_in(Model::Front128, img, zoomed)?);
         }
         // Tiles: each level halves the tile until a tile would be too small to matter
         // (the 256 model finds faces of ~1/16 of its input; we need eyes >= MIN_EYE_DISTANCE).
         let mut tile = long / 2.0;
-        while found.is_empty() && tile >= 480.0 {
+        while none_usable(&found) && tile >= 480.0 {
             for y in positions(h, tile) {
                 for x in positions(w, tile) {
                     found.extend(self.detect_in(Model::Back256, img, Square { x0: x, y0: y, side: tile })?);
