@@ -1,7 +1,11 @@
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(name = "rockstar", version, about = "RockStar: a social network in which nobody shows a face")]
+#[command(
+    name = "rockstar",
+    version,
+    about = "RockStar: a social network in which nobody shows a face"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -34,7 +38,10 @@ enum BenchCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     match Cli::parse().command {
         Command::Face(c) => rockstar::face::cli::run(c),
         Command::Eval(EvalCommand::Lfw(a)) => rockstar::eval::lfw::run(a),

@@ -5,7 +5,10 @@ use face_support::*;
 use image::{Rgb, RgbImage};
 use rockstar::face::{FaceEngine, FaceError, Photo, APPEARANCE_DIM, IDENTITY_DIM};
 
-fn analyse(engine: &FaceEngine, bytes: Vec<u8>) -> Result<rockstar::face::FaceSignature, FaceError> {
+fn analyse(
+    engine: &FaceEngine,
+    bytes: Vec<u8>,
+) -> Result<rockstar::face::FaceSignature, FaceError> {
     block_on(engine.analyse(Photo::new(bytes)))
 }
 
@@ -24,7 +27,9 @@ const LFW_SAMPLES: [&str; 6] = [
 
 #[test]
 fn finds_one_face_in_lfw_photos() {
-    let (Some(data), Some(engine)) = (data_dir(), engine()) else { return };
+    let (Some(data), Some(engine)) = (data_dir(), engine()) else {
+        return;
+    };
     for name in LFW_SAMPLES {
         let path = data.join(name);
         if !path.is_file() {
@@ -39,13 +44,19 @@ fn finds_one_face_in_lfw_photos() {
         assert_eq!(sig.appearance().len(), APPEARANCE_DIM);
         assert!((norm(sig.identity()) - 1.0).abs() < 1e-4);
         assert!((norm(sig.appearance()) - 1.0).abs() < 1e-4);
-        assert!(sig.identity().iter().chain(sig.appearance()).all(|v| v.is_finite()));
+        assert!(sig
+            .identity()
+            .iter()
+            .chain(sig.appearance())
+            .all(|v| v.is_finite()));
     }
 }
 
 #[test]
 fn finds_one_face_in_pairing_photos() {
-    let (Some(data), Some(engine)) = (data_dir(), engine()) else { return };
+    let (Some(data), Some(engine)) = (data_dir(), engine()) else {
+        return;
+    };
     let mut tried = 0;
     let mut failed = Vec::new();
     for n in (0..184).step_by(12) {
@@ -61,19 +72,37 @@ fn finds_one_face_in_pairing_photos() {
     assert!(tried > 0, "no pairing photos found");
     // One of the 184 (human_060, a face turned far aside, detector score 0.56) is refused as
     // no_face; anything more is a regression.
-    assert!(failed.len() <= 1, "{} of {tried} failed: {failed:?}", failed.len());
+    assert!(
+        failed.len() <= 1,
+        "{} of {tried} failed: {failed:?}",
+        failed.len()
+    );
 }
 
 #[test]
 fn detected_keypoints_sit_inside_the_face_box() {
-    let (Some(data), Some(engine)) = (data_dir(), engine()) else { return };
-    let faces = block_on(engine.detect(&read(&data.join(LFW_SAMPLES[0])))).unwrap_or_else(|e| panic!("{e}"));
-    let best = faces.iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap_or_else(|| panic!("no face"));
+    let (Some(data), Some(engine)) = (data_dir(), engine()) else {
+        return;
+    };
+    let faces = block_on(engine.detect(&read(&data.join(LFW_SAMPLES[0]))))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let best = faces
+        .iter()
+        .max_by(|a, b| a.score.total_cmp(&b.score))
+        .unwrap_or_else(|| panic!("no face"));
     let [x0, y0, x1, y1] = best.bbox;
     // LFW centres the face in a 250 px frame.
-    assert!(x0 < 125.0 && x1 > 125.0 && y0 < 150.0 && y1 > 100.0, "box {:?}", best.bbox);
+    assert!(
+        x0 < 125.0 && x1 > 125.0 && y0 < 150.0 && y1 > 100.0,
+        "box {:?}",
+        best.bbox
+    );
     for k in &best.keypoints[..4] {
-        assert!(k[0] > x0 && k[0] < x1 && k[1] > y0 && k[1] < y1, "keypoint {k:?} outside {:?}", best.bbox);
+        assert!(
+            k[0] > x0 && k[0] < x1 && k[1] > y0 && k[1] < y1,
+            "keypoint {k:?} outside {:?}",
+            best.bbox
+        );
     }
     // Eye on the image's left is left of the other; the mouth is below the nose.
     assert!(best.keypoints[0][0] < best.keypoints[1][0]);
@@ -82,9 +111,12 @@ fn detected_keypoints_sit_inside_the_face_box() {
 
 #[test]
 fn same_person_is_closer_than_different_people() {
-    let (Some(data), Some(engine)) = (data_dir(), engine()) else { return };
+    let (Some(data), Some(engine)) = (data_dir(), engine()) else {
+        return;
+    };
     let id = |name: &str| {
-        let sig = analyse(&engine, read(&data.join(name))).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let sig =
+            analyse(&engine, read(&data.join(name))).unwrap_or_else(|e| panic!("{name}: {e}"));
         sig.identity().to_vec()
     };
     let sorkin1 = id("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg");
@@ -93,13 +125,23 @@ fn same_person_is_closer_than_different_people() {
     let pacheco4 = id("lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg");
     let kiarostami = id("lfw/Abbas_Kiarostami/Abbas_Kiarostami_0001.jpg");
     let same = [cosine(&sorkin1, &sorkin2), cosine(&pacheco1, &pacheco4)];
-    let different = [cosine(&sorkin1, &pacheco1), cosine(&sorkin2, &kiarostami), cosine(&pacheco4, &kiarostami)];
+    let different = [
+        cosine(&sorkin1, &pacheco1),
+        cosine(&sorkin2, &kiarostami),
+        cosine(&pacheco4, &kiarostami),
+    ];
     let worst_same = same.iter().cloned().fold(f32::MAX, f32::min);
     let best_different = different.iter().cloned().fold(f32::MIN, f32::max);
-    assert!(worst_same > best_different, "same {same:?} vs different {different:?}");
+    assert!(
+        worst_same > best_different,
+        "same {same:?} vs different {different:?}"
+    );
     // dlib's embedding separates people at a cosine of about 0.91 (distance 0.6 -> 0.82..0.93).
     assert!(worst_same > 0.9, "same-person cosine {same:?}");
-    assert!(best_different < 0.9, "different-person cosine {different:?}");
+    assert!(
+        best_different < 0.9,
+        "different-person cosine {different:?}"
+    );
 }
 
 #[test]
@@ -112,25 +154,37 @@ fn blank_image_has_no_face() {
 
 #[test]
 fn two_faces_side_by_side_are_multiple_faces() {
-    let (Some(data), Some(engine)) = (data_dir(), engine()) else { return };
+    let (Some(data), Some(engine)) = (data_dir(), engine()) else {
+        return;
+    };
     let a = rgb(&data.join("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg"));
     let b = rgb(&data.join("lfw/Abbas_Kiarostami/Abbas_Kiarostami_0001.jpg"));
-    let mut canvas = RgbImage::from_pixel(a.width() + b.width(), a.height().max(b.height()), Rgb([90, 90, 90]));
+    let mut canvas = RgbImage::from_pixel(
+        a.width() + b.width(),
+        a.height().max(b.height()),
+        Rgb([90, 90, 90]),
+    );
     image::imageops::replace(&mut canvas, &a, 0, 0);
     image::imageops::replace(&mut canvas, &b, i64::from(a.width()), 0);
-    let err = analyse(&engine, encode_png(&canvas)).err().map(|e| e.code());
+    let err = analyse(&engine, encode_png(&canvas))
+        .err()
+        .map(|e| e.code());
     assert_eq!(err, Some("multiple_faces"));
 }
 
 #[test]
 fn tiny_face_in_a_large_canvas_is_too_small() {
-    let (Some(data), Some(engine)) = (data_dir(), engine()) else { return };
+    let (Some(data), Some(engine)) = (data_dir(), engine()) else {
+        return;
+    };
     let face = rgb(&data.join("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg"));
     // Eyes about 45 px apart at full size; at 0.35 they are ~16 px apart.
     let small = image::imageops::resize(&face, 88, 88, image::imageops::FilterType::Triangle);
     let mut canvas = RgbImage::from_pixel(1200, 900, Rgb([200, 200, 200]));
     image::imageops::replace(&mut canvas, &small, 500, 300);
-    let err = analyse(&engine, encode_png(&canvas)).err().map(|e| e.code());
+    let err = analyse(&engine, encode_png(&canvas))
+        .err()
+        .map(|e| e.code());
     assert_eq!(err, Some("face_too_small"));
     // The same face at full size in the same canvas is fine.
     let mut canvas = RgbImage::from_pixel(1200, 900, Rgb([200, 200, 200]));
@@ -150,17 +204,28 @@ fn random_bytes_are_unsupported() {
             (state >> 24) as u8
         })
         .collect();
-    assert_eq!(analyse(&engine, bytes).err().map(|e| e.code()), Some("unsupported_image"));
-    assert_eq!(analyse(&engine, Vec::new()).err().map(|e| e.code()), Some("unsupported_image"));
+    assert_eq!(
+        analyse(&engine, bytes).err().map(|e| e.code()),
+        Some("unsupported_image")
+    );
+    assert_eq!(
+        analyse(&engine, Vec::new()).err().map(|e| e.code()),
+        Some("unsupported_image")
+    );
 }
 
 #[test]
 fn truncated_jpeg_is_unsupported() {
-    let (Some(data), Some(engine)) = (data_dir(), engine()) else { return };
+    let (Some(data), Some(engine)) = (data_dir(), engine()) else {
+        return;
+    };
     let full = read(&data.join("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg"));
     assert!(analyse(&engine, full.clone()).is_ok());
     let cut = full[..full.len() / 2].to_vec();
-    assert_eq!(analyse(&engine, cut).err().map(|e| e.code()), Some("unsupported_image"));
+    assert_eq!(
+        analyse(&engine, cut).err().map(|e| e.code()),
+        Some("unsupported_image")
+    );
 }
 
 /// A PNG whose header claims `w` x `h` pixels, with a tiny (bogus) data chunk.
@@ -170,7 +235,11 @@ fn png_claiming(w: u32, h: u32) -> Vec<u8> {
         for &b in bytes {
             c ^= u32::from(b);
             for _ in 0..8 {
-                c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
         }
         !c
@@ -188,7 +257,11 @@ fn png_claiming(w: u32, h: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&h.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     chunk(&mut png, b"IHDR", &ihdr);
-    chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(
+        &mut png,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
     chunk(&mut png, b"IEND", &[]);
     png
 }
@@ -197,16 +270,23 @@ fn png_claiming(w: u32, h: u32) -> Vec<u8> {
 fn huge_png_header_is_too_large_before_decoding() {
     let Some(engine) = engine() else { return };
     // 20000 x 20000 RGB would need 1.2 GB; the header alone must be enough to refuse it.
-    let err = analyse(&engine, png_claiming(20_000, 20_000)).err().map(|e| e.code());
+    let err = analyse(&engine, png_claiming(20_000, 20_000))
+        .err()
+        .map(|e| e.code());
     assert_eq!(err, Some("image_too_large"));
     // A file over the byte limit is refused without looking inside.
     let big = vec![0u8; 21 << 20];
-    assert_eq!(analyse(&engine, big).err().map(|e| e.code()), Some("image_too_large"));
+    assert_eq!(
+        analyse(&engine, big).err().map(|e| e.code()),
+        Some("image_too_large")
+    );
 }
 
 #[test]
 fn exif_orientation_is_applied() {
-    let (Some(data), Some(engine)) = (data_dir(), engine()) else { return };
+    let (Some(data), Some(engine)) = (data_dir(), engine()) else {
+        return;
+    };
     // The photo stored rotated a quarter turn, with EXIF orientation 6 (rotate 90 CW to view).
     let face = rgb(&data.join("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg"));
     let stored = image::imageops::rotate270(&face);
@@ -232,16 +312,29 @@ fn exif_orientation_is_applied() {
     with_exif.extend_from_slice(&app1);
     with_exif.extend_from_slice(&jpeg[2..]);
     let faces = block_on(engine.detect(&with_exif)).unwrap_or_else(|e| panic!("{e}"));
-    let best = faces.iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap_or_else(|| panic!("no face"));
+    let best = faces
+        .iter()
+        .max_by(|a, b| a.score.total_cmp(&b.score))
+        .unwrap_or_else(|| panic!("no face"));
     // Upright again: eyes side by side above the mouth.
     let (l, r, m) = (best.keypoints[0], best.keypoints[1], best.keypoints[3]);
-    assert!((l[1] - r[1]).abs() < (l[0] - r[0]).abs(), "eyes not level: {:?}", best.keypoints);
-    assert!(m[1] > l[1] && m[1] > r[1], "mouth not below the eyes: {:?}", best.keypoints);
+    assert!(
+        (l[1] - r[1]).abs() < (l[0] - r[0]).abs(),
+        "eyes not level: {:?}",
+        best.keypoints
+    );
+    assert!(
+        m[1] > l[1] && m[1] > r[1],
+        "mouth not below the eyes: {:?}",
+        best.keypoints
+    );
 }
 
 #[test]
 fn rock_appearance_is_normalised_and_tells_rocks_apart() {
-    let (Some(data), Some(engine)) = (data_dir(), engine()) else { return };
+    let (Some(data), Some(engine)) = (data_dir(), engine()) else {
+        return;
+    };
     let mut paths: Vec<_> = std::fs::read_dir(data.join("rocks/faces"))
         .unwrap_or_else(|e| panic!("{e}"))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -255,24 +348,35 @@ fn rock_appearance_is_normalised_and_tells_rocks_apart() {
         assert!((norm(f) - 1.0).abs() < 1e-4);
     }
     // Deterministic, and a different rock gives different features.
-    let again = block_on(engine.rock_appearance(crops[..1].to_vec())).unwrap_or_else(|e| panic!("{e}"));
+    let again =
+        block_on(engine.rock_appearance(crops[..1].to_vec())).unwrap_or_else(|e| panic!("{e}"));
     assert!(cosine(&again[0], &feats[0]) > 0.99999);
     assert!(cosine(&feats[0], &feats[1]) < 0.999);
 }
 
 #[test]
 fn a_full_queue_answers_overloaded() {
-    let (Some(data), Some(_)) = (data_dir(), engine()) else { return };
-    let Ok(engine) = FaceEngine::new(config(1, 1)) else { return };
+    let (Some(data), Some(_)) = (data_dir(), engine()) else {
+        return;
+    };
+    let Ok(engine) = FaceEngine::new(config(1, 1)) else {
+        return;
+    };
     assert!(engine.ready());
     let photo = read(&data.join("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg"));
     let outcomes = block_on(async {
         let calls = (0..12).map(|_| engine.analyse(Photo::new(photo.clone())));
         futures::future::join_all(calls).await
     });
-    let overloaded = outcomes.iter().filter(|r| matches!(r, Err(FaceError::Overloaded))).count();
+    let overloaded = outcomes
+        .iter()
+        .filter(|r| matches!(r, Err(FaceError::Overloaded)))
+        .count();
     let ok = outcomes.iter().filter(|r| r.is_ok()).count();
-    assert!(overloaded > 0, "12 requests on 1 worker with a queue of 1 were all accepted");
+    assert!(
+        overloaded > 0,
+        "12 requests on 1 worker with a queue of 1 were all accepted"
+    );
     assert!(ok >= 1, "nothing was served");
     assert_eq!(ok + overloaded, outcomes.len());
 }
@@ -282,9 +386,13 @@ fn corrupt_model_is_refused_with_a_clear_error() {
     let Some(_) = engine() else { return };
     let src = models_dir();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    for entry in std::fs::read_dir(&src).unwrap_or_else(|e| panic!("{e}")).filter_map(|e| e.ok()) {
+    for entry in std::fs::read_dir(&src)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok())
+    {
         if entry.path().is_file() {
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name()))
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
     let target = dir.path().join("blazeface_front_128.onnx");
@@ -294,8 +402,13 @@ fn corrupt_model_is_refused_with_a_clear_error() {
     std::fs::write(&target, bytes).unwrap_or_else(|e| panic!("{e}"));
     let mut cfg = config(1, 1);
     cfg.models_dir = dir.path().to_path_buf();
-    let err = FaceEngine::new(cfg).err().map(|e| (e.code(), e.to_string()));
+    let err = FaceEngine::new(cfg)
+        .err()
+        .map(|e| (e.code(), e.to_string()));
     let (code, message) = err.unwrap_or_else(|| panic!("a corrupt model was accepted"));
     assert_eq!(code, "face_engine_unavailable");
-    assert!(message.contains("sha256") && message.contains("blazeface_front_128.onnx"), "{message}");
+    assert!(
+        message.contains("sha256") && message.contains("blazeface_front_128.onnx"),
+        "{message}"
+    );
 }

@@ -7,12 +7,16 @@ pub(crate) const CHIP: u32 = 150;
 
 /// dlib's mean face for a 150-px chip with padding 0.25: eye on image left, eye on image right,
 /// nose tip, mouth centre (dlib pixel-centre coordinates).
-pub(crate) const TEMPLATE_4: [[f32; 2]; 4] = [[47.6, 46.6], [100.6, 46.6], [74.0, 76.6], [74.0, 105.4]];
+pub(crate) const TEMPLATE_4: [[f32; 2]; 4] =
+    [[47.6, 46.6], [100.6, 46.6], [74.0, 76.6], [74.0, 105.4]];
 
 /// dlib's chip template for its ResNet (`get_face_chip_details(shape, 150, 0.25)`,
 /// dlib/image_transforms/interpolation.h): iBUG landmark indices (nose, eyes, upper mouth,
 /// inner upper lip) and their positions in the 150-px chip.
-pub(crate) const TEMPLATE_68_INDEX: [usize; 33] = [27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 60, 61, 62, 63, 64];
+pub(crate) const TEMPLATE_68_INDEX: [usize; 33] = [
+    27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50,
+    51, 52, 53, 54, 60, 61, 62, 63, 64,
+];
 #[rustfmt::skip]
 pub(crate) const TEMPLATE_68: [[f32; 2]; 33] = [
     [74.0127, 45.3352],
@@ -89,7 +93,12 @@ impl Similarity {
         let (a, b) = (dot / var, cross / var);
         let tx = mdx - (a * msx - b * msy);
         let ty = mdy - (b * msx + a * msy);
-        Some(Similarity { a: a as f32, b: b as f32, tx: tx as f32, ty: ty as f32 })
+        Some(Similarity {
+            a: a as f32,
+            b: b as f32,
+            tx: tx as f32,
+            ty: ty as f32,
+        })
     }
 
     /// The inverse map (chip -> source), as a sampler map.
@@ -109,10 +118,20 @@ pub(crate) fn template_continuous(points: &[[f32; 2]]) -> Vec<[f32; 2]> {
 }
 
 /// The aligned 150-px chip, RGB f32 0-255, for source keypoints matching `template`.
-pub(crate) fn chip(img: &RgbImage, keypoints: &[[f32; 2]], template: &[[f32; 2]]) -> Option<Vec<f32>> {
+pub(crate) fn chip(
+    img: &RgbImage,
+    keypoints: &[[f32; 2]],
+    template: &[[f32; 2]],
+) -> Option<Vec<f32>> {
     let dst = template_continuous(template);
     let sim = Similarity::fit(keypoints, &dst)?;
-    Some(warp(img, sim.inverse_affine(), CHIP, CHIP, Border::Replicate))
+    Some(warp(
+        img,
+        sim.inverse_affine(),
+        CHIP,
+        CHIP,
+        Border::Replicate,
+    ))
 }
 
 #[cfg(test)]
@@ -121,13 +140,25 @@ mod tests {
 
     #[test]
     fn fit_recovers_a_known_similarity() {
-        let truth = Similarity { a: 0.8, b: 0.3, tx: 12.0, ty: -4.0 };
+        let truth = Similarity {
+            a: 0.8,
+            b: 0.3,
+            tx: 12.0,
+            ty: -4.0,
+        };
         let src = [[10.0, 20.0], [60.0, 22.0], [35.0, 50.0], [36.0, 70.0]];
         let dst: Vec<[f32; 2]> = src
             .iter()
-            .map(|p| [truth.a * p[0] - truth.b * p[1] + truth.tx, truth.b * p[0] + truth.a * p[1] + truth.ty])
+            .map(|p| {
+                [
+                    truth.a * p[0] - truth.b * p[1] + truth.tx,
+                    truth.b * p[0] + truth.a * p[1] + truth.ty,
+                ]
+            })
             .collect();
-        let fit = Similarity::fit(&src, &dst).expect("non-degenerate points");
+        let Some(fit) = Similarity::fit(&src, &dst) else {
+            panic!("degenerate points")
+        };
         assert!((fit.a - truth.a).abs() < 1e-4 && (fit.b - truth.b).abs() < 1e-4);
         assert!((fit.tx - truth.tx).abs() < 1e-3 && (fit.ty - truth.ty).abs() < 1e-3);
         let inv = fit.inverse_affine();

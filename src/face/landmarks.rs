@@ -9,7 +9,11 @@ use ort::value::Tensor;
 const SIDE: u32 = 112;
 
 /// Landmarks of the face in `region`, in source pixels (iBUG 68-point order).
-pub(crate) fn locate(session: &mut Session, img: &RgbImage, region: Square) -> Result<Vec<[f32; 2]>, FaceError> {
+pub(crate) fn locate(
+    session: &mut Session,
+    img: &RgbImage,
+    region: Square,
+) -> Result<Vec<[f32; 2]>, FaceError> {
     let map = Affine::rect(region.x0, region.y0, region.side, region.side, SIDE, SIDE);
     // Outside the photo is black, as face-api's zero padding.
     let input = warp(img, map, SIDE, SIDE, Border::Zero);
@@ -19,17 +23,24 @@ pub(crate) fn locate(session: &mut Session, img: &RgbImage, region: Square) -> R
     let outputs = session
         .run(ort::inputs!["input" => tensor])
         .map_err(|e| FaceError::Unavailable(format!("landmark model failed: {e}")))?;
-    let value = outputs
-        .get("landmarks")
-        .ok_or_else(|| FaceError::Unavailable("the landmark model has no output `landmarks`".into()))?;
+    let value = outputs.get("landmarks").ok_or_else(|| {
+        FaceError::Unavailable("the landmark model has no output `landmarks`".into())
+    })?;
     let (_, data) = value
         .try_extract_tensor::<f32>()
         .map_err(|e| FaceError::Unavailable(format!("landmark output: {e}")))?;
     if data.len() != 136 {
-        return Err(FaceError::Unavailable("the landmark output has an unexpected shape".into()));
+        return Err(FaceError::Unavailable(
+            "the landmark output has an unexpected shape".into(),
+        ));
     }
     Ok(data
         .chunks_exact(2)
-        .map(|p| [region.x0 + p[0] * region.side, region.y0 + p[1] * region.side])
+        .map(|p| {
+            [
+                region.x0 + p[0] * region.side,
+                region.y0 + p[1] * region.side,
+            ]
+        })
         .collect())
 }

@@ -22,7 +22,12 @@ pub fn models_dir() -> PathBuf {
 }
 
 pub fn config(workers: usize, queue: usize) -> FaceEngineConfig {
-    FaceEngineConfig { models_dir: models_dir(), workers, queue, ..FaceEngineConfig::default() }
+    FaceEngineConfig {
+        models_dir: models_dir(),
+        workers,
+        queue,
+        ..FaceEngineConfig::default()
+    }
 }
 
 /// The engine shared by a test binary's tests, or None (with the reason printed) when the
@@ -43,18 +48,22 @@ pub fn read(path: &PathBuf) -> Vec<u8> {
 }
 
 pub fn rgb(path: &PathBuf) -> image::RgbImage {
-    image::load_from_memory(&read(path)).unwrap_or_else(|e| panic!("decoding {}: {e}", path.display())).into_rgb8()
+    image::load_from_memory(&read(path))
+        .unwrap_or_else(|e| panic!("decoding {}: {e}", path.display()))
+        .into_rgb8()
 }
 
 pub fn encode_png(img: &image::RgbImage) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).expect("PNG encoding of an in-memory image");
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .unwrap_or_else(|e| panic!("PNG encoding of an in-memory image: {e}"));
     out.into_inner()
 }
 
 pub fn encode_jpeg(img: &image::RgbImage) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Jpeg).expect("JPEG encoding of an in-memory image");
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap_or_else(|e| panic!("JPEG encoding of an in-memory image: {e}"));
     out.into_inner()
 }
 
@@ -66,5 +75,9 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 }
 
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime").block_on(f)
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("a tokio runtime: {e}"))
+        .block_on(f)
 }
