@@ -252,3 +252,47 @@ pub(crate) fn session(bytes: &[u8], what: &str) -> Result<Session, FaceError> {
         .commit_from_memory(bytes)
         .map_err(|e| fail(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_runtime_names_the_fetch_script() {
+        let err = locate_runtime(Some(Path::new("/nonexistent/libonnxruntime.so")))
+            .err()
+            .map(|e| e.to_string());
+        let message = err.unwrap_or_default();
+        assert!(
+            message.contains("scripts/fetch-onnxruntime.sh"),
+            "{message}"
+        );
+        assert!(
+            message.contains("/nonexistent/libonnxruntime.so"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn manifest_checksums_are_found_in_a_file_list() {
+        let manifest = serde_json::json!({
+            "files": [
+                { "name": "blazeface_front_128.onnx", "sha256": "AB" },
+                { "name": "reference/embedder_reference.json", "sha256": "cd" }
+            ]
+        });
+        let mut sums = Vec::new();
+        manifest_checksums(&manifest, None, &mut sums);
+        assert!(sums.contains(&("blazeface_front_128.onnx".to_string(), "ab".to_string())));
+        assert!(sums.contains(&("embedder_reference.json".to_string(), "cd".to_string())));
+    }
+
+    #[test]
+    fn a_missing_manifest_is_a_clear_error() {
+        let err = ModelFiles::load(Path::new("/nonexistent-models"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("manifest.json"), "{err}");
+    }
+}
