@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// Image name -> (identity embedding, whether a face was detected).
+type Embeddings = HashMap<String, (Vec<f32>, bool)>;
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct LfwArgs {
     /// LFW folder with pairs.tsv (columns: fold, same, a, b) and the images it names.
@@ -27,20 +30,29 @@ pub struct Pair {
 }
 
 pub fn read_pairs(path: &Path) -> anyhow::Result<Vec<Pair>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut pairs = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let cols: Vec<&str> = line.split('\t').collect();
         if cols.len() < 4 || cols[0] == "fold" {
             continue;
         }
-        let fold = cols[0].trim().parse().with_context(|| format!("line {}: bad fold", i + 1))?;
+        let fold = cols[0]
+            .trim()
+            .parse()
+            .with_context(|| format!("line {}: bad fold", i + 1))?;
         let same = match cols[1].trim() {
             "1" => true,
             "0" => false,
             other => bail!("line {}: `same` is {other:?}, expected 0 or 1", i + 1),
         };
-        pairs.push(Pair { fold, same, a: cols[2].trim().to_string(), b: cols[3].trim().to_string() });
+        pairs.push(Pair {
+            fold,
+            same,
+            a: cols[2].trim().to_string(),
+            b: cols[3].trim().to_string(),
+        });
     }
     Ok(pairs)
 }
@@ -56,7 +68,11 @@ pub fn best_threshold(samples: &[(f32, bool)]) -> f32 {
     for i in 0..s.len() {
         // Moving the threshold above s[i] calls it "different".
         correct += if s[i].1 { -1 } else { 1 };
-        let next = if i + 1 < s.len() { s[i + 1].0 } else { s[i].0 + 1e-4 };
+        let next = if i + 1 < s.len() {
+            s[i + 1].0
+        } else {
+            s[i].0 + 1e-4
+        };
         if correct > best {
             best = correct;
             best_t = (s[i].0 + next) / 2.0;
@@ -69,7 +85,11 @@ pub fn accuracy(samples: &[(f32, bool)], threshold: f32) -> f64 {
     if samples.is_empty() {
         return 0.0;
     }
-    samples.iter().filter(|(s, same)| (*s > threshold) == *same).count() as f64 / samples.len() as f64
+    samples
+        .iter()
+        .filter(|(s, same)| (*s > threshold) == *same)
+        .count() as f64
+        / samples.len() as f64
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -81,37 +101,58 @@ pub fn run(args: LfwArgs) -> anyhow::Result<()> {
     if pairs.is_empty() {
         bail!("{} has no pairs", args.dir.join("pairs.tsv").display());
     }
-    let mut images: Vec<String> = pairs.iter().flat_map(|p| [p.a.clone(), p.b.clone()]).collect();
+    let mut images: Vec<String> = pairs
+        .iter()
+        .flat_map(|p| [p.a.clone(), p.b.clone()])
+        .collect();
     images.sort();
     images.dedup();
     let engine = args.engine.engine()?;
     let flip = !args.no_flip;
 
     let bar = indicatif::ProgressBar::new(images.len() as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("embedding [{bar:40}] {pos}/{len} {per_sec} ({eta})") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "embedding [{bar:40}] {pos}/{len} {per_sec} ({eta})",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     let images = Arc::new(images);
     let next = Arc::new(AtomicUsize::new(0));
-    let results: Arc<Mutex<HashMap<String, (Vec<f32>, bool)>>> = Arc::new(Mutex::new(HashMap::new()));
+    let results: Arc<Mutex<Embeddings>> = Arc::new(Mutex::new(HashMap::new()));
     let errors: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     let started = std::time::Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..engine.workers() {
-            let (images, next, results, errors, bar, engine) =
-                (Arc::clone(&images), Arc::clone(&next), Arc::clone(&results), Arc::clone(&errors), bar.clone(), engine.clone());
+            let (images, next, results, errors, bar, engine) = (
+                Arc::clone(&images),
+                Arc::clone(&next),
+                Arc::clone(&results),
+                Arc::clone(&errors),
+                bar.clone(),
+                engine.clone(),
+            );
             let dir = args.dir.clone();
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(name) = images.get(i) else { break };
                 let outcome = std::fs::read(dir.join(name))
                     .map_err(|e| e.to_string())
-                    .and_then(|bytes| engine.main_face_identity_blocking(bytes, flip).map_err(|e| e.to_string()));
+                    .and_then(|bytes| {
+                        engine
+                            .main_face_identity_blocking(bytes, flip)
+                            .map_err(|e| e.to_string())
+                    });
                 match outcome {
                     Ok(r) => {
-                        results.lock().unwrap_or_else(|p| p.into_inner()).insert(name.clone(), r);
+                        results
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(name.clone(), r);
                     }
-                    Err(e) => errors.lock().unwrap_or_else(|p| p.into_inner()).push(format!("{name}: {e}")),
+                    Err(e) => errors
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(format!("{name}: {e}")),
                 }
                 bar.inc(1);
             });
@@ -142,17 +183,32 @@ pub fn run(args: LfwArgs) -> anyhow::Result<()> {
     let mut thresholds = Vec::new();
     let mut correct = 0usize;
     for &f in &folds {
-        let train: Vec<(f32, bool)> = scored.iter().filter(|s| s.0 != f || folds.len() == 1).map(|s| (s.1, s.2)).collect();
-        let test: Vec<(f32, bool)> = scored.iter().filter(|s| s.0 == f).map(|s| (s.1, s.2)).collect();
+        let train: Vec<(f32, bool)> = scored
+            .iter()
+            .filter(|s| s.0 != f || folds.len() == 1)
+            .map(|s| (s.1, s.2))
+            .collect();
+        let test: Vec<(f32, bool)> = scored
+            .iter()
+            .filter(|s| s.0 == f)
+            .map(|s| (s.1, s.2))
+            .collect();
         let t = best_threshold(&train);
         let acc = accuracy(&test, t);
         correct += test.iter().filter(|(s, same)| (*s > t) == *same).count();
-        per_fold.push(serde_json::json!({ "fold": f, "pairs": test.len(), "accuracy": acc, "threshold": t }));
+        per_fold.push(
+            serde_json::json!({ "fold": f, "pairs": test.len(), "accuracy": acc, "threshold": t }),
+        );
         thresholds.push(t);
     }
-    let fold_accs: Vec<f64> = per_fold.iter().filter_map(|v| v["accuracy"].as_f64()).collect();
+    let fold_accs: Vec<f64> = per_fold
+        .iter()
+        .filter_map(|v| v["accuracy"].as_f64())
+        .collect();
     let mean = fold_accs.iter().sum::<f64>() / fold_accs.len().max(1) as f64;
-    let std = (fold_accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / fold_accs.len().max(1) as f64).sqrt();
+    let std = (fold_accs.iter().map(|a| (a - mean).powi(2)).sum::<f64>()
+        / fold_accs.len().max(1) as f64)
+        .sqrt();
     let threshold = thresholds.iter().sum::<f32>() / thresholds.len().max(1) as f32;
     let summary = serde_json::json!({
         "pairs": pairs.len(),
@@ -187,7 +243,13 @@ mod tests {
 
     #[test]
     fn threshold_makes_the_fewest_mistakes() {
-        let samples = [(0.1, false), (0.5, true), (0.6, false), (0.7, true), (0.8, true)];
+        let samples = [
+            (0.1, false),
+            (0.5, true),
+            (0.6, false),
+            (0.7, true),
+            (0.8, true),
+        ];
         let t = best_threshold(&samples);
         assert_eq!(accuracy(&samples, t), 0.8);
     }

@@ -7,7 +7,52 @@ pub(crate) const CHIP: u32 = 150;
 
 /// dlib's mean face for a 150-px chip with padding 0.25: eye on image left, eye on image right,
 /// nose tip, mouth centre (dlib pixel-centre coordinates).
-pub(crate) const TEMPLATE_4: [[f32; 2]; 4] = [[47.6, 46.6], [100.6, 46.6], [74.0, 76.6], [74.0, 105.4]];
+pub(crate) const TEMPLATE_4: [[f32; 2]; 4] =
+    [[47.6, 46.6], [100.6, 46.6], [74.0, 76.6], [74.0, 105.4]];
+
+/// dlib's chip template for its ResNet (`get_face_chip_details(shape, 150, 0.25)`,
+/// dlib/image_transforms/interpolation.h): iBUG landmark indices (nose, eyes, upper mouth,
+/// inner upper lip) and their positions in the 150-px chip.
+pub(crate) const TEMPLATE_68_INDEX: [usize; 33] = [
+    27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50,
+    51, 52, 53, 54, 60, 61, 62, 63, 64,
+];
+#[rustfmt::skip]
+pub(crate) const TEMPLATE_68: [[f32; 2]; 33] = [
+    [74.0127, 45.3352],
+    [74.0127, 55.7009],
+    [74.0127, 65.9805],
+    [74.0127, 76.5625],
+    [61.688, 83.7326],
+    [67.6036, 85.9345],
+    [74.0127, 87.8106],
+    [80.4217, 85.9345],
+    [86.3373, 83.7326],
+    [37.1737, 46.6423],
+    [43.7122, 42.8758],
+    [51.5825, 42.9852],
+    [58.4606, 48.1733],
+    [51.0918, 49.5099],
+    [43.2743, 49.4077],
+    [89.5647, 48.1733],
+    [96.4428, 42.9852],
+    [104.3132, 42.8758],
+    [110.8516, 46.6423],
+    [104.751, 49.4077],
+    [96.9335, 49.5099],
+    [50.4149, 103.0233],
+    [59.0985, 99.5405],
+    [67.8858, 97.7388],
+    [74.0127, 99.2578],
+    [80.1395, 97.7388],
+    [88.9268, 99.5405],
+    [97.6104, 103.0233],
+    [54.0379, 103.4792],
+    [67.8096, 102.8746],
+    [74.0127, 103.5343],
+    [80.2157, 102.8746],
+    [93.9874, 103.4792],
+];
 
 /// dst = [a -b; b a] src + t.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +93,12 @@ impl Similarity {
         let (a, b) = (dot / var, cross / var);
         let tx = mdx - (a * msx - b * msy);
         let ty = mdy - (b * msx + a * msy);
-        Some(Similarity { a: a as f32, b: b as f32, tx: tx as f32, ty: ty as f32 })
+        Some(Similarity {
+            a: a as f32,
+            b: b as f32,
+            tx: tx as f32,
+            ty: ty as f32,
+        })
     }
 
     /// The inverse map (chip -> source), as a sampler map.
@@ -68,10 +118,20 @@ pub(crate) fn template_continuous(points: &[[f32; 2]]) -> Vec<[f32; 2]> {
 }
 
 /// The aligned 150-px chip, RGB f32 0-255, for source keypoints matching `template`.
-pub(crate) fn chip(img: &RgbImage, keypoints: &[[f32; 2]], template: &[[f32; 2]]) -> Option<Vec<f32>> {
+pub(crate) fn chip(
+    img: &RgbImage,
+    keypoints: &[[f32; 2]],
+    template: &[[f32; 2]],
+) -> Option<Vec<f32>> {
     let dst = template_continuous(template);
     let sim = Similarity::fit(keypoints, &dst)?;
-    Some(warp(img, sim.inverse_affine(), CHIP, CHIP, Border::Replicate))
+    Some(warp(
+        img,
+        sim.inverse_affine(),
+        CHIP,
+        CHIP,
+        Border::Replicate,
+    ))
 }
 
 #[cfg(test)]
@@ -80,13 +140,25 @@ mod tests {
 
     #[test]
     fn fit_recovers_a_known_similarity() {
-        let truth = Similarity { a: 0.8, b: 0.3, tx: 12.0, ty: -4.0 };
+        let truth = Similarity {
+            a: 0.8,
+            b: 0.3,
+            tx: 12.0,
+            ty: -4.0,
+        };
         let src = [[10.0, 20.0], [60.0, 22.0], [35.0, 50.0], [36.0, 70.0]];
         let dst: Vec<[f32; 2]> = src
             .iter()
-            .map(|p| [truth.a * p[0] - truth.b * p[1] + truth.tx, truth.b * p[0] + truth.a * p[1] + truth.ty])
+            .map(|p| {
+                [
+                    truth.a * p[0] - truth.b * p[1] + truth.tx,
+                    truth.b * p[0] + truth.a * p[1] + truth.ty,
+                ]
+            })
             .collect();
-        let fit = Similarity::fit(&src, &dst).expect("non-degenerate points");
+        let Some(fit) = Similarity::fit(&src, &dst) else {
+            panic!("degenerate points")
+        };
         assert!((fit.a - truth.a).abs() < 1e-4 && (fit.b - truth.b).abs() < 1e-4);
         assert!((fit.tx - truth.tx).abs() < 1e-3 && (fit.ty - truth.ty).abs() < 1e-3);
         let inv = fit.inverse_affine();

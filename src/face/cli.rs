@@ -58,23 +58,31 @@ pub enum FaceCommand {
 pub fn run(command: FaceCommand) -> anyhow::Result<()> {
     match command {
         FaceCommand::Detect { image, engine } => {
-            let bytes = std::fs::read(&image).with_context(|| format!("reading {}", image.display()))?;
+            let bytes =
+                std::fs::read(&image).with_context(|| format!("reading {}", image.display()))?;
             let engine = engine.engine()?;
             match engine.detect_blocking(&bytes) {
                 Ok(faces) => println!("{}", serde_json::json!({ "faces": faces })),
                 Err(e) => {
-                    println!("{}", serde_json::json!({ "error": e.code(), "message": e.to_string() }));
+                    println!(
+                        "{}",
+                        serde_json::json!({ "error": e.code(), "message": e.to_string() })
+                    );
                     std::process::exit(1);
                 }
             }
         }
         FaceCommand::Check { image, engine } => {
-            let bytes = std::fs::read(&image).with_context(|| format!("reading {}", image.display()))?;
+            let bytes =
+                std::fs::read(&image).with_context(|| format!("reading {}", image.display()))?;
             let engine = engine.engine()?;
             match engine.analyse_timed_blocking(super::Photo::new(bytes))?.0 {
                 Ok(_) => println!("{}", serde_json::json!({ "ok": true })),
                 Err(e) => {
-                    println!("{}", serde_json::json!({ "error": e.code(), "message": e.to_string() }));
+                    println!(
+                        "{}",
+                        serde_json::json!({ "error": e.code(), "message": e.to_string() })
+                    );
                     std::process::exit(1);
                 }
             }

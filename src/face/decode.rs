@@ -29,18 +29,29 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
     let format = reader.format();
     match format {
         Some(ImageFormat::Jpeg) | Some(ImageFormat::Png) | Some(ImageFormat::WebP) => {}
-        _ => return Err(FaceError::UnsupportedImage("it is not JPEG, PNG or WebP".into())),
+        _ => {
+            return Err(FaceError::UnsupportedImage(
+                "it is not JPEG, PNG or WebP".into(),
+            ))
+        }
     }
     if format == Some(ImageFormat::Jpeg) && !jpeg_is_complete(bytes) {
-        return Err(FaceError::UnsupportedImage("the JPEG file is truncated".into()));
+        return Err(FaceError::UnsupportedImage(
+            "the JPEG file is truncated".into(),
+        ));
     }
-    let mut decoder = reader.into_decoder().map_err(|e| FaceError::UnsupportedImage(e.to_string()))?;
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| FaceError::UnsupportedImage(e.to_string()))?;
     // Dimensions come from the header; check them before the decoder allocates pixels.
     let (w, h) = decoder.dimensions();
     if w == 0 || h == 0 {
-        return Err(FaceError::UnsupportedImage("the image has no pixels".into()));
+        return Err(FaceError::UnsupportedImage(
+            "the image has no pixels".into(),
+        ));
     }
-    if w > limits.max_side || h > limits.max_side || u64::from(w) * u64::from(h) > limits.max_pixels {
+    if w > limits.max_side || h > limits.max_side || u64::from(w) * u64::from(h) > limits.max_pixels
+    {
         return Err(FaceError::ImageTooLarge(format!(
             "{w}x{h} pixels; the limits are {} px per side and {} pixels in all",
             limits.max_side, limits.max_pixels
@@ -51,8 +62,12 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
     decoder_limits.max_image_height = Some(limits.max_side);
     // RGBA16 is the widest layout we accept, plus headroom for decoder scratch.
     decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8).saturating_add(64 << 20));
-    decoder.set_limits(decoder_limits).map_err(|e| FaceError::ImageTooLarge(e.to_string()))?;
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    decoder
+        .set_limits(decoder_limits)
+        .map_err(|e| FaceError::ImageTooLarge(e.to_string()))?;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = image::DynamicImage::from_decoder(decoder).map_err(|e| match e {
         image::ImageError::Limits(l) => FaceError::ImageTooLarge(l.to_string()),
         other => FaceError::UnsupportedImage(other.to_string()),

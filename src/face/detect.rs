@@ -66,7 +66,10 @@ fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x.clamp(-80.0, 80.0)).exp())
 }
 
-fn output<'a>(outputs: &'a ort::session::SessionOutputs<'_>, name: &str) -> Result<&'a [f32], FaceError> {
+fn output<'a>(
+    outputs: &'a ort::session::SessionOutputs<'_>,
+    name: &str,
+) -> Result<&'a [f32], FaceError> {
     let value = outputs
         .get(name)
         .ok_or_else(|| FaceError::Unavailable(format!("the detector has no output {name}")))?;
@@ -77,7 +80,11 @@ fn output<'a>(outputs: &'a ort::session::SessionOutputs<'_>, name: &str) -> Resu
 }
 
 /// Runs the model on a prepared input; detections in unit coordinates of the region.
-pub(crate) fn infer(session: &mut Session, input: Vec<f32>, s: u32) -> Result<Vec<Detection>, FaceError> {
+pub(crate) fn infer(
+    session: &mut Session,
+    input: Vec<f32>,
+    s: u32,
+) -> Result<Vec<Detection>, FaceError> {
     let su = s as usize;
     let tensor = Tensor::from_array(([1usize, su, su, 3], input.into_boxed_slice()))
         .map_err(|e| FaceError::Unavailable(format!("detector input: {e}")))?;
@@ -89,12 +96,18 @@ pub(crate) fn infer(session: &mut Session, input: Vec<f32>, s: u32) -> Result<Ve
     let r0 = output(&outputs, "Identity_2:0")?;
     let r1 = output(&outputs, "Identity_3:0")?;
     if s0.len() != 512 || s1.len() != 384 || r0.len() != 512 * 16 || r1.len() != 384 * 16 {
-        return Err(FaceError::Unavailable("the detector outputs have unexpected shapes".into()));
+        return Err(FaceError::Unavailable(
+            "the detector outputs have unexpected shapes".into(),
+        ));
     }
     let sf = s as f32;
     let mut found = Vec::new();
     for (i, anchor) in anchors().iter().enumerate() {
-        let (logit, d) = if i < 512 { (s0[i], &r0[i * 16..i * 16 + 16]) } else { (s1[i - 512], &r1[(i - 512) * 16..(i - 512) * 16 + 16]) };
+        let (logit, d) = if i < 512 {
+            (s0[i], &r0[i * 16..i * 16 + 16])
+        } else {
+            (s1[i - 512], &r1[(i - 512) * 16..(i - 512) * 16 + 16])
+        };
         let score = sigmoid(logit);
         if score < MIN_SCORE {
             continue;
@@ -106,7 +119,11 @@ pub(crate) fn infer(session: &mut Session, input: Vec<f32>, s: u32) -> Result<Ve
         for (k, kp) in keypoints.iter_mut().enumerate() {
             *kp = [anchor[0] + d[4 + 2 * k] / sf, anchor[1] + d[5 + 2 * k] / sf];
         }
-        found.push(Detection { bbox: [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0], score, keypoints });
+        found.push(Detection {
+            bbox: [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0],
+            score,
+            keypoints,
+        });
     }
     Ok(weighted_nms(found, NMS_IOU))
 }
@@ -134,11 +151,16 @@ pub(crate) fn weighted_nms(mut dets: Vec<Detection>, threshold: f32) -> Vec<Dete
     let mut kept = Vec::new();
     while !dets.is_empty() {
         let top = dets[0].clone();
-        let (overlapping, rest): (Vec<Detection>, Vec<Detection>) =
-            dets.into_iter().partition(|d| iou(&top.bbox, &d.bbox) > threshold);
+        let (overlapping, rest): (Vec<Detection>, Vec<Detection>) = dets
+            .into_iter()
+            .partition(|d| iou(&top.bbox, &d.bbox) > threshold);
         dets = rest;
         let total: f32 = overlapping.iter().map(|d| d.score).sum();
-        let mut merged = Detection { bbox: [0.0; 4], score: top.score, keypoints: [[0.0; 2]; 6] };
+        let mut merged = Detection {
+            bbox: [0.0; 4],
+            score: top.score,
+            keypoints: [[0.0; 2]; 6],
+        };
         for d in &overlapping {
             let w = d.score / total;
             for i in 0..4 {
@@ -157,7 +179,12 @@ pub(crate) fn weighted_nms(mut dets: Vec<Detection>, threshold: f32) -> Vec<Dete
 /// Unit coordinates of `region` -> source pixels.
 pub(crate) fn to_source(mut d: Detection, region: Square) -> Detection {
     let m = |v: f32, o: f32| o + v * region.side;
-    d.bbox = [m(d.bbox[0], region.x0), m(d.bbox[1], region.y0), m(d.bbox[2], region.x0), m(d.bbox[3], region.y0)];
+    d.bbox = [
+        m(d.bbox[0], region.x0),
+        m(d.bbox[1], region.y0),
+        m(d.bbox[2], region.x0),
+        m(d.bbox[3], region.y0),
+    ];
     for kp in &mut d.keypoints {
         *kp = [m(kp[0], region.x0), m(kp[1], region.y0)];
     }
@@ -173,7 +200,10 @@ pub(crate) fn detect_region(
 ) -> Result<Vec<Detection>, FaceError> {
     let s = model.size();
     let input = prepare(img, region, s);
-    Ok(infer(session, input, s)?.into_iter().map(|d| to_source(d, region)).collect())
+    Ok(infer(session, input, s)?
+        .into_iter()
+        .map(|d| to_source(d, region))
+        .collect())
 }
 
 /// Distance between the two eyes, in source pixels.

@@ -17,7 +17,12 @@ pub(crate) struct Embedded {
     pub appearance: Vec<f32>,
 }
 
-fn output(outputs: &ort::session::SessionOutputs<'_>, name: &str, per: usize, n: usize) -> Result<Vec<f32>, FaceError> {
+fn output(
+    outputs: &ort::session::SessionOutputs<'_>,
+    name: &str,
+    per: usize,
+    n: usize,
+) -> Result<Vec<f32>, FaceError> {
     let value = outputs
         .get(name)
         .ok_or_else(|| FaceError::Unavailable(format!("the embedder has no output {name}")))?;
@@ -25,7 +30,11 @@ fn output(outputs: &ort::session::SessionOutputs<'_>, name: &str, per: usize, n:
         .try_extract_tensor::<f32>()
         .map_err(|e| FaceError::Unavailable(format!("embedder output {name}: {e}")))?;
     if data.len() != per * n {
-        return Err(FaceError::Unavailable(format!("embedder output {name} has {} values, expected {}", data.len(), per * n)));
+        return Err(FaceError::Unavailable(format!(
+            "embedder output {name} has {} values, expected {}",
+            data.len(),
+            per * n
+        )));
     }
     Ok(data.to_vec())
 }
@@ -34,7 +43,10 @@ fn output(outputs: &ort::session::SessionOutputs<'_>, name: &str, per: usize, n:
 pub(crate) fn run(session: &mut Session, chips: &[Vec<f32>]) -> Result<Embedded, FaceError> {
     let n = chips.len();
     if n == 0 {
-        return Ok(Embedded { embedding: Vec::new(), appearance: Vec::new() });
+        return Ok(Embedded {
+            embedding: Vec::new(),
+            appearance: Vec::new(),
+        });
     }
     let mut input = Vec::with_capacity(n * CHIP_LEN);
     for c in chips {
@@ -99,7 +111,10 @@ pub(crate) fn grey(chip: &[f32]) -> Vec<f32> {
 pub(crate) fn grey_matched(chip: &[f32], target_cdf: &[f32; 256]) -> Vec<f32> {
     let g = grey(chip);
     let mut hist = [0u32; 256];
-    let levels: Vec<usize> = g.chunks_exact(3).map(|p| p[0].round().clamp(0.0, 255.0) as usize).collect();
+    let levels: Vec<usize> = g
+        .chunks_exact(3)
+        .map(|p| p[0].round().clamp(0.0, 255.0) as usize)
+        .collect();
     for &l in &levels {
         hist[l] += 1;
     }
@@ -126,7 +141,12 @@ pub(crate) fn grey_matched(chip: &[f32], target_cdf: &[f32; 256]) -> Vec<f32> {
 /// The human-side views of an aligned chip: as is, mirrored, grey, grey matched to rocks.
 pub(crate) fn human_views(chip: &[f32]) -> Vec<Vec<f32>> {
     let side = CHIP as usize;
-    vec![chip.to_vec(), mirrored(chip, side), grey(chip), grey_matched(chip, &super::rock_histogram::ROCK_GREY_CDF)]
+    vec![
+        chip.to_vec(),
+        mirrored(chip, side),
+        grey(chip),
+        grey_matched(chip, &super::rock_histogram::ROCK_GREY_CDF),
+    ]
 }
 
 /// The rock-side views of a face crop, each resized to the chip: as is, mirrored, grey, grey
@@ -134,7 +154,15 @@ pub(crate) fn human_views(chip: &[f32]) -> Vec<Vec<f32>> {
 /// borders), and padded to a square (replicated borders).
 pub(crate) fn rock_views(crop: &RgbImage) -> Vec<Vec<f32>> {
     let (w, h) = (crop.width() as f32, crop.height() as f32);
-    let resize = |x0: f32, y0: f32, cw: f32, ch: f32| warp(crop, Affine::rect(x0, y0, cw, ch, CHIP, CHIP), CHIP, CHIP, Border::Replicate);
+    let resize = |x0: f32, y0: f32, cw: f32, ch: f32| {
+        warp(
+            crop,
+            Affine::rect(x0, y0, cw, ch, CHIP, CHIP),
+            CHIP,
+            CHIP,
+            Border::Replicate,
+        )
+    };
     let centred = |f: f32| resize(w * (1.0 - f) / 2.0, h * (1.0 - f) / 2.0, w * f, h * f);
     let side = CHIP as usize;
     let plain = resize(0.0, 0.0, w, h);
@@ -143,7 +171,17 @@ pub(crate) fn rock_views(crop: &RgbImage) -> Vec<Vec<f32>> {
     let grey_mirror = mirrored(&grey_plain, side);
     let long = w.max(h);
     let square = resize((w - long) / 2.0, (h - long) / 2.0, long, long);
-    vec![plain, mirror, grey_plain, grey_mirror, centred(0.9), centred(0.8), centred(1.15), centred(1.3), square]
+    vec![
+        plain,
+        mirror,
+        grey_plain,
+        grey_mirror,
+        centred(0.9),
+        centred(0.8),
+        centred(1.15),
+        centred(1.3),
+        square,
+    ]
 }
 
 #[cfg(test)]
@@ -163,7 +201,11 @@ mod tests {
         let uniform: [f32; 256] = std::array::from_fn(|i| (i + 1) as f32 / 256.0);
         let out = grey_matched(&chip, &uniform);
         // Monotone: a brighter input level never maps darker.
-        let pairs: Vec<(f32, f32)> = grey(&chip).chunks_exact(3).map(|p| p[0]).zip(out.chunks_exact(3).map(|p| p[0])).collect();
+        let pairs: Vec<(f32, f32)> = grey(&chip)
+            .chunks_exact(3)
+            .map(|p| p[0])
+            .zip(out.chunks_exact(3).map(|p| p[0]))
+            .collect();
         for (a, b) in pairs.iter().zip(pairs.iter().skip(1)) {
             if a.0 < b.0 {
                 assert!(a.1 <= b.1);

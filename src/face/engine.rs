@@ -101,18 +101,35 @@ impl FaceEngine {
                         job(&mut models);
                     }
                 })
-                .map_err(|e| FaceError::Unavailable(format!("could not start a face worker: {e}")))?;
+                .map_err(|e| {
+                    FaceError::Unavailable(format!("could not start a face worker: {e}"))
+                })?;
         }
         drop(ready_tx);
         for _ in 0..workers {
             match ready_rx.recv() {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return Err(e),
-                Err(_) => return Err(FaceError::Unavailable("a face worker stopped while loading".into())),
+                Err(_) => {
+                    return Err(FaceError::Unavailable(
+                        "a face worker stopped while loading".into(),
+                    ))
+                }
             }
         }
-        let limits = DecodeLimits { max_bytes: config.max_bytes, max_pixels: config.max_pixels, max_side: config.max_side };
-        Ok(FaceEngine { pool: Arc::new(Pool { jobs: tx, alive, workers, limits }) })
+        let limits = DecodeLimits {
+            max_bytes: config.max_bytes,
+            max_pixels: config.max_pixels,
+            max_side: config.max_side,
+        };
+        Ok(FaceEngine {
+            pool: Arc::new(Pool {
+                jobs: tx,
+                alive,
+                workers,
+                limits,
+            }),
+        })
     }
 
     /// The engine with [`FaceEngineConfig::default`] locations and sizes.
@@ -137,9 +154,15 @@ impl FaceEngine {
         match self.pool.jobs.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(FaceError::Overloaded),
-            Err(TrySendError::Disconnected(_)) => return Err(FaceError::Unavailable("the face workers have stopped".into())),
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(FaceError::Unavailable(
+                    "the face workers have stopped".into(),
+                ))
+            }
         }
-        rx.await.map_err(|_| FaceError::Unavailable("a face worker stopped during the request".into()))?
+        rx.await.map_err(|_| {
+            FaceError::Unavailable("a face worker stopped during the request".into())
+        })?
     }
 
     /// Queues `f` and blocks the calling thread until it is done, waiting for queue room
@@ -156,17 +179,23 @@ impl FaceEngine {
             .jobs
             .send(job)
             .map_err(|_| FaceError::Unavailable("the face workers have stopped".into()))?;
-        rx.recv().map_err(|_| FaceError::Unavailable("a face worker stopped during the request".into()))?
+        rx.recv().map_err(|_| {
+            FaceError::Unavailable("a face worker stopped during the request".into())
+        })?
     }
 
     /// Selfie -> exactly one usable face -> signature.
     pub async fn analyse(&self, photo: Photo) -> Result<FaceSignature, FaceError> {
         let limits = self.pool.limits;
-        self.submit(move |m| m.analyse(photo.bytes(), limits).0).await
+        self.submit(move |m| m.analyse(photo.bytes(), limits).0)
+            .await
     }
 
     /// [`Self::analyse`] with per-stage timings, blocking (benchmarks).
-    pub fn analyse_timed_blocking(&self, photo: Photo) -> Result<(Result<FaceSignature, FaceError>, StageTimings), FaceError> {
+    pub fn analyse_timed_blocking(
+        &self,
+        photo: Photo,
+    ) -> Result<(Result<FaceSignature, FaceError>, StageTimings), FaceError> {
         let limits = self.pool.limits;
         self.run_blocking(move |m| Ok(m.analyse(photo.bytes(), limits)))
     }
@@ -195,7 +224,10 @@ impl FaceEngine {
     /// Appearance features (rock domain, multi-view, L2-normalised) of rock face crops, batched.
     /// Bulk work: waits for queue room instead of failing with `Overloaded`, and spreads the
     /// crops over the workers.
-    pub async fn rock_appearance(&self, crops: Vec<image::RgbImage>) -> Result<Vec<Vec<f32>>, FaceError> {
+    pub async fn rock_appearance(
+        &self,
+        crops: Vec<image::RgbImage>,
+    ) -> Result<Vec<Vec<f32>>, FaceError> {
         if crops.is_empty() {
             return Ok(Vec::new());
         }
@@ -217,7 +249,10 @@ impl FaceEngine {
         }
         let mut out = Vec::new();
         for rx in waiting {
-            out.extend(rx.await.map_err(|_| FaceError::Unavailable("a face worker stopped".into()))??);
+            out.extend(
+                rx.await
+                    .map_err(|_| FaceError::Unavailable("a face worker stopped".into()))??,
+            );
         }
         Ok(out)
     }
@@ -225,19 +260,29 @@ impl FaceEngine {
     /// Identity embedding (L2-normalised, 128-D) of the main face of a photo in which faces are
     /// already framed (datasets such as LFW), and whether a face was detected; without one the
     /// centre of the photo at the usual face footprint is embedded. Blocking; for evaluations.
-    pub fn main_face_identity_blocking(&self, bytes: Vec<u8>, flip: bool) -> Result<(Vec<f32>, bool), FaceError> {
+    pub fn main_face_identity_blocking(
+        &self,
+        bytes: Vec<u8>,
+        flip: bool,
+    ) -> Result<(Vec<f32>, bool), FaceError> {
         let limits = self.pool.limits;
         self.run_blocking(move |m| m.main_face_identity(&bytes, limits, flip))
     }
 
     /// Identity embeddings (L2-normalised) of already aligned 150x150 chips, in one batch.
-    pub async fn embed_chips(&self, chips: Vec<image::RgbImage>) -> Result<Vec<Vec<f32>>, FaceError> {
+    pub async fn embed_chips(
+        &self,
+        chips: Vec<image::RgbImage>,
+    ) -> Result<Vec<Vec<f32>>, FaceError> {
         let chips = chips_to_buffers(&chips)?;
         self.submit(move |m| m.identities(&chips, false)).await
     }
 
     /// [`Self::embed_chips`], blocking (benchmarks, bulk work).
-    pub fn embed_chips_blocking(&self, chips: Vec<image::RgbImage>) -> Result<Vec<Vec<f32>>, FaceError> {
+    pub fn embed_chips_blocking(
+        &self,
+        chips: Vec<image::RgbImage>,
+    ) -> Result<Vec<Vec<f32>>, FaceError> {
         let chips = chips_to_buffers(&chips)?;
         self.run_blocking(move |m| m.identities(&chips, false))
     }
@@ -251,7 +296,11 @@ impl FaceEngine {
             let faces = m.find_faces(&img)?;
             let face = pipeline::choose_single(&faces)?;
             let chip = m.chip(&img, &face)?;
-            Ok(super::sampling::to_image(&chip, super::align::CHIP, super::align::CHIP))
+            Ok(super::sampling::to_image(
+                &chip,
+                super::align::CHIP,
+                super::align::CHIP,
+            ))
         })
     }
 
@@ -278,14 +327,22 @@ fn chips_to_buffers(chips: &[image::RgbImage]) -> Result<Vec<Vec<f32>>, FaceErro
 
 impl Models {
     /// Identity of the main face of a dataset photo, and whether a face was detected.
-    pub(crate) fn main_face_identity(&mut self, bytes: &[u8], limits: DecodeLimits, flip: bool) -> Result<(Vec<f32>, bool), FaceError> {
+    pub(crate) fn main_face_identity(
+        &mut self,
+        bytes: &[u8],
+        limits: DecodeLimits,
+        flip: bool,
+    ) -> Result<(Vec<f32>, bool), FaceError> {
         let img = decode::decode(bytes, limits)?;
         let faces = self.find_faces(&img)?;
         let (chip, found) = match pipeline::choose_main(&faces, img.width(), img.height()) {
             Some(face) => (self.chip(&img, &face)?, true),
             None => (pipeline::centre_chip(&img), false),
         };
-        let identity = self.identities(&[chip], flip)?.pop().ok_or(FaceError::NoFace)?;
+        let identity = self
+            .identities(&[chip], flip)?
+            .pop()
+            .ok_or(FaceError::NoFace)?;
         Ok((identity, found))
     }
 }

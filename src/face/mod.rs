@@ -10,6 +10,7 @@ mod detect;
 mod embed;
 mod engine;
 mod error;
+mod landmarks;
 mod pipeline;
 mod rock_histogram;
 mod runtime;

@@ -70,9 +70,17 @@ mod tests {
 
     fn rock_crops() -> Option<Vec<RgbImage>> {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/rocks/faces");
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir).ok()?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
         paths.sort();
-        Some(paths.iter().filter_map(|p| image::open(p).ok().map(|i| i.into_rgb8())).collect())
+        Some(
+            paths
+                .iter()
+                .filter_map(|p| image::open(p).ok().map(|i| i.into_rgb8()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -84,7 +92,10 @@ mod tests {
         };
         let cdf = pooled_grey_cdf(&crops);
         let body: Vec<String> = cdf.iter().map(|v| format!("{v:.6}")).collect();
-        println!("pub(crate) const ROCK_GREY_CDF: [f32; 256] = [{}];", body.join(", "));
+        println!(
+            "pub(crate) const ROCK_GREY_CDF: [f32; 256] = [{}];",
+            body.join(", ")
+        );
     }
 
     #[test]
@@ -94,7 +105,14 @@ mod tests {
             return;
         };
         let cdf = pooled_grey_cdf(&crops);
-        let worst = cdf.iter().zip(ROCK_GREY_CDF.iter()).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-        assert!(worst < 1e-3, "stored rock CDF differs from the data by {worst}");
+        let worst = cdf
+            .iter()
+            .zip(ROCK_GREY_CDF.iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1e-3,
+            "stored rock CDF differs from the data by {worst}"
+        );
     }
 }

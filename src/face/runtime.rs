@@ -36,13 +36,17 @@ pub(crate) fn search_roots() -> Vec<PathBuf> {
 
 /// libonnxruntime.so: explicit path, else ORT_DYLIB_PATH, else `vendor/onnxruntime/` under a root.
 pub(crate) fn locate_runtime(explicit: Option<&Path>) -> Result<PathBuf, FaceError> {
-    let hint = "run scripts/fetch-onnxruntime.sh (it puts libonnxruntime.so into vendor/onnxruntime/) \
+    let hint =
+        "run scripts/fetch-onnxruntime.sh (it puts libonnxruntime.so into vendor/onnxruntime/) \
                 or set ORT_DYLIB_PATH";
     if let Some(p) = explicit {
         return if p.is_file() {
             Ok(p.to_path_buf())
         } else {
-            Err(FaceError::Unavailable(format!("ONNX Runtime library {} not found; {hint}", p.display())))
+            Err(FaceError::Unavailable(format!(
+                "ONNX Runtime library {} not found; {hint}",
+                p.display()
+            )))
         };
     }
     if let Ok(p) = std::env::var("ORT_DYLIB_PATH") {
@@ -64,13 +68,18 @@ pub(crate) fn locate_runtime(explicit: Option<&Path>) -> Result<PathBuf, FaceErr
             return Ok(p);
         }
     }
-    Err(FaceError::Unavailable(format!("ONNX Runtime library not found; {hint}")))
+    Err(FaceError::Unavailable(format!(
+        "ONNX Runtime library not found; {hint}"
+    )))
 }
 
 /// Loads ONNX Runtime and creates the environment, once. Later calls return the first outcome.
 pub(crate) fn init_runtime(explicit: Option<&Path>) -> Result<(), FaceError> {
     if let Some(done) = ENVIRONMENT.get() {
-        return done.as_ref().map(|_| ()).map_err(|e| FaceError::Unavailable(e.clone()));
+        return done
+            .as_ref()
+            .map(|_| ())
+            .map_err(|e| FaceError::Unavailable(e.clone()));
     }
     // Serialise first initialisation: the dlopen and the environment must happen once.
     let _guard = INIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
@@ -83,7 +92,10 @@ pub(crate) fn init_runtime(explicit: Option<&Path>) -> Result<(), FaceError> {
             .build()
             .map_err(|e| format!("could not create the ONNX Runtime environment: {e}"))
     });
-    outcome.as_ref().map(|_| ()).map_err(|e| FaceError::Unavailable(e.clone()))
+    outcome
+        .as_ref()
+        .map(|_| ())
+        .map_err(|e| FaceError::Unavailable(e.clone()))
 }
 
 /// Default models folder: `models/` under the first root holding a manifest.
@@ -112,7 +124,11 @@ pub(crate) const EMBEDDER_FILE: &str = "face_recognition.onnx";
 pub(crate) const LANDMARKS_FILE: &str = "face_landmark_68.onnx";
 
 /// Every (file name, sha256) pair the manifest lists, whatever its exact layout.
-fn manifest_checksums(value: &serde_json::Value, key: Option<&str>, out: &mut Vec<(String, String)>) {
+fn manifest_checksums(
+    value: &serde_json::Value,
+    key: Option<&str>,
+    out: &mut Vec<(String, String)>,
+) {
     match value {
         serde_json::Value::Object(map) => {
             if let Some(sum) = map.get("sha256").and_then(|v| v.as_str()) {
@@ -126,7 +142,8 @@ fn manifest_checksums(value: &serde_json::Value, key: Option<&str>, out: &mut Ve
             }
             for (k, v) in map {
                 if let Some(s) = v.as_str() {
-                    if k.contains('.') && s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    if k.contains('.') && s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+                    {
                         out.push((file_name(k), s.to_ascii_lowercase()));
                     }
                 } else {
@@ -144,7 +161,11 @@ fn manifest_checksums(value: &serde_json::Value, key: Option<&str>, out: &mut Ve
 }
 
 fn file_name(path: &str) -> String {
-    Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or(path).to_string()
+    Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
+        .to_string()
 }
 
 fn read_verified(dir: &Path, name: &str, sums: &[(String, String)]) -> Result<Vec<u8>, FaceError> {
@@ -152,9 +173,16 @@ fn read_verified(dir: &Path, name: &str, sums: &[(String, String)]) -> Result<Ve
     let bytes = std::fs::read(&path).map_err(|e| {
         FaceError::Unavailable(format!("model {} could not be read: {e}", path.display()))
     })?;
-    let expected = sums.iter().find(|(n, _)| n == name).map(|(_, s)| s.as_str()).ok_or_else(|| {
-        FaceError::Unavailable(format!("{} lists no sha256 for {name}", dir.join("manifest.json").display()))
-    })?;
+    let expected = sums
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, s)| s.as_str())
+        .ok_or_else(|| {
+            FaceError::Unavailable(format!(
+                "{} lists no sha256 for {name}",
+                dir.join("manifest.json").display()
+            ))
+        })?;
     let actual = hex::encode(Sha256::digest(&bytes));
     if actual != expected {
         return Err(FaceError::Unavailable(format!(
@@ -175,8 +203,12 @@ impl ModelFiles {
                 manifest_path.display()
             ))
         })?;
-        let manifest: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| FaceError::Unavailable(format!("{} is not valid JSON: {e}", manifest_path.display())))?;
+        let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            FaceError::Unavailable(format!(
+                "{} is not valid JSON: {e}",
+                manifest_path.display()
+            ))
+        })?;
         let mut sums = Vec::new();
         manifest_checksums(&manifest, None, &mut sums);
         let landmarks = if dir.join(LANDMARKS_FILE).is_file() {
@@ -199,7 +231,11 @@ pub(crate) fn session(bytes: &[u8], what: &str) -> Result<Session, FaceError> {
     let env = match ENVIRONMENT.get() {
         Some(Ok(env)) => env,
         Some(Err(e)) => return Err(FaceError::Unavailable(e.clone())),
-        None => return Err(FaceError::Unavailable("ONNX Runtime is not initialised".into())),
+        None => {
+            return Err(FaceError::Unavailable(
+                "ONNX Runtime is not initialised".into(),
+            ))
+        }
     };
     Session::builder(env)
         .map_err(|e| fail(e.to_string()))?
@@ -215,4 +251,48 @@ pub(crate) fn session(bytes: &[u8], what: &str) -> Result<Session, FaceError> {
         .map_err(|e| fail(e.to_string()))?
         .commit_from_memory(bytes)
         .map_err(|e| fail(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_runtime_names_the_fetch_script() {
+        let err = locate_runtime(Some(Path::new("/nonexistent/libonnxruntime.so")))
+            .err()
+            .map(|e| e.to_string());
+        let message = err.unwrap_or_default();
+        assert!(
+            message.contains("scripts/fetch-onnxruntime.sh"),
+            "{message}"
+        );
+        assert!(
+            message.contains("/nonexistent/libonnxruntime.so"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn manifest_checksums_are_found_in_a_file_list() {
+        let manifest = serde_json::json!({
+            "files": [
+                { "name": "blazeface_front_128.onnx", "sha256": "AB" },
+                { "name": "reference/embedder_reference.json", "sha256": "cd" }
+            ]
+        });
+        let mut sums = Vec::new();
+        manifest_checksums(&manifest, None, &mut sums);
+        assert!(sums.contains(&("blazeface_front_128.onnx".to_string(), "ab".to_string())));
+        assert!(sums.contains(&("embedder_reference.json".to_string(), "cd".to_string())));
+    }
+
+    #[test]
+    fn a_missing_manifest_is_a_clear_error() {
+        let err = ModelFiles::load(Path::new("/nonexistent-models"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("manifest.json"), "{err}");
+    }
 }

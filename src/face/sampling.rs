@@ -45,7 +45,11 @@ fn pixel(img: &RgbImage, x: i64, y: i64, border: Border) -> [f32; 3] {
     };
     let i = ((y * w + x) * 3) as usize;
     let raw = img.as_raw();
-    [f32::from(raw[i]), f32::from(raw[i + 1]), f32::from(raw[i + 2])]
+    [
+        f32::from(raw[i]),
+        f32::from(raw[i + 1]),
+        f32::from(raw[i + 2]),
+    ]
 }
 
 /// Bilinear sample at continuous source coordinates.
@@ -55,14 +59,21 @@ fn bilinear(img: &RgbImage, x: f32, y: f32, border: Border) -> [f32; 3] {
     let (x0, y0) = (fx.floor(), fy.floor());
     let (ax, ay) = (fx - x0, fy - y0);
     let (xi, yi) = (x0 as i64, y0 as i64);
-    let inside = xi >= 0 && yi >= 0 && xi + 1 < i64::from(img.width()) && yi + 1 < i64::from(img.height());
+    let inside =
+        xi >= 0 && yi >= 0 && xi + 1 < i64::from(img.width()) && yi + 1 < i64::from(img.height());
     let (p00, p10, p01, p11) = if inside {
         // Fast path: no bounds logic per tap.
         let w = img.width() as usize;
         let raw = img.as_raw();
         let i = (yi as usize * w + xi as usize) * 3;
         let j = i + w * 3;
-        let get = |k: usize| [f32::from(raw[k]), f32::from(raw[k + 1]), f32::from(raw[k + 2])];
+        let get = |k: usize| {
+            [
+                f32::from(raw[k]),
+                f32::from(raw[k + 1]),
+                f32::from(raw[k + 2]),
+            ]
+        };
         (get(i), get(i + 3), get(j), get(j + 3))
     } else {
         (
@@ -110,6 +121,9 @@ pub(crate) fn warp(img: &RgbImage, map: Affine, tw: u32, th: u32, border: Border
 
 /// f32 RGB buffer -> RgbImage (rounded, clamped).
 pub(crate) fn to_image(buf: &[f32], w: u32, h: u32) -> RgbImage {
-    let raw = buf.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect();
+    let raw = buf
+        .iter()
+        .map(|v| v.round().clamp(0.0, 255.0) as u8)
+        .collect();
     RgbImage::from_raw(w, h, raw).unwrap_or_else(|| RgbImage::new(w, h))
 }

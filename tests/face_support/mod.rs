@@ -1,0 +1,83 @@
+//! Shared set-up for the face tests: one engine per test binary, data and model locations,
+//! and skipping with a printed reason when something is absent.
+#![allow(dead_code)]
+use rockstar::face::{FaceEngine, FaceEngineConfig};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+pub fn data_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!("skipped: {} is absent", dir.display());
+        None
+    }
+}
+
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("ROCKSTAR_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"))
+}
+
+pub fn config(workers: usize, queue: usize) -> FaceEngineConfig {
+    FaceEngineConfig {
+        models_dir: models_dir(),
+        workers,
+        queue,
+        ..FaceEngineConfig::default()
+    }
+}
+
+/// The engine shared by a test binary's tests, or None (with the reason printed) when the
+/// models or ONNX Runtime are missing.
+pub fn engine() -> Option<FaceEngine> {
+    static ENGINE: OnceLock<Result<FaceEngine, String>> = OnceLock::new();
+    match ENGINE.get_or_init(|| FaceEngine::new(config(2, 64)).map_err(|e| e.to_string())) {
+        Ok(e) => Some(e.clone()),
+        Err(e) => {
+            println!("skipped: the face engine is unavailable: {e}");
+            None
+        }
+    }
+}
+
+pub fn read(path: &PathBuf) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+pub fn rgb(path: &PathBuf) -> image::RgbImage {
+    image::load_from_memory(&read(path))
+        .unwrap_or_else(|e| panic!("decoding {}: {e}", path.display()))
+        .into_rgb8()
+}
+
+pub fn encode_png(img: &image::RgbImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .unwrap_or_else(|e| panic!("PNG encoding of an in-memory image: {e}"));
+    out.into_inner()
+}
+
+pub fn encode_jpeg(img: &image::RgbImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap_or_else(|e| panic!("JPEG encoding of an in-memory image: {e}"));
+    out.into_inner()
+}
+
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (na * nb)
+}
+
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("a tokio runtime: {e}"))
+        .block_on(f)
+}
