@@ -16,8 +16,6 @@ pub struct SocialAccountRow {
     pub a_created_at: chrono::DateTime<chrono::Utc>,
     pub a_rock_id: i64,
     pub a_rock_name: String,
-    pub a_rock_photo_key: String,
-    pub a_rock_face_key: String,
     pub a_rock_similarity: f32,
     pub a_statuses_count: i32,
     pub a_followers_count: i32,
@@ -40,8 +38,6 @@ impl SocialAccountRow {
             created_at: self.a_created_at,
             rock_id: self.a_rock_id,
             rock_name: self.a_rock_name.clone(),
-            rock_photo_key: self.a_rock_photo_key.clone(),
-            rock_face_key: self.a_rock_face_key.clone(),
             rock_similarity: self.a_rock_similarity,
         }
     }
@@ -51,7 +47,7 @@ impl SocialAccountRow {
 /// counters `st` (see [`ACCOUNT_JOINS`]).
 pub const ACCOUNT_COLUMNS: &str = "a.id AS a_id, a.username AS a_username, a.display_name AS a_display_name, \
      a.note AS a_note, a.created_at AS a_created_at, a.rock_id AS a_rock_id, r.name AS a_rock_name, \
-     r.photo_key AS a_rock_photo_key, r.face_key AS a_rock_face_key, a.rock_similarity AS a_rock_similarity, \
+     a.rock_similarity AS a_rock_similarity, \
      COALESCE(st.statuses_count, 0) AS a_statuses_count, COALESCE(st.followers_count, 0) AS a_followers_count, \
      COALESCE(st.following_count, 0) AS a_following_count, \
      EXISTS (SELECT 1 FROM follows x WHERE x.follower_id = $1 AND x.followee_id = a.id) AS a_following, \

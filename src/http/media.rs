@@ -18,6 +18,57 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/media", web::post().to(upload));
 }
 
+/// The stored files, outside `/api/v1`: `GET /media/attachments/{id}/image|preview`.
+pub fn file_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/media/attachments/{id}/{file}", web::get().to(file));
+}
+
+/// Where an attachment's image (`image`) or preview (`preview`) is served.
+pub fn attachment_url(id: i64, file: &str) -> String {
+    format!("/media/attachments/{id}/{file}")
+}
+
+fn object_key(id: i64, file: &str) -> String {
+    format!("media/{id}/{file}.jpg")
+}
+
+/// Serves a stored image: a redirect to a presigned URL when storage is S3, else the
+/// bytes with an ETag and an immutable cache policy (stored images never change).
+pub async fn file(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    use actix_web::http::header;
+    let (raw_id, which) = path.into_inner();
+    let not_found = || ApiError::not_found("No such media file.");
+    let id = raw_id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(not_found)?;
+    if which != "image" && which != "preview" {
+        return Err(not_found());
+    }
+    let key = object_key(id, &which);
+    if state.storage.is_s3() {
+        state.storage.head(&key).await.map_err(ApiError::internal)?.ok_or_else(not_found)?;
+        let url = state.storage.url_for(&key).await.map_err(ApiError::internal)?;
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, url))
+            .insert_header((header::CACHE_CONTROL, "private, max-age=600"))
+            .finish());
+    }
+    let bytes = match state.storage.get(&key).await {
+        Ok(bytes) => bytes,
+        Err(crate::storage::StorageError::NotFound(_)) => return Err(not_found()),
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let etag = format!("\"m{id}-{which}\"");
+    let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).insert_header(cache).finish());
+    }
+    Ok(HttpResponse::Ok().content_type("image/jpeg").insert_header((header::ETAG, etag)).insert_header(cache).body(bytes))
+}
+
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct UploadedMedia {
     /// Pass in `media_ids` when posting a status.
@@ -68,8 +119,8 @@ pub async fn upload(
         .map_err(ApiError::internal)?;
 
     let id = db::media::next_id(&state.db).await?;
-    let key = format!("media/{id}/image.jpg");
-    let preview_key = format!("media/{id}/preview.jpg");
+    let key = object_key(id, "image");
+    let preview_key = object_key(id, "preview");
     state.storage.put(&key, bytes::Bytes::from(jpeg)).await.map_err(ApiError::internal)?;
     state.storage.put(&preview_key, bytes::Bytes::from(preview)).await.map_err(ApiError::internal)?;
     let row = db::media::create(&state.db, id, me, &key, &preview_key, width as i32, height as i32, faces_covered as i32)
@@ -78,8 +129,8 @@ pub async fn upload(
     Ok(HttpResponse::Ok().json(UploadedMedia {
         id: row.id.to_string(),
         kind: "image".into(),
-        url: super::media_url(&row.key),
-        preview_url: super::media_url(&row.preview_key),
+        url: attachment_url(row.id, "image"),
+        preview_url: attachment_url(row.id, "preview"),
         width,
         height,
         faces_covered,

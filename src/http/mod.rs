@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use auth::{AuthUser, MaybeAuthUser};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(health::routes).configure(openapi::routes).service(
+    cfg.configure(health::routes).configure(openapi::routes).configure(media::file_routes).service(
         web::scope("/api/v1")
             .configure(accounts::routes)
             .configure(sessions::routes)

@@ -86,8 +86,8 @@ impl StatusView {
                 .map(|m| MediaAttachment {
                     id: m.id.to_string(),
                     kind: "image".into(),
-                    url: super::media_url(&m.key),
-                    preview_url: super::media_url(&m.preview_key),
+                    url: super::media::attachment_url(m.id, "image"),
+                    preview_url: super::media::attachment_url(m.id, "preview"),
                     width: m.width,
                     height: m.height,
                 })

@@ -69,9 +69,27 @@ async fn a_photo_with_two_faces_is_stored_with_both_covered_by_rocks() {
 
     let media = upload(&app, &ann.token, upload_bytes.clone(), "image/jpeg").await.ok(200);
     assert_eq!(media["faces_covered"].as_u64(), Some(before.len() as u64));
-    let stored_path = |url: &str| app.storage_root.join(url.trim_start_matches("/media/"));
-    let stored = std::fs::read(stored_path(media["url"].as_str().expect("url"))).expect("stored image");
-    let preview = std::fs::read(stored_path(media["preview_url"].as_str().expect("preview_url"))).expect("stored preview");
+    let fetch = |url: String| {
+        let request = app.client.get(app.url(&url));
+        async move {
+            let response = request.send().await.expect("GET media");
+            (response.status().as_u16(), response.bytes().await.expect("bytes").to_vec())
+        }
+    };
+    let image_url = media["url"].as_str().expect("url").to_owned();
+    let (status, stored) = fetch(image_url.clone()).await;
+    assert_eq!(status, 200);
+    let (status, preview) = fetch(media["preview_url"].as_str().expect("preview_url").to_owned()).await;
+    assert_eq!(status, 200);
+    // What is served is what is in storage, and nothing else is stored for it.
+    let id = media["id"].as_str().expect("id");
+    let mut files: Vec<String> = crate::helpers::walk(&app.storage_root.join("media").join(id))
+        .iter()
+        .filter_map(|p| p.file_name().and_then(|f| f.to_str()).map(str::to_owned))
+        .collect();
+    files.sort();
+    assert_eq!(files, vec!["image.jpg", "preview.jpg"]);
+    assert_eq!(std::fs::read(app.storage_root.join("media").join(id).join("image.jpg")).expect("stored file"), stored);
 
     if let Some(dir) = std::env::var_os("ROCKSTAR_TEST_DUMP_DIR") {
         // For looking at the result by eye.
@@ -125,7 +143,7 @@ async fn a_photo_with_two_faces_is_stored_with_both_covered_by_rocks() {
         .error(422, "media_not_found");
     // Deleting the status deletes the files.
     delete(&app, &format!("/api/v1/statuses/{}", status["id"].as_str().expect("id")), &ann.token).await.ok(200);
-    assert!(!stored_path(media["url"].as_str().expect("url")).exists(), "the image left storage with its status");
+    assert_eq!(fetch(image_url).await.0, 404, "the image left storage with its status");
 }
 
 #[tokio::test]
