@@ -38,8 +38,13 @@ pub async fn list(db: impl PgExecutor<'_>, viewer: Option<i64>, rock_id: i64) ->
     .await
 }
 
-/// The most-voted name of each rock (absent = no suggestions yet).
-pub async fn top_names(db: impl PgExecutor<'_>, rock_ids: &[i64]) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+/// The most-voted name of each rock (absent = no suggestions yet). Empty while the
+/// social tables do not exist (a database migrated only as far as the rocks).
+pub async fn top_names(db: &sqlx::PgPool, rock_ids: &[i64]) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+    let has_votes: bool = sqlx::query_scalar("SELECT to_regclass('rock_name_votes') IS NOT NULL").fetch_one(db).await?;
+    if !has_votes || rock_ids.is_empty() {
+        return Ok(Default::default());
+    }
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT DISTINCT ON (rock_id) rock_id, name FROM ( \
              SELECT rock_id, name_key, (array_agg(name ORDER BY created_at, account_id))[1] AS name, \

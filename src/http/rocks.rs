@@ -27,6 +27,8 @@ pub struct RockView {
     /// Members whose Rockelganger this is.
     pub members: i64,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The name members voted for most (`POST /api/v1/rocks/{id}/names`), if any.
+    pub community_name: Option<String>,
 }
 
 impl RockView {
@@ -39,6 +41,7 @@ impl RockView {
             face_url: format!("/media/rocks/{}/face", rock.id),
             members,
             created_at: rock.created_at,
+            community_name: None,
         }
     }
 }
@@ -103,7 +106,14 @@ pub async fn list(service: web::Data<RockService>, query: web::Query<PageQuery>)
         Ok(c) => c,
         Err(e) => return rock_error(e),
     };
-    let views: Vec<RockView> = rocks.iter().map(|r| RockView::new(r, counts.get(&r.id).copied().unwrap_or(0))).collect();
+    let names = match service.top_names(&ids).await {
+        Ok(n) => n,
+        Err(e) => return rock_error(e),
+    };
+    let views: Vec<RockView> = rocks
+        .iter()
+        .map(|r| RockView { community_name: names.get(&r.id).cloned(), ..RockView::new(r, counts.get(&r.id).copied().unwrap_or(0)) })
+        .collect();
     let mut response = HttpResponse::Ok();
     if rocks.len() as i64 == limit {
         if let Some(last) = rocks.last() {
@@ -127,8 +137,15 @@ pub async fn show(service: web::Data<RockService>, path: web::Path<String>) -> H
         Ok(r) => r,
         Err(e) => return rock_error(e),
     };
+    let names = match service.top_names(&[id]).await {
+        Ok(n) => n,
+        Err(e) => return rock_error(e),
+    };
     match service.member_counts(&[id]).await {
-        Ok(c) => HttpResponse::Ok().json(RockView::new(&rock, c.get(&id).copied().unwrap_or(0))),
+        Ok(c) => HttpResponse::Ok().json(RockView {
+            community_name: names.get(&id).cloned(),
+            ..RockView::new(&rock, c.get(&id).copied().unwrap_or(0))
+        }),
         Err(e) => rock_error(e),
     }
 }

@@ -238,6 +238,11 @@ impl RockService {
         Ok(self.gallery.member_counts(ids).await?)
     }
 
+    /// The name members voted for most, per rock (absent = no suggestions yet).
+    pub async fn top_names(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>, RockError> {
+        Ok(crate::db::rock_names::top_names(&self.gallery.pool, ids).await?)
+    }
+
     /// The stored rock embedding (for accounts, which keep a copy).
     pub async fn embedding(&self, id: i64) -> Result<Vec<f32>, RockError> {
         crate::db::rocks::embedding(&self.gallery.pool, id).await?.ok_or(RockError::NotFound)
