@@ -1,15 +1,24 @@
-use clap::Parser;
+//! The `rockstar` command line. Each subcommand calls into one module.
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "rockstar", version, about = "RockStar: a social network in which nobody shows a face")]
+#[command(
+    name = "rockstar",
+    version,
+    about = "A social network in which nobody shows a face."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(clap::Subcommand)]
+#[derive(Subcommand)]
 enum Command {
-    /// The rock gallery: import, generate, calibrate.
+    /// Run the server (embedded PostgreSQL and local storage unless configured otherwise).
+    Serve(rockstar::cli::ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(rockstar::cli::CommonArgs),
+    /// The rock gallery: sheet, import, generate, calibrate.
     #[command(subcommand)]
     Rocks(rockstar::rocks::cli::RocksCommand),
     /// Quality figures.
@@ -20,7 +29,7 @@ enum Command {
     Bench(BenchCommand),
 }
 
-#[derive(clap::Subcommand)]
+#[derive(Subcommand)]
 enum EvalCommand {
     /// Rank of each person's own rock over the whole gallery (grouped cross-validation).
     Pairs(rockstar::eval::pairs::PairsArgs),
@@ -28,7 +37,7 @@ enum EvalCommand {
     Spread(rockstar::eval::spread::SpreadArgs),
 }
 
-#[derive(clap::Subcommand)]
+#[derive(Subcommand)]
 enum BenchCommand {
     /// Exact top-1 over a million random rocks on one core.
     Search(rockstar::bench::search::SearchArgs),
@@ -36,8 +45,11 @@ enum BenchCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
-    match Cli::parse().command {
+    rockstar::telemetry::init("info,sqlx=warn", std::io::stderr);
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => rockstar::cli::serve(args).await,
+        Command::Migrate(args) => rockstar::cli::migrate(args).await,
         Command::Rocks(c) => rockstar::rocks::cli::run(c).await,
         Command::Eval(EvalCommand::Pairs(a)) => rockstar::eval::pairs::run(a).await,
         Command::Eval(EvalCommand::Spread(a)) => rockstar::eval::spread::run(a).await,
