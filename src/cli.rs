@@ -47,8 +47,12 @@ pub async fn migrate(args: CommonArgs) -> anyhow::Result<()> {
     let (url, cluster) = match &settings.database.url {
         Some(url) => (url.clone(), None),
         None => {
-            let options = ClusterOptions { dir: settings.data_dir.join("postgres"), durable: true };
-            let cluster = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options)).await??;
+            let options = ClusterOptions {
+                dir: settings.data_dir.join("postgres"),
+                durable: true,
+            };
+            let cluster =
+                tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options)).await??;
             (secrecy::SecretString::from(cluster.url()), Some(cluster))
         }
     };

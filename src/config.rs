@@ -94,7 +94,12 @@ impl std::fmt::Debug for Settings {
         let storage = match &self.storage {
             None => "local (data_dir/media)".to_owned(),
             Some(StorageConfig::Local { root }) => format!("local {}", root.display()),
-            Some(StorageConfig::S3 { endpoint, bucket, region, .. }) => {
+            Some(StorageConfig::S3 {
+                endpoint,
+                bucket,
+                region,
+                ..
+            }) => {
                 format!("s3 bucket={bucket} region={region} endpoint={endpoint:?}")
             }
         };
@@ -114,7 +119,9 @@ impl Settings {
     /// Loads the layers. `file` = an explicit config file (must exist); otherwise
     /// `rockstar.toml` in the working directory is read when present.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
-        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         let mut builder = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
             .set_default("face.workers", workers as i64)?;
@@ -147,7 +154,9 @@ impl Settings {
     pub fn storage_config(&self) -> StorageConfig {
         match &self.storage {
             Some(config) => config.clone(),
-            None => StorageConfig::Local { root: self.data_dir.join("media") },
+            None => StorageConfig::Local {
+                root: self.data_dir.join("media"),
+            },
         }
     }
 
@@ -170,11 +179,16 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Ok(text) = std::fs::read_to_string(path) {
         let text = text.trim().to_owned();
-        anyhow::ensure!(text.len() >= 32, "{} is too short; delete it to regenerate", path.display());
+        anyhow::ensure!(
+            text.len() >= 32,
+            "{} is too short; delete it to regenerate",
+            path.display()
+        );
         return Ok(SecretString::from(text));
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
     let mut bytes = [0u8; 48];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
@@ -212,12 +226,23 @@ mod tests {
         assert_eq!(settings.server.bind, "0.0.0.0:9000", "file beats defaults");
         assert_eq!(settings.data_dir, PathBuf::from("/srv/rockstar"));
         assert_eq!(settings.rate_limit.login_burst, 7, "environment beats file");
-        assert_eq!(settings.rate_limit.signup_burst, 5, "defaults fill the rest");
+        assert_eq!(
+            settings.rate_limit.signup_burst, 5,
+            "defaults fill the rest"
+        );
         assert_eq!(settings.face.max_bytes, 10 * 1024 * 1024);
         let printed = format!("{settings:?}");
-        assert!(!printed.contains("file-secret"), "secrets are not printed: {printed}");
-        assert!(!printed.contains("s3-secret-value"), "S3 keys are not printed: {printed}");
-        assert!(matches!(settings.storage, Some(StorageConfig::S3 { ref bucket, .. }) if bucket == "media"));
+        assert!(
+            !printed.contains("file-secret"),
+            "secrets are not printed: {printed}"
+        );
+        assert!(
+            !printed.contains("s3-secret-value"),
+            "S3 keys are not printed: {printed}"
+        );
+        assert!(
+            matches!(settings.storage, Some(StorageConfig::S3 { ref bucket, .. }) if bucket == "media")
+        );
         Ok(())
     }
 
@@ -230,7 +255,10 @@ mod tests {
         let second = load_or_create_secret(&path)?;
         assert_eq!(first.expose_secret(), second.expose_secret());
         assert!(first.expose_secret().len() >= 64);
-        assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path)?.permissions().mode() & 0o777,
+            0o600
+        );
         Ok(())
     }
 }

@@ -23,7 +23,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), retry_after: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -63,12 +68,20 @@ impl ApiError {
     /// For failures that are ours, not the client's. The cause is logged, not returned.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side.",
+        )
     }
 
     /// Turns a violation of the named unique constraint into `on_violation`; any other
     /// database error becomes an internal error.
-    pub fn on_constraint(error: sqlx::Error, constraint: &str, on_violation: impl FnOnce() -> ApiError) -> ApiError {
+    pub fn on_constraint(
+        error: sqlx::Error,
+        constraint: &str,
+        on_violation: impl FnOnce() -> ApiError,
+    ) -> ApiError {
         match &error {
             sqlx::Error::Database(db) if db.constraint() == Some(constraint) => on_violation(),
             _ => ApiError::internal(error),
@@ -76,7 +89,10 @@ impl ApiError {
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody { error: self.code.to_owned(), message: self.message.clone() }
+        ErrorBody {
+            error: self.code.to_owned(),
+            message: self.message.clone(),
+        }
     }
 }
 
@@ -105,13 +121,23 @@ impl From<crate::face::FaceError> for ApiError {
         // The FaceError messages describe the image, never its content.
         let message = capitalise(&error.to_string());
         match &error {
-            F::NoFace | F::MultipleFaces | F::FaceTooSmall => ApiError::unprocessable(error.code(), message),
-            F::UnsupportedImage(_) => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, error.code(), message),
-            F::ImageTooLarge(_) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, error.code(), message),
+            F::NoFace | F::MultipleFaces | F::FaceTooSmall => {
+                ApiError::unprocessable(error.code(), message)
+            }
+            F::UnsupportedImage(_) => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, error.code(), message)
+            }
+            F::ImageTooLarge(_) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, error.code(), message)
+            }
             F::Overloaded => ApiError::unavailable(error.code(), message, 2),
             F::Unavailable(_) => {
                 tracing::error!(error = %error, "face engine unavailable");
-                ApiError::unavailable(error.code(), "The face engine is not available right now.", 30)
+                ApiError::unavailable(
+                    error.code(),
+                    "The face engine is not available right now.",
+                    30,
+                )
             }
         }
     }
@@ -124,7 +150,11 @@ impl From<crate::rocks::RockError> for ApiError {
             R::Face(face) => face.into(),
             R::EmptyGallery => {
                 tracing::error!("the rock gallery is empty");
-                ApiError::unavailable("gallery_empty", "The rock gallery is empty; try again later.", 30)
+                ApiError::unavailable(
+                    "gallery_empty",
+                    "The rock gallery is empty; try again later.",
+                    30,
+                )
             }
             other => ApiError::internal(other),
         }
@@ -144,7 +174,10 @@ fn capitalise(text: &str) -> String {
 }
 
 /// Error handlers for actix's extractors, so malformed bodies use the one format.
-pub fn json_error_handler(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn json_error_handler(
+    err: actix_web::error::JsonPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as J;
     let api = match &err {
         J::OverflowKnownLength { .. } | J::Overflow { .. } => {
@@ -156,21 +189,36 @@ pub fn json_error_handler(err: actix_web::error::JsonPayloadError, _req: &actix_
             "The request body must be JSON (Content-Type: application/json).",
         ),
         J::Deserialize(e) if e.is_data() && e.to_string().starts_with("missing field") => {
-            ApiError::bad_request("missing_field", format!("A required field is missing: {e}."))
+            ApiError::bad_request(
+                "missing_field",
+                format!("A required field is missing: {e}."),
+            )
         }
         J::Deserialize(e) if e.is_data() => {
             ApiError::unprocessable("invalid_field", format!("The JSON body does not fit: {e}."))
         }
-        J::Deserialize(e) => ApiError::bad_request("invalid_json", format!("The body is not valid JSON: {e}.")),
+        J::Deserialize(e) => {
+            ApiError::bad_request("invalid_json", format!("The body is not valid JSON: {e}."))
+        }
         _ => ApiError::bad_request("invalid_body", "The request body could not be read."),
     };
     api.into()
 }
 
-pub fn query_error_handler(err: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
-    ApiError::bad_request("invalid_query", format!("The query string is not valid: {err}.")).into()
+pub fn query_error_handler(
+    err: actix_web::error::QueryPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::bad_request(
+        "invalid_query",
+        format!("The query string is not valid: {err}."),
+    )
+    .into()
 }
 
-pub fn path_error_handler(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn path_error_handler(
+    err: actix_web::error::PathError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     ApiError::not_found(format!("No such resource: {err}.")).into()
 }

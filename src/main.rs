@@ -2,7 +2,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "rockstar", version, about = "A social network in which nobody shows a face")]
+#[command(
+    name = "rockstar",
+    version,
+    about = "A social network in which nobody shows a face."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -14,7 +18,7 @@ enum Command {
     Serve(rockstar::cli::ServeArgs),
     /// Apply database migrations and exit.
     Migrate(rockstar::cli::CommonArgs),
-    /// The rock gallery: import, generate, calibrate.
+    /// The rock gallery: sheet, import, generate, calibrate.
     #[command(subcommand)]
     Rocks(rockstar::rocks::cli::RocksCommand),
     /// The face engine on single images.

@@ -45,7 +45,10 @@ impl Application {
     }
 
     /// Builds with an existing face engine (tests share one across apps).
-    pub async fn build_with(mut settings: Settings, face: Option<FaceEngine>) -> anyhow::Result<Application> {
+    pub async fn build_with(
+        mut settings: Settings,
+        face: Option<FaceEngine>,
+    ) -> anyhow::Result<Application> {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
         let (db_url, cluster) = database_url(&settings).await?;
@@ -53,9 +56,12 @@ impl Application {
             settings.database.url = Some(db_url.clone());
         }
         let db = crate::db::connect(&db_url, settings.database.max_connections).await?;
-        crate::db::migrate(&db).await.context("running database migrations")?;
+        crate::db::migrate(&db)
+            .await
+            .context("running database migrations")?;
 
-        let storage = ObjectStorage::new(&settings.storage_config()).context("opening object storage")?;
+        let storage =
+            ObjectStorage::new(&settings.storage_config()).context("opening object storage")?;
         let face = match face {
             Some(engine) => Some(engine),
             None => {
@@ -70,19 +76,21 @@ impl Application {
             }
         };
         let rocks = match &face {
-            Some(engine) => match RockService::load(db.clone(), storage.clone(), engine.clone()).await {
-                Ok(rocks) => {
-                    if let Err(e) = rocks.ensure_gallery().await {
-                        tracing::error!(error = %e, "the rock gallery could not be prepared");
+            Some(engine) => {
+                match RockService::load(db.clone(), storage.clone(), engine.clone()).await {
+                    Ok(rocks) => {
+                        if let Err(e) = rocks.ensure_gallery().await {
+                            tracing::error!(error = %e, "the rock gallery could not be prepared");
+                        }
+                        tracing::info!(rocks = rocks.len(), "rock gallery loaded");
+                        Some(rocks)
                     }
-                    tracing::info!(rocks = rocks.len(), "rock gallery loaded");
-                    Some(rocks)
+                    Err(e) => {
+                        tracing::error!(error = %e, "the rock gallery could not be loaded");
+                        None
+                    }
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "the rock gallery could not be loaded");
-                    None
-                }
-            },
+            }
             None => None,
         };
 
@@ -111,11 +119,14 @@ impl Application {
             if let Some(rocks) = &rocks_data {
                 app = app.app_data(rocks.clone());
             }
-            app
-                .wrap(from_fn(guard_and_measure))
+            app.wrap(from_fn(guard_and_measure))
                 .wrap(TracingLogger::default())
                 .app_data(state.clone())
-                .app_data(web::JsonConfig::default().limit(json_limit).error_handler(error::json_error_handler))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(json_limit)
+                        .error_handler(error::json_error_handler),
+                )
                 .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
                 .configure(crate::http::routes)
@@ -125,7 +136,11 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        Ok(Application { port, server: server.run(), cluster })
+        Ok(Application {
+            port,
+            server: server.run(),
+            cluster,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -134,7 +149,9 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then stops the embedded cluster if we started one.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Application { server, cluster, .. } = self;
+        let Application {
+            server, cluster, ..
+        } = self;
         let served = server.await;
         if let Some(mut cluster) = cluster {
             tokio::task::spawn_blocking(move || cluster.stop()).await??;
@@ -144,11 +161,16 @@ impl Application {
 }
 
 /// The configured URL, or a started embedded cluster's.
-async fn database_url(settings: &Settings) -> anyhow::Result<(SecretString, Option<EmbeddedPostgres>)> {
+async fn database_url(
+    settings: &Settings,
+) -> anyhow::Result<(SecretString, Option<EmbeddedPostgres>)> {
     if let Some(url) = &settings.database.url {
         return Ok((url.clone(), None));
     }
-    let options = ClusterOptions { dir: settings.data_dir.join("postgres"), durable: true };
+    let options = ClusterOptions {
+        dir: settings.data_dir.join("postgres"),
+        durable: true,
+    };
     let cluster = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options))
         .await?
         .context("starting the embedded PostgreSQL cluster")?;
@@ -179,11 +201,16 @@ async fn guard_and_measure(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().as_str().to_owned();
     let started = std::time::Instant::now();
 
-    let too_large = match (&state, req.headers().get(actix_web::http::header::CONTENT_LENGTH)) {
+    let too_large = match (
+        &state,
+        req.headers().get(actix_web::http::header::CONTENT_LENGTH),
+    ) {
         (Some(state), Some(length)) => length
             .to_str()
             .ok()
@@ -192,7 +219,10 @@ async fn guard_and_measure(
             .unwrap_or(false),
         _ => false,
     };
-    let request_id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
+    let request_id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string());
     let mut response = if too_large {
         let error = ApiError::payload_too_large("The request body is too large.");
         let (http_req, _payload) = req.into_parts();
@@ -201,13 +231,26 @@ async fn guard_and_measure(
         next.call(req).await?.map_into_boxed_body()
     };
 
-    if let Some(id) = request_id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok()) {
-        response.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), id);
+    if let Some(id) =
+        request_id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok())
+    {
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            id,
+        );
     }
     if let Some(state) = state {
         let status = response.status().as_u16().to_string();
-        state.metrics.http_requests.with_label_values(&[&route, &method, &status]).inc();
-        state.metrics.http_seconds.with_label_values(&[&route, &method]).observe(started.elapsed().as_secs_f64());
+        state
+            .metrics
+            .http_requests
+            .with_label_values(&[&route, &method, &status])
+            .inc();
+        state
+            .metrics
+            .http_seconds
+            .with_label_values(&[&route, &method])
+            .observe(started.elapsed().as_secs_f64());
     }
     Ok(response)
 }

@@ -50,6 +50,20 @@ async fn member_counts_read_accounts() -> anyhow::Result<()> {
     } else {
         assert_eq!(rocks::member_count(&pool, a).await?, 0);
         assert!(rocks::member_counts(&pool, &[a, b]).await?.is_empty());
+        // The server's accounts table: three members, two on rock a.
+        for (i, r) in [a, a, b].into_iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO accounts (username, password_hash, rock_id, rock_embedding, rock_similarity)
+                 SELECT $1, 'x', id, embedding, 0.5 FROM rocks WHERE id = $2",
+            )
+            .bind(format!("member_{i}"))
+            .bind(r)
+            .execute(&pool)
+            .await?;
+        }
+        assert_eq!(rocks::member_count(&pool, a).await?, 2);
+        let counts = rocks::member_counts(&pool, &[a, b]).await?;
+        assert_eq!((counts.get(&a), counts.get(&b)), (Some(&2), Some(&1)));
     }
     Ok(())
 }

@@ -45,10 +45,16 @@ pub async fn create(
 }
 
 pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> Result<Option<AccountRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE a.id = $1")).bind(id).fetch_optional(db).await
+    sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
-pub async fn by_username(db: impl PgExecutor<'_>, username: &str) -> Result<Option<AccountRow>, sqlx::Error> {
+pub async fn by_username(
+    db: impl PgExecutor<'_>,
+    username: &str,
+) -> Result<Option<AccountRow>, sqlx::Error> {
     sqlx::query_as(&format!("{SELECT} WHERE lower(a.username) = lower($1)"))
         .bind(username)
         .fetch_optional(db)
@@ -56,7 +62,10 @@ pub async fn by_username(db: impl PgExecutor<'_>, username: &str) -> Result<Opti
 }
 
 /// (id, password hash) for a login.
-pub async fn credentials(db: &PgPool, username: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
+pub async fn credentials(
+    db: &PgPool,
+    username: &str,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
     sqlx::query_as("SELECT id, password_hash FROM accounts WHERE lower(username) = lower($1)")
         .bind(username)
         .fetch_optional(db)
@@ -84,10 +93,15 @@ pub async fn update_profile(
 
 /// Deletes the account; everything it owns goes with it (ON DELETE CASCADE).
 pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM accounts WHERE id = $1").bind(id).execute(db).await?;
+    let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 pub async fn count(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(db).await
+    sqlx::query_scalar("SELECT count(*) FROM accounts")
+        .fetch_one(db)
+        .await
 }

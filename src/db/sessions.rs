@@ -18,7 +18,11 @@ pub async fn create(
 }
 
 /// Whether the token id is live and belongs to the account.
-pub async fn is_live(db: impl PgExecutor<'_>, jti: Uuid, account_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn is_live(
+    db: impl PgExecutor<'_>,
+    jti: Uuid,
+    account_id: i64,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM sessions WHERE jti = $1 AND account_id = $2 AND expires_at > now())",
     )
@@ -29,12 +33,17 @@ pub async fn is_live(db: impl PgExecutor<'_>, jti: Uuid, account_id: i64) -> Res
 }
 
 pub async fn revoke(db: impl PgExecutor<'_>, jti: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE jti = $1").bind(jti).execute(db).await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE jti = $1")
+        .bind(jti)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Drops expired rows; returns how many.
 pub async fn purge_expired(db: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= now()").execute(db).await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= now()")
+        .execute(db)
+        .await?;
     Ok(done.rows_affected())
 }

@@ -2,7 +2,14 @@ use super::DomainError;
 use secrecy::{ExposeSecret, SecretString};
 
 /// Path segments under /accounts that can never be usernames.
-const RESERVED: &[&str] = &["me", "verify_credentials", "admin", "root", "api", "rockstar"];
+const RESERVED: &[&str] = &[
+    "me",
+    "verify_credentials",
+    "admin",
+    "root",
+    "api",
+    "rockstar",
+];
 
 /// 3–30 characters of `[a-z0-9_]`, stored lowercase (so uniqueness is case-insensitive).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -13,16 +20,25 @@ impl Username {
         let name = raw.trim().to_lowercase();
         let len = name.chars().count();
         if !(3..=30).contains(&len) {
-            return Err(DomainError::new("invalid_username", "A username has 3 to 30 characters."));
+            return Err(DomainError::new(
+                "invalid_username",
+                "A username has 3 to 30 characters.",
+            ));
         }
-        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             return Err(DomainError::new(
                 "invalid_username",
                 "A username may contain only letters a-z, digits and underscores.",
             ));
         }
         if RESERVED.contains(&name.as_str()) {
-            return Err(DomainError::new("username_reserved", "That username is reserved."));
+            return Err(DomainError::new(
+                "username_reserved",
+                "That username is reserved.",
+            ));
         }
         Ok(Username(name))
     }
@@ -51,10 +67,16 @@ impl Password {
     pub fn parse(raw: SecretString) -> Result<Password, DomainError> {
         let len = raw.expose_secret().chars().count();
         if len < 8 {
-            return Err(DomainError::new("password_too_short", "A password has at least 8 characters."));
+            return Err(DomainError::new(
+                "password_too_short",
+                "A password has at least 8 characters.",
+            ));
         }
         if len > 128 {
-            return Err(DomainError::new("password_too_long", "A password has at most 128 characters."));
+            return Err(DomainError::new(
+                "password_too_long",
+                "A password has at most 128 characters.",
+            ));
         }
         Ok(Password(raw))
     }
@@ -71,7 +93,10 @@ impl DisplayName {
     pub fn parse(raw: &str) -> Result<DisplayName, DomainError> {
         let name = raw.trim();
         if name.chars().count() > 50 {
-            return Err(DomainError::new("display_name_too_long", "A display name has at most 50 characters."));
+            return Err(DomainError::new(
+                "display_name_too_long",
+                "A display name has at most 50 characters.",
+            ));
         }
         if name.chars().any(char::is_control) {
             return Err(DomainError::new(
@@ -95,10 +120,19 @@ impl Note {
     pub fn parse(raw: &str) -> Result<Note, DomainError> {
         let note = raw.trim();
         if note.chars().count() > 500 {
-            return Err(DomainError::new("note_too_long", "A bio has at most 500 characters."));
+            return Err(DomainError::new(
+                "note_too_long",
+                "A bio has at most 500 characters.",
+            ));
         }
-        if note.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            return Err(DomainError::new("invalid_note", "A bio may not contain control characters."));
+        if note
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(DomainError::new(
+                "invalid_note",
+                "A bio may not contain control characters.",
+            ));
         }
         Ok(Note(note.to_owned()))
     }
@@ -113,8 +147,20 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(Username::parse("Rock_Fan9").map(|u| u.0), Ok("rock_fan9".to_string()));
-        for bad in ["ab", "", "a".repeat(31).as_str(), "has space", "émile", "dash-ed", "me", "ME"] {
+        assert_eq!(
+            Username::parse("Rock_Fan9").map(|u| u.0),
+            Ok("rock_fan9".to_string())
+        );
+        for bad in [
+            "ab",
+            "",
+            "a".repeat(31).as_str(),
+            "has space",
+            "émile",
+            "dash-ed",
+            "me",
+            "ME",
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         assert!(Username::parse(&"a".repeat(30)).is_ok());

@@ -16,7 +16,10 @@ pub struct DomainError {
 
 impl DomainError {
     pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
-        DomainError { code, message: message.into() }
+        DomainError {
+            code,
+            message: message.into(),
+        }
     }
 }
 

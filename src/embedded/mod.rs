@@ -45,7 +45,13 @@ impl EmbeddedPostgres {
             chown_postgres(&dir)?;
             chown_postgres(&socket_dir)?;
         }
-        let cluster = EmbeddedPostgres { bin, pgdata, socket_dir, as_postgres, stopped: false };
+        let cluster = EmbeddedPostgres {
+            bin,
+            pgdata,
+            socket_dir,
+            as_postgres,
+            stopped: false,
+        };
 
         if !cluster.pgdata.join("PG_VERSION").exists() {
             tracing::info!(dir = %cluster.pgdata.display(), "initialising the embedded PostgreSQL cluster");
@@ -74,13 +80,26 @@ impl EmbeddedPostgres {
                 path_str(&cluster.socket_dir)?
             );
             if !options.durable {
-                server_opts.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+                server_opts
+                    .push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
             }
             let log = path_str(&dir.join("server.log"))?;
             let pgdata = path_str(&cluster.pgdata)?;
             cluster.run_checked(
                 "pg_ctl",
-                &["-D", &pgdata, "-l", &log, "-w", "-t", "60", "-o", &server_opts, "start"].map(String::from),
+                &[
+                    "-D",
+                    &pgdata,
+                    "-l",
+                    &log,
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    &server_opts,
+                    "start",
+                ]
+                .map(String::from),
             )?;
         }
         cluster.ensure_role_and_database()?;
@@ -107,7 +126,10 @@ impl EmbeddedPostgres {
         }
         self.stopped = true;
         let pgdata = path_str(&self.pgdata)?;
-        self.run_checked("pg_ctl", &["-D", &pgdata, "-m", "fast", "-w", "stop"].map(String::from))?;
+        self.run_checked(
+            "pg_ctl",
+            &["-D", &pgdata, "-m", "fast", "-w", "stop"].map(String::from),
+        )?;
         tracing::info!("embedded PostgreSQL stopped");
         Ok(())
     }
@@ -116,7 +138,11 @@ impl EmbeddedPostgres {
     /// (immediate mode) and delete `remove_dir` once process `pid` has exited.
     pub fn stop_after_exit_of(mut self, pid: u32, remove_dir: &Path) -> anyhow::Result<()> {
         let pg_ctl = self.bin.join("pg_ctl");
-        let runner = if self.as_postgres { "runuser -u postgres -- " } else { "" };
+        let runner = if self.as_postgres {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
         let script = format!(
             "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {runner}'{}' -D '{}' -m immediate stop >/dev/null 2>&1; rm -rf '{}'",
             pg_ctl.display(),
@@ -135,7 +161,9 @@ impl EmbeddedPostgres {
     }
 
     fn is_running(&self) -> bool {
-        let Ok(pgdata) = path_str(&self.pgdata) else { return false };
+        let Ok(pgdata) = path_str(&self.pgdata) else {
+            return false;
+        };
         self.run("pg_ctl", &["-D".to_string(), pgdata, "status".to_string()])
             .map(|out| out.status.success())
             .unwrap_or(false)
@@ -148,8 +176,21 @@ impl EmbeddedPostgres {
         );
         let socket = path_str(&self.socket_dir)?;
         // psql -c does not run \gexec; the script goes on stdin.
-        let args = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", &socket, "-p", &PORT.to_string(), "-U", "postgres", "-d", "postgres"]
-            .map(String::from);
+        let args = [
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            &socket,
+            "-p",
+            &PORT.to_string(),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+        ]
+        .map(String::from);
         self.run_with_stdin("psql", &args, &sql)
     }
 
@@ -201,7 +242,11 @@ impl EmbeddedPostgres {
         }
         let out = child.wait_with_output()?;
         if !out.status.success() {
-            bail!("{program} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "{program} failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(())
     }
@@ -270,7 +315,9 @@ fn postgres_ids() -> anyhow::Result<(u32, u32)> {
             return Ok((fields[2].parse()?, fields[3].parse()?));
         }
     }
-    bail!("the `postgres` user does not exist; install PostgreSQL with `apt-get install postgresql`")
+    bail!(
+        "the `postgres` user does not exist; install PostgreSQL with `apt-get install postgresql`"
+    )
 }
 
 fn chown_postgres(path: &Path) -> anyhow::Result<()> {
@@ -304,7 +351,8 @@ fn usable_dir(dir: &Path, as_postgres: bool) -> anyhow::Result<PathBuf> {
         return Ok(dir);
     }
     let digest = <sha2::Sha256 as sha2::Digest>::digest(dir.as_os_str().as_encoded_bytes());
-    let fallback = PathBuf::from("/var/tmp").join(format!("rockstar-pg-{}", &hex::encode(digest)[..12]));
+    let fallback =
+        PathBuf::from("/var/tmp").join(format!("rockstar-pg-{}", &hex::encode(digest)[..12]));
     tracing::warn!(
         requested = %dir.display(),
         using = %fallback.display(),
@@ -324,5 +372,7 @@ fn usable_dir(dir: &Path, as_postgres: bool) -> anyhow::Result<PathBuf> {
 }
 
 fn path_str(path: &Path) -> anyhow::Result<String> {
-    path.to_str().map(str::to_owned).with_context(|| format!("{} is not valid UTF-8", path.display()))
+    path.to_str()
+        .map(str::to_owned)
+        .with_context(|| format!("{} is not valid UTF-8", path.display()))
 }

@@ -12,7 +12,9 @@ use secrecy::SecretString;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/accounts").route(web::post().to(sign_up)))
-        .service(web::resource("/accounts/verify_credentials").route(web::get().to(verify_credentials)))
+        .service(
+            web::resource("/accounts/verify_credentials").route(web::get().to(verify_credentials)),
+        )
         .service(
             web::resource("/accounts/me")
                 .route(web::get().to(verify_credentials))
@@ -122,7 +124,11 @@ pub async fn sign_up(
 ) -> Result<HttpResponse, ApiError> {
     let result = sign_up_inner(&req, &state, payload).await;
     if let Err(e) = &result {
-        state.metrics.signup_rejections.with_label_values(&[e.code]).inc();
+        state
+            .metrics
+            .signup_rejections
+            .with_label_values(&[e.code])
+            .inc();
     }
     result
 }
@@ -149,13 +155,24 @@ async fn sign_up_inner(
     }
     let photo = fields.photo.ok_or_else(|| missing("photo"))?;
     if photo.bytes().is_empty() {
-        return Err(ApiError::bad_request("missing_field", "The photo is empty."));
+        return Err(ApiError::bad_request(
+            "missing_field",
+            "The photo is empty.",
+        ));
     }
     let engine = state.face.as_ref().ok_or_else(|| {
-        ApiError::unavailable("face_engine_unavailable", "The face engine is not available right now.", 30)
+        ApiError::unavailable(
+            "face_engine_unavailable",
+            "The face engine is not available right now.",
+            30,
+        )
     })?;
     let rocks = state.rocks.as_ref().ok_or_else(|| {
-        ApiError::unavailable("gallery_unavailable", "The rock gallery is not available right now.", 30)
+        ApiError::unavailable(
+            "gallery_unavailable",
+            "The rock gallery is not available right now.",
+            30,
+        )
     })?;
 
     // The photo moves into the engine and is dropped (zeroed) there; the signature is
@@ -192,20 +209,34 @@ async fn sign_up_inner(
         .ok_or_else(|| ApiError::internal("the new account vanished"))?;
     state.metrics.signups.inc();
     tracing::info!(account_id, rock_id = matched.rock_id, "account created");
-    Ok(HttpResponse::Created().json(SignUpResponse { account: row.into(), token: issued.token }))
+    Ok(HttpResponse::Created().json(SignUpResponse {
+        account: row.into(),
+        token: issued.token,
+    }))
 }
 
 fn missing(field: &str) -> ApiError {
-    ApiError::bad_request("missing_field", format!("The form field `{field}` is required."))
+    ApiError::bad_request(
+        "missing_field",
+        format!("The form field `{field}` is required."),
+    )
 }
 
 /// Reads the multipart form with a hard cap per field. Unknown fields are refused.
-async fn read_form(req: &HttpRequest, payload: web::Payload, photo_limit: usize) -> Result<SignUpFields, ApiError> {
+async fn read_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    photo_limit: usize,
+) -> Result<SignUpFields, ApiError> {
     let is_multipart = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
+        .map(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
         .unwrap_or(false);
     if !is_multipart {
         return Err(ApiError::new(
@@ -215,13 +246,20 @@ async fn read_form(req: &HttpRequest, payload: web::Payload, photo_limit: usize)
         ));
     }
     let malformed = |e: actix_multipart::MultipartError| {
-        ApiError::bad_request("invalid_multipart", format!("The multipart form could not be read: {e}."))
+        ApiError::bad_request(
+            "invalid_multipart",
+            format!("The multipart form could not be read: {e}."),
+        )
     };
     let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
     let mut fields = SignUpFields::default();
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(malformed)?;
-        let name = field.content_disposition().and_then(|cd| cd.get_name()).unwrap_or("").to_owned();
+        let name = field
+            .content_disposition()
+            .and_then(|cd| cd.get_name())
+            .unwrap_or("")
+            .to_owned();
         match name.as_str() {
             "photo" => {
                 // Pre-size from nothing: the buffer grows to at most the limit.
@@ -246,12 +284,17 @@ async fn read_form(req: &HttpRequest, payload: web::Payload, photo_limit: usize)
                     let chunk = chunk.map_err(malformed)?;
                     if bytes.len() + chunk.len() > TEXT_FIELD_LIMIT {
                         zeroize::Zeroize::zeroize(&mut bytes);
-                        return Err(ApiError::payload_too_large(format!("The field `{name}` is too long.")));
+                        return Err(ApiError::payload_too_large(format!(
+                            "The field `{name}` is too long."
+                        )));
                     }
                     bytes.extend_from_slice(&chunk);
                 }
                 let text = String::from_utf8(bytes).map_err(|_| {
-                    ApiError::bad_request("invalid_field", format!("The field `{name}` is not UTF-8 text."))
+                    ApiError::bad_request(
+                        "invalid_field",
+                        format!("The field `{name}` is not UTF-8 text."),
+                    )
                 })?;
                 match name.as_str() {
                     "username" => fields.username = Some(text),
@@ -262,7 +305,10 @@ async fn read_form(req: &HttpRequest, payload: web::Payload, photo_limit: usize)
             other => {
                 return Err(ApiError::bad_request(
                     "unknown_field",
-                    format!("Unexpected form field `{}`.", other.chars().take(40).collect::<String>()),
+                    format!(
+                        "Unexpected form field `{}`.",
+                        other.chars().take(40).collect::<String>()
+                    ),
                 ));
             }
         }
@@ -288,7 +334,10 @@ fn grow_zeroizing(bytes: &mut Vec<u8>, chunk: &[u8]) {
     security(("bearer" = [])),
     responses((status = 200, body = Account), (status = 401, body = ErrorBody))
 )]
-pub async fn verify_credentials(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn verify_credentials(
+    user: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let row = db::accounts::by_id(&state.db, user.account_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("The account no longer exists."))?;
@@ -301,10 +350,15 @@ pub async fn verify_credentials(user: AuthUser, state: web::Data<AppState>) -> R
     params(("username" = String, Path, description = "Username (case-insensitive)")),
     responses((status = 200, body = Account), (status = 404, body = ErrorBody))
 )]
-pub async fn get_account(path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn get_account(
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::not_found("No account has that username.");
     let username = Username::parse(&path).map_err(|_| not_found())?;
-    let row = db::accounts::by_username(&state.db, username.as_str()).await?.ok_or_else(not_found)?;
+    let row = db::accounts::by_username(&state.db, username.as_str())
+        .await?
+        .ok_or_else(not_found)?;
     Ok(HttpResponse::Ok().json(Account::from(row)))
 }
 
@@ -331,7 +385,11 @@ pub async fn update_me(
     body: web::Json<UpdateProfile>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let display_name = body.display_name.as_deref().map(DisplayName::parse).transpose()?;
+    let display_name = body
+        .display_name
+        .as_deref()
+        .map(DisplayName::parse)
+        .transpose()?;
     let note = body.note.as_deref().map(Note::parse).transpose()?;
     db::accounts::update_profile(
         &state.db,
@@ -352,7 +410,10 @@ pub async fn update_me(
     security(("bearer" = [])),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody))
 )]
-pub async fn delete_me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_me(
+    user: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     db::accounts::delete(&state.db, user.account_id).await?;
     tracing::info!(account_id = user.account_id, "account deleted");
     Ok(HttpResponse::NoContent().finish())

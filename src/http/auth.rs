@@ -33,13 +33,18 @@ pub async fn hash_password(password: Password) -> Result<String, ApiError> {
 
 /// Checks a password against a stored hash on a blocking thread. With no hash (unknown
 /// user) it still does the work, so timing does not reveal which usernames exist.
-pub async fn verify_password(password: SecretString, hash: Option<String>) -> Result<bool, ApiError> {
+pub async fn verify_password(
+    password: SecretString,
+    hash: Option<String>,
+) -> Result<bool, ApiError> {
     tokio::task::spawn_blocking(move || {
         let argon2 = argon2()?;
         match hash {
             Some(hash) => {
                 let parsed = PasswordHash::new(&hash).map_err(ApiError::internal)?;
-                Ok(argon2.verify_password(password.expose_secret().as_bytes(), &parsed).is_ok())
+                Ok(argon2
+                    .verify_password(password.expose_secret().as_bytes(), &parsed)
+                    .is_ok())
             }
             None => {
                 let salt = SaltString::generate(&mut rand::rngs::OsRng);
@@ -92,23 +97,35 @@ impl JwtKeys {
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
         };
-        let token =
-            jsonwebtoken::encode(&Header::default(), &claims, &self.encoding).map_err(ApiError::internal)?;
+        let token = jsonwebtoken::encode(&Header::default(), &claims, &self.encoding)
+            .map_err(ApiError::internal)?;
         Ok(IssuedToken { token, expires_at })
     }
 
     fn decode(&self, token: &str) -> Result<(i64, Uuid), ApiError> {
         let mut validation = Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.leeway = 0;
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|e| {
-            match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    ApiError::new(actix_web::http::StatusCode::UNAUTHORIZED, "token_expired", "The token has expired; sign in again.")
-                }
-                _ => ApiError::new(actix_web::http::StatusCode::UNAUTHORIZED, "invalid_token", "The token is not valid."),
-            }
-        })?;
-        let invalid = || ApiError::new(actix_web::http::StatusCode::UNAUTHORIZED, "invalid_token", "The token is not valid.");
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(
+            |e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => ApiError::new(
+                    actix_web::http::StatusCode::UNAUTHORIZED,
+                    "token_expired",
+                    "The token has expired; sign in again.",
+                ),
+                _ => ApiError::new(
+                    actix_web::http::StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "The token is not valid.",
+                ),
+            },
+        )?;
+        let invalid = || {
+            ApiError::new(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "The token is not valid.",
+            )
+        };
         let account_id = data.claims.sub.parse::<i64>().map_err(|_| invalid())?;
         let jti = Uuid::parse_str(&data.claims.jti).map_err(|_| invalid())?;
         Ok((account_id, jti))
@@ -136,12 +153,18 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value.to_str().map_err(|_| ApiError::unauthorized("The Authorization header is not valid."))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("The Authorization header is not valid."))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(Some(token.trim().to_owned()))
         }
-        _ => Err(ApiError::unauthorized("Use `Authorization: Bearer <token>`.")),
+        _ => Err(ApiError::unauthorized(
+            "Use `Authorization: Bearer <token>`.",
+        )),
     }
 }
 
@@ -158,7 +181,9 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<AuthU
 }
 
 fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
-    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| ApiError::internal("AppState missing"))
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("AppState missing"))
 }
 
 impl FromRequest for AuthUser {
@@ -169,7 +194,9 @@ impl FromRequest for AuthUser {
         let token = bearer(req);
         let state = app_state(req);
         Box::pin(async move {
-            let token = token?.ok_or_else(|| ApiError::unauthorized("Sign in first: send `Authorization: Bearer <token>`."))?;
+            let token = token?.ok_or_else(|| {
+                ApiError::unauthorized("Sign in first: send `Authorization: Bearer <token>`.")
+            })?;
             authenticate(state?, token).await
         })
     }

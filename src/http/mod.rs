@@ -25,18 +25,22 @@ use std::sync::Arc;
 pub use auth::{AuthUser, MaybeAuthUser};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(health::routes).configure(openapi::routes).configure(media::file_routes).service(
-        web::scope("/api/v1")
-            .configure(accounts::routes)
-            .configure(sessions::routes)
-            .configure(statuses::routes)
-            .configure(timelines::routes)
-            .configure(follows::routes)
-            .configure(notifications::routes)
-            .configure(safety::routes)
-            .configure(rock_names::routes)
-            .configure(media::routes),
-    );
+    cfg.configure(health::routes)
+        .configure(openapi::routes)
+        .configure(rocks::routes)
+        .configure(media::file_routes)
+        .service(
+            web::scope("/api/v1")
+                .configure(accounts::routes)
+                .configure(sessions::routes)
+                .configure(statuses::routes)
+                .configure(timelines::routes)
+                .configure(follows::routes)
+                .configure(notifications::routes)
+                .configure(safety::routes)
+                .configure(rock_names::routes)
+                .configure(media::routes),
+        );
 }
 
 type KeyedLimiter = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
@@ -54,7 +58,9 @@ impl RateLimiters {
         let make = |per_minute: u32, burst: u32| {
             let per_minute = NonZeroU32::new(per_minute)?;
             let burst = NonZeroU32::new(burst).unwrap_or(per_minute);
-            Some(Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))))
+            Some(Arc::new(RateLimiter::keyed(
+                Quota::per_minute(per_minute).allow_burst(burst),
+            )))
         };
         RateLimiters {
             signup: make(settings.signup_per_minute, settings.signup_burst),
@@ -80,7 +86,9 @@ impl RateLimiters {
 }
 
 fn check(limiter: Option<&KeyedLimiter>, req: &HttpRequest) -> Result<(), ApiError> {
-    let Some(limiter) = limiter else { return Ok(()) };
+    let Some(limiter) = limiter else {
+        return Ok(());
+    };
     let ip = client_ip(req);
     limiter.check_key(&ip).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -90,7 +98,9 @@ fn check(limiter: Option<&KeyedLimiter>, req: &HttpRequest) -> Result<(), ApiErr
 
 /// The peer address. (Behind a reverse proxy, the proxy must be the one limiting.)
 pub fn client_ip(req: &HttpRequest) -> IpAddr {
-    req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    req.peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
 /// Where a rock's image is served (by the rocks routes, from object storage).

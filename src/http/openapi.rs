@@ -42,13 +42,19 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/openapi.json", web::get().to(spec)).route("/api/docs", web::get().to(docs));
+    cfg.route("/api/v1/openapi.json", web::get().to(spec))
+        .route("/api/docs", web::get().to(docs));
 }
 
 async fn spec() -> HttpResponse {
@@ -56,7 +62,9 @@ async fn spec() -> HttpResponse {
 }
 
 async fn docs() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(DOCS_HTML)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(DOCS_HTML)
 }
 
 const DOCS_HTML: &str = include_str!("openapi_docs.html");

@@ -3,7 +3,8 @@
 //! immutable cache policy (a rock's images never change), or redirected to a presigned
 //! S3 URL when storage is S3.
 //!
-//! Needs `web::Data<RockService>` in the app data.
+//! Uses `web::Data<RockService>` from the app data; without it (no face engine, so no
+//! gallery) the routes answer 503 `gallery_unavailable`.
 use crate::rocks::{Rock, RockError, RockImage, RockService};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -60,6 +61,14 @@ fn error(status: actix_web::http::StatusCode, code: &str, message: &str) -> Http
     HttpResponse::build(status).json(serde_json::json!({"error": code, "message": message}))
 }
 
+fn unavailable() -> HttpResponse {
+    error(
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        "gallery_unavailable",
+        "The rock gallery is not available right now.",
+    )
+}
+
 fn rock_error(e: RockError) -> HttpResponse {
     use actix_web::http::StatusCode;
     match e {
@@ -83,8 +92,9 @@ fn parse_id(raw: &str) -> Result<i64, Box<HttpResponse>> {
            ("limit" = Option<i64>, Query, description = "1 to 200, default 40")),
     responses((status = 200, description = "A page of rocks", body = [RockView]),
               (status = 400, description = "invalid_parameter")))]
-pub async fn list(service: web::Data<RockService>, query: web::Query<PageQuery>) -> HttpResponse {
+pub async fn list(service: Option<web::Data<RockService>>, query: web::Query<PageQuery>) -> HttpResponse {
     use actix_web::http::StatusCode;
+    let Some(service) = service else { return unavailable() };
     let after = match query.after.as_deref().map(str::parse::<i64>) {
         None => 0,
         Some(Ok(a)) if a >= 0 => a,
@@ -128,7 +138,8 @@ pub async fn list(service: web::Data<RockService>, query: web::Query<PageQuery>)
     params(("id" = i64, Path, description = "Rock id")),
     responses((status = 200, description = "The rock", body = RockView),
               (status = 404, description = "rock_not_found")))]
-pub async fn show(service: web::Data<RockService>, path: web::Path<String>) -> HttpResponse {
+pub async fn show(service: Option<web::Data<RockService>>, path: web::Path<String>) -> HttpResponse {
+    let Some(service) = service else { return unavailable() };
     let id = match parse_id(&path) {
         Ok(id) => id,
         Err(r) => return *r,
@@ -158,7 +169,8 @@ pub async fn show(service: web::Data<RockService>, path: web::Path<String>) -> H
               (status = 302, description = "Presigned S3 URL"),
               (status = 304, description = "Not modified"),
               (status = 404, description = "rock_not_found")))]
-pub async fn media(req: HttpRequest, service: web::Data<RockService>, path: web::Path<(String, String)>) -> HttpResponse {
+pub async fn media(req: HttpRequest, service: Option<web::Data<RockService>>, path: web::Path<(String, String)>) -> HttpResponse {
+    let Some(service) = service else { return unavailable() };
     let (raw_id, image) = path.into_inner();
     let which = match image.as_str() {
         "photo" => RockImage::Photo,

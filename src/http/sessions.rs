@@ -65,7 +65,10 @@ pub async fn sign_in(
         }
     };
     let issued = state.jwt.issue(&state.db, account_id).await?;
-    Ok(HttpResponse::Ok().json(Session { token: issued.token, expires_at: issued.expires_at }))
+    Ok(HttpResponse::Ok().json(Session {
+        token: issued.token,
+        expires_at: issued.expires_at,
+    }))
 }
 
 /// Sign out: revoke the token used for this request.
@@ -74,7 +77,10 @@ pub async fn sign_in(
     security(("bearer" = [])),
     responses((status = 204, description = "Revoked"), (status = 401, body = ErrorBody))
 )]
-pub async fn sign_out(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn sign_out(
+    user: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     db::sessions::revoke(&state.db, user.jti).await?;
     Ok(HttpResponse::NoContent().finish())
 }

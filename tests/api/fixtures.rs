@@ -22,7 +22,11 @@ pub fn landscape_jpeg() -> Vec<u8> {
         } else if y > 430 {
             Rgb([40, 90, (150 + (x % 7) * 3) as u8])
         } else {
-            Rgb([(50 + (x * 7 + y * 3) % 30) as u8, (120 + (x * 3 + y * 5) % 40) as u8, 40])
+            Rgb([
+                (50 + (x * 7 + y * 3) % 30) as u8,
+                (120 + (x * 3 + y * 5) % 40) as u8,
+                40,
+            ])
         }
     });
     encode(&img, ImageFormat::Jpeg)
@@ -30,7 +34,10 @@ pub fn landscape_jpeg() -> Vec<u8> {
 
 /// A plain grey PNG.
 pub fn blank_png() -> Vec<u8> {
-    encode(&RgbImage::from_pixel(640, 480, Rgb([128, 128, 128])), ImageFormat::Png)
+    encode(
+        &RgbImage::from_pixel(640, 480, Rgb([128, 128, 128])),
+        ImageFormat::Png,
+    )
 }
 
 /// The first third of a JPEG: headers intact, image data cut off.
@@ -45,7 +52,12 @@ pub fn side_by_side(a: &[u8], b: &[u8]) -> Vec<u8> {
     let h = a.height().max(b.height());
     let mut canvas = RgbImage::from_pixel(a.width() + b.width(), h, Rgb([200, 200, 200]));
     image::imageops::overlay(&mut canvas, &a, 0, ((h - a.height()) / 2) as i64);
-    image::imageops::overlay(&mut canvas, &b, a.width() as i64, ((h - b.height()) / 2) as i64);
+    image::imageops::overlay(
+        &mut canvas,
+        &b,
+        a.width() as i64,
+        ((h - b.height()) / 2) as i64,
+    );
     encode(&canvas, ImageFormat::Jpeg)
 }
 
@@ -57,7 +69,11 @@ pub fn png_header_claiming(width: u32, height: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB
     chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
     chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -76,7 +92,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -92,5 +112,8 @@ fn crc32_matches_the_png_specification_value() {
 fn the_huge_png_header_decodes_to_the_claimed_size() {
     let png = png_header_claiming(20_000, 20_000);
     let reader = image::ImageReader::with_format(Cursor::new(png), ImageFormat::Png);
-    assert_eq!(reader.into_dimensions().expect("header parses"), (20_000, 20_000));
+    assert_eq!(
+        reader.into_dimensions().expect("header parses"),
+        (20_000, 20_000)
+    );
 }

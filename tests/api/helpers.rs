@@ -74,7 +74,9 @@ pub fn face_config() -> FaceEngineConfig {
 
 fn shared() -> &'static Shared {
     SHARED.get_or_init(|| {
-        std::thread::spawn(setup_shared).join().expect("test setup thread panicked")
+        std::thread::spawn(setup_shared)
+            .join()
+            .expect("test setup thread panicked")
     })
 }
 
@@ -91,18 +93,30 @@ fn setup_shared() -> Shared {
                 Some((b, q)) => (b.to_owned(), format!("?{q}")),
                 None => (url.clone(), String::new()),
             };
-            let (prefix, admin_db) = base.rsplit_once('/').expect("DATABASE_URL has a database name");
+            let (prefix, admin_db) = base
+                .rsplit_once('/')
+                .expect("DATABASE_URL has a database name");
             let dir = tempfile::tempdir().expect("a temp dir for media");
             let root = dir.path().join("media");
-            (format!("{prefix}/{{db}}{query}"), admin_db.to_owned(), Some(dir), root)
+            (
+                format!("{prefix}/{{db}}{query}"),
+                admin_db.to_owned(),
+                Some(dir),
+                root,
+            )
         }
         _ => {
             let dir = std::env::temp_dir().join(format!("rockstar-test-pg-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
-            let cluster = EmbeddedPostgres::start(&ClusterOptions { dir: dir.clone(), durable: false })
-                .expect("starting the test PostgreSQL cluster (is postgresql installed?)");
+            let cluster = EmbeddedPostgres::start(&ClusterOptions {
+                dir: dir.clone(),
+                durable: false,
+            })
+            .expect("starting the test PostgreSQL cluster (is postgresql installed?)");
             let template = cluster.url_for("{db}");
-            cluster.stop_after_exit_of(std::process::id(), &dir).expect("cluster watcher");
+            cluster
+                .stop_after_exit_of(std::process::id(), &dir)
+                .expect("cluster watcher");
             (template, "rockstar".to_owned(), None, dir.join("media"))
         }
     };
@@ -111,11 +125,21 @@ fn setup_shared() -> Shared {
     let url_for = |db: &str| url_template.replace("{db}", db);
 
     let (face, gallery) = runtime.block_on(async {
-        let mut admin = PgConnection::connect(&url_for(&admin_db)).await.expect("connecting to the test cluster");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {template_db}")).execute(&mut admin).await.expect("drop");
-        sqlx::query(&format!("CREATE DATABASE {template_db}")).execute(&mut admin).await.expect("create template");
+        let mut admin = PgConnection::connect(&url_for(&admin_db))
+            .await
+            .expect("connecting to the test cluster");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {template_db}"))
+            .execute(&mut admin)
+            .await
+            .expect("drop");
+        sqlx::query(&format!("CREATE DATABASE {template_db}"))
+            .execute(&mut admin)
+            .await
+            .expect("create template");
         admin.close().await.ok();
-        let pool = PgPool::connect(&url_for(&template_db)).await.expect("connecting to the template");
+        let pool = PgPool::connect(&url_for(&template_db))
+            .await
+            .expect("connecting to the template");
         rockstar::db::migrate(&pool).await.expect("migrations");
         let face = match FaceEngine::new(face_config()) {
             Ok(engine) => Ok(engine),
@@ -123,9 +147,13 @@ fn setup_shared() -> Shared {
         };
         let gallery = match &face {
             Ok(engine) => {
-                let storage = ObjectStorage::new(&StorageConfig::Local { root: storage_root.clone() })
-                    .expect("local storage");
-                match rockstar::rocks::RockService::load(pool.clone(), storage, engine.clone()).await {
+                let storage = ObjectStorage::new(&StorageConfig::Local {
+                    root: storage_root.clone(),
+                })
+                .expect("local storage");
+                match rockstar::rocks::RockService::load(pool.clone(), storage, engine.clone())
+                    .await
+                {
                     Ok(rocks) => rocks.ensure_gallery().await.map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 }
@@ -148,7 +176,10 @@ fn setup_shared() -> Shared {
 }
 
 fn init_logs() {
-    rockstar::telemetry::init("info,rockstar=debug,tracing_actix_web=debug,sqlx=warn", || CaptureWriter);
+    rockstar::telemetry::init(
+        "info,rockstar=debug,tracing_actix_web=debug,sqlx=warn",
+        || CaptureWriter,
+    );
 }
 
 pub struct TestApp {
@@ -171,22 +202,33 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 /// With its own face engine (e.g. one worker and no queue).
-pub async fn spawn_app_with_engine(customise: impl FnOnce(&mut Settings), engine: FaceEngine) -> TestApp {
+pub async fn spawn_app_with_engine(
+    customise: impl FnOnce(&mut Settings),
+    engine: FaceEngine,
+) -> TestApp {
     spawn_app_inner(customise, Some(engine)).await
 }
 
-async fn spawn_app_inner(customise: impl FnOnce(&mut Settings), engine: Option<FaceEngine>) -> TestApp {
+async fn spawn_app_inner(
+    customise: impl FnOnce(&mut Settings),
+    engine: Option<FaceEngine>,
+) -> TestApp {
     let shared = shared();
     init_logs();
     let db_name = format!("t_{}", uuid::Uuid::new_v4().simple());
     let url_for = |db: &str| shared.url_template.replace("{db}", db);
-    let mut admin = PgConnection::connect(&url_for(&shared.admin_db)).await.expect("admin connection");
+    let mut admin = PgConnection::connect(&url_for(&shared.admin_db))
+        .await
+        .expect("admin connection");
     let mut attempt = 0;
     loop {
         // Concurrent copies of one template can collide; retry briefly.
-        match sqlx::query(&format!("CREATE DATABASE {db_name} TEMPLATE {}", shared.template_db))
-            .execute(&mut admin)
-            .await
+        match sqlx::query(&format!(
+            "CREATE DATABASE {db_name} TEMPLATE {}",
+            shared.template_db
+        ))
+        .execute(&mut admin)
+        .await
         {
             Ok(_) => break,
             Err(e) if attempt < 20 => {
@@ -206,7 +248,9 @@ async fn spawn_app_inner(customise: impl FnOnce(&mut Settings), engine: Option<F
     settings.data_dir = data_dir.path().to_path_buf();
     settings.database.url = Some(SecretString::from(url_for(&db_name)));
     settings.database.max_connections = 5;
-    settings.storage = Some(StorageConfig::Local { root: shared.storage_root.clone() });
+    settings.storage = Some(StorageConfig::Local {
+        root: shared.storage_root.clone(),
+    });
     settings.face = face_config();
     settings.auth.jwt_secret = Some(SecretString::from(JWT_SECRET.to_owned()));
     settings.rate_limit.signup_per_minute = 10_000;
@@ -216,16 +260,23 @@ async fn spawn_app_inner(customise: impl FnOnce(&mut Settings), engine: Option<F
     customise(&mut settings);
 
     let engine = engine.or_else(|| shared.face.as_ref().ok().cloned());
-    let app = Application::build_with(settings, engine).await.expect("building the app");
+    let app = Application::build_with(settings, engine)
+        .await
+        .expect("building the app");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
-    let db = PgPool::connect(&url_for(&db_name)).await.expect("test db pool");
+    let db = PgPool::connect(&url_for(&db_name))
+        .await
+        .expect("test db pool");
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         db,
         db_name,
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
         data_dir,
         storage_root: shared.storage_root.clone(),
     }
@@ -253,13 +304,20 @@ pub fn human_photo(n: usize) -> Option<Vec<u8>> {
         .ok()?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().and_then(|f| f.to_str()).is_some_and(|f| f.starts_with("human_") && f.ends_with(".jpg")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|f| f.to_str())
+                .is_some_and(|f| f.starts_with("human_") && f.ends_with(".jpg"))
+        })
         .collect();
     files.sort();
     match files.get(n) {
         Some(path) => std::fs::read(path).ok(),
         None => {
-            println!("SKIPPED: no test photo human_*.jpg #{n} under {} (test data absent)", dir.display());
+            println!(
+                "SKIPPED: no test photo human_*.jpg #{n} under {} (test data absent)",
+                dir.display()
+            );
             None
         }
     }
@@ -274,7 +332,12 @@ pub struct Form<'a> {
 
 impl<'a> Form<'a> {
     pub fn new(username: &'a str, password: &'a str, photo: Vec<u8>) -> Self {
-        Form { username: Some(username), password: Some(password), consent: Some("true"), photo: Some((photo, "image/jpeg")) }
+        Form {
+            username: Some(username),
+            password: Some(password),
+            consent: Some("true"),
+            photo: Some((photo, "image/jpeg")),
+        }
     }
     pub fn build(self) -> reqwest::multipart::Form {
         let mut form = reqwest::multipart::Form::new();
@@ -288,7 +351,10 @@ impl<'a> Form<'a> {
             form = form.text("consent", c.to_owned());
         }
         if let Some((bytes, mime)) = self.photo {
-            let part = reqwest::multipart::Part::bytes(bytes).file_name("selfie").mime_str(mime).expect("mime");
+            let part = reqwest::multipart::Part::bytes(bytes)
+                .file_name("selfie")
+                .mime_str(mime)
+                .expect("mime");
             form = form.part("photo", part);
         }
         form
@@ -301,7 +367,12 @@ impl TestApp {
     }
 
     pub async fn sign_up(&self, form: Form<'_>) -> reqwest::Response {
-        self.client.post(self.url("/api/v1/accounts")).multipart(form.build()).send().await.expect("sign-up request")
+        self.client
+            .post(self.url("/api/v1/accounts"))
+            .multipart(form.build())
+            .send()
+            .await
+            .expect("sign-up request")
     }
 
     pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
@@ -321,7 +392,12 @@ impl TestApp {
     }
 
     pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// An account made straight in the database with the product's own password hash and
@@ -335,8 +411,11 @@ impl TestApp {
         .fetch_one(&self.db)
         .await
         .expect("fixture rock");
-        let password = rockstar::domain::Password::parse(SecretString::from(password.to_owned())).expect("valid password");
-        let hash = rockstar::http::auth::hash_password(password).await.expect("hash");
+        let password = rockstar::domain::Password::parse(SecretString::from(password.to_owned()))
+            .expect("valid password");
+        let hash = rockstar::http::auth::hash_password(password)
+            .await
+            .expect("hash");
         rockstar::db::accounts::create(&self.db, username, &hash, rock_id, 0.5)
             .await
             .expect("insert account")
@@ -344,12 +423,19 @@ impl TestApp {
     }
 }
 
-pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+pub async fn assert_error(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
     let actual = response.status().as_u16();
     let body: serde_json::Value = response.json().await.expect("error body is JSON");
     assert_eq!(actual, status, "unexpected status; body {body}");
     assert_eq!(body["error"], code, "unexpected error code; body {body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "error has a message: {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "error has a message: {body}"
+    );
     body
 }
 
@@ -358,7 +444,9 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {

@@ -17,18 +17,37 @@ async fn no_photo_bytes_or_face_vectors_are_kept_anywhere() {
     }
     let engine = require_face_engine();
     let app = spawn_app().await;
-    let before = float_arrays(&app).await.into_iter().map(bits).collect::<HashSet<_>>();
+    let before = float_arrays(&app)
+        .await
+        .into_iter()
+        .map(bits)
+        .collect::<HashSet<_>>();
 
     let mut created = 0;
     for (i, photo) in photos.iter().enumerate() {
-        let response = app.sign_up(Form::new(&format!("private_{i}"), "correct horse battery", photo.clone())).await;
+        let response = app
+            .sign_up(Form::new(
+                &format!("private_{i}"),
+                "correct horse battery",
+                photo.clone(),
+            ))
+            .await;
         if response.status() == 201 {
             created += 1;
         }
     }
-    assert!(created >= 3, "at least three sign-ups should succeed, got {created}");
+    assert!(
+        created >= 3,
+        "at least three sign-ups should succeed, got {created}"
+    );
     // A refused sign-up (taken name) also carried a photo.
-    let refused = app.sign_up(Form::new("private_0", "correct horse battery", photos[0].clone())).await;
+    let refused = app
+        .sign_up(Form::new(
+            "private_0",
+            "correct horse battery",
+            photos[0].clone(),
+        ))
+        .await;
     assert_eq!(refused.status(), 409);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
@@ -40,17 +59,35 @@ async fn no_photo_bytes_or_face_vectors_are_kept_anywhere() {
             faces.push(signature.appearance().iter().map(|&v| v as f64).collect());
         }
     }
-    assert!(faces.len() >= 6, "the engine should describe the test faces");
+    assert!(
+        faces.len() >= 6,
+        "the engine should describe the test faces"
+    );
     let needles = PhotoNeedles::new(&photos);
 
     // Positive controls: the scanners do find what they look for.
-    let planted = format!("{{{}}}", faces[0].iter().map(|v| format!("{}", *v as f32)).collect::<Vec<_>>().join(","));
-    assert!(vectors_close_in_text(&planted, &faces, &HashSet::new()).is_some(), "text scanner control");
+    let planted = format!(
+        "{{{}}}",
+        faces[0]
+            .iter()
+            .map(|v| format!("{}", *v as f32))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    assert!(
+        vectors_close_in_text(&planted, &faces, &HashSet::new()).is_some(),
+        "text scanner control"
+    );
     let mid = photos[0].len() / 2;
     let mut haystack = b"prefix".to_vec();
     haystack.extend_from_slice(&photos[0][mid..mid + 40]);
     assert!(needles.find_in(&haystack).is_some(), "byte scanner control");
-    assert!(needles.find_in(hex::encode(&photos[0][mid..mid + 40]).as_bytes()).is_some(), "hex scanner control");
+    assert!(
+        needles
+            .find_in(hex::encode(&photos[0][mid..mid + 40]).as_bytes())
+            .is_some(),
+        "hex scanner control"
+    );
 
     // 1. Database: every float array, typed.
     for array in float_arrays(&app).await {
@@ -59,7 +96,10 @@ async fn no_photo_bytes_or_face_vectors_are_kept_anywhere() {
         }
         for face in &faces {
             if let Some(c) = best_window_cosine(&array, face) {
-                assert!(c < CLOSE, "a stored float array has cosine {c:.3} with a face vector");
+                assert!(
+                    c < CLOSE,
+                    "a stored float array has cosine {c:.3} with a face vector"
+                );
             }
         }
     }
@@ -69,18 +109,30 @@ async fn no_photo_bytes_or_face_vectors_are_kept_anywhere() {
     if let Some(c) = vectors_close_in_text(&dump, &faces, &before) {
         panic!("the database text holds a vector with cosine {c:.3} to a face");
     }
-    assert!(needles.find_in(dump.as_bytes()).is_none(), "photo bytes found in the database");
+    assert!(
+        needles.find_in(dump.as_bytes()).is_none(),
+        "photo bytes found in the database"
+    );
     // 3. Object store and the data folder.
     for root in [app.storage_root.clone(), app.data_dir.path().to_path_buf()] {
         for file in walk(&root) {
-            let Ok(bytes) = std::fs::read(&file) else { continue };
-            assert!(needles.find_in(&bytes).is_none(), "photo bytes found in {}", file.display());
+            let Ok(bytes) = std::fs::read(&file) else {
+                continue;
+            };
+            assert!(
+                needles.find_in(&bytes).is_none(),
+                "photo bytes found in {}",
+                file.display()
+            );
         }
     }
     // 4. Logs.
     let logs = String::from_utf8_lossy(&captured_logs()).into_owned();
     assert!(logs.contains("account created"), "the logs were captured");
-    assert!(needles.find_in(logs.as_bytes()).is_none(), "photo bytes found in the logs");
+    assert!(
+        needles.find_in(logs.as_bytes()).is_none(),
+        "photo bytes found in the logs"
+    );
     if let Some(c) = vectors_close_in_text(&logs, &faces, &HashSet::new()) {
         panic!("the logs hold a vector with cosine {c:.3} to a face");
     }
@@ -99,7 +151,10 @@ async fn float_arrays(app: &TestApp) -> Vec<Vec<f64>> {
     .fetch_all(&app.db)
     .await
     .expect("columns");
-    assert!(!columns.is_empty(), "rocks.embedding and accounts.rock_embedding are float arrays");
+    assert!(
+        !columns.is_empty(),
+        "rocks.embedding and accounts.rock_embedding are float arrays"
+    );
     let mut out = Vec::new();
     for (table, column) in columns {
         let rows: Vec<Option<Vec<f64>>> =
@@ -154,7 +209,9 @@ fn best_window_cosine(values: &[f64], face: &[f64]) -> Option<f64> {
     if values.len() < face.len() || face.is_empty() {
         return None;
     }
-    (0..=values.len() - face.len()).map(|i| cosine(&values[i..i + face.len()], face)).reduce(f64::max)
+    (0..=values.len() - face.len())
+        .map(|i| cosine(&values[i..i + face.len()], face))
+        .reduce(f64::max)
 }
 
 /// Finds runs of numbers in text (separated by commas/spaces/brackets) and compares
@@ -186,11 +243,16 @@ fn number_runs(text: &str) -> Vec<Vec<f64>> {
         let start = rest.find(|c: char| is_num(c));
         let Some(start) = start else { break };
         let gap = &rest[..start];
-        let separator = gap.len() <= 4 && gap.chars().all(|c| matches!(c, ',' | ' ' | '\n' | '\t' | '{' | '[' | '('));
+        let separator = gap.len() <= 4
+            && gap
+                .chars()
+                .all(|c| matches!(c, ',' | ' ' | '\n' | '\t' | '{' | '[' | '('));
         if !separator && !run.is_empty() {
             runs.push(std::mem::take(&mut run));
         }
-        let token_end = rest[start..].find(|c: char| !is_num(c)).map_or(rest.len(), |e| start + e);
+        let token_end = rest[start..]
+            .find(|c: char| !is_num(c))
+            .map_or(rest.len(), |e| start + e);
         match rest[start..token_end].parse::<f64>() {
             Ok(v) => run.push(v),
             Err(_) => {
@@ -220,7 +282,10 @@ impl PhotoNeedles {
         let mut raw: HashMap<u64, Vec<[u8; WINDOW]>> = HashMap::new();
         let mut hex_map: HashMap<u64, Vec<Vec<u8>>> = HashMap::new();
         for photo in photos {
-            let start = photo.windows(2).position(|w| w == [0xFF, 0xDA]).map_or(0, |p| p + 64);
+            let start = photo
+                .windows(2)
+                .position(|w| w == [0xFF, 0xDA])
+                .map_or(0, |p| p + 64);
             let body = &photo[start.min(photo.len())..photo.len().saturating_sub(2)];
             for (i, window) in body.windows(WINDOW).enumerate() {
                 let mut w = [0u8; WINDOW];
