@@ -24,6 +24,10 @@ async fn members_suggest_and_vote_rock_names() {
         names["names"],
         json!([{ "name": "Pebble", "votes": 2, "voted": false }, { "name": "Old Grumpy", "votes": 1, "voted": true }])
     );
+    // The rock object shows the winning name (the rock's own name stays).
+    let rock_object = get(&app, &format!("/api/v1/rocks/{rock}"), None).await.ok(200);
+    assert_eq!(rock_object["community_name"], "Pebble");
+    assert_eq!(rock_object["name"], "Fixture Rock");
     let anonymous = get(&app, &path, None).await.ok(200);
     assert!(anonymous["names"][0].get("voted").is_none());
 
