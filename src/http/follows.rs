@@ -6,7 +6,7 @@ use super::{AuthUser, MaybeAuthUser};
 use crate::db;
 use crate::db::follows::Direction;
 use crate::db::statuses::SocialAccountRow;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -80,6 +80,8 @@ async fn refreshed(state: &AppState, me: i64, id: i64) -> Result<HttpResponse, A
     Ok(HttpResponse::Ok().json(AccountView::from_row(row, Some(me))))
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{username}/follow", tag = "follows", security(("bearer" = [])), params(("username" = String, Path)),
+    responses((status = 200, body = AccountView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "self_action", body = ErrorBody)))]
 /// Follow an account (idempotent). Answers the account with the new relationship.
 pub async fn follow(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
@@ -93,6 +95,8 @@ pub async fn follow(user: AuthUser, state: web::Data<AppState>, path: web::Path<
     refreshed(&state, me, target.a_id).await
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{username}/unfollow", tag = "follows", security(("bearer" = [])), params(("username" = String, Path)),
+    responses((status = 200, body = AccountView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Stop following an account (idempotent).
 pub async fn unfollow(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
@@ -101,6 +105,8 @@ pub async fn unfollow(user: AuthUser, state: web::Data<AppState>, path: web::Pat
     refreshed(&state, me, target.a_id).await
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{username}/relationship", tag = "follows", params(("username" = String, Path)),
+    responses((status = 200, description = "Counters, and the relationship for a signed-in viewer", body = AccountView), (status = 404, body = ErrorBody)))]
 /// An account as the viewer sees it, with counters and relationship.
 pub async fn relationship(
     user: MaybeAuthUser,
@@ -129,6 +135,8 @@ async fn list(
     Ok(page_response(&req, &ids, window.limit, &views))
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{username}/followers", tag = "follows", params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20"), ("username" = String, Path)),
+    responses((status = 200, body = [AccountView]), (status = 404, body = ErrorBody)))]
 /// Accounts that follow this one (paged by account id).
 pub async fn followers(
     req: HttpRequest,
@@ -140,6 +148,8 @@ pub async fn followers(
     list(req, user, state, path, query, Direction::Followers).await
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{username}/following", tag = "follows", params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20"), ("username" = String, Path)),
+    responses((status = 200, body = [AccountView]), (status = 404, body = ErrorBody)))]
 /// Accounts this one follows (paged by account id).
 pub async fn following(
     req: HttpRequest,

@@ -5,7 +5,7 @@
 //! their metadata (EXIF, GPS, ...) are ever stored. A preview is stored alongside.
 use super::AuthUser;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::face::{Detection, FaceEngine, Photo};
 use crate::rocks::{RockImage, RockService};
 use crate::social::scrub;
@@ -32,6 +32,8 @@ fn object_key(id: i64, file: &str) -> String {
     format!("media/{id}/{file}.jpg")
 }
 
+#[utoipa::path(get, path = "/media/attachments/{id}/{file}", tag = "media", params(("id" = String, Path), ("file" = String, Path, description = "image or preview")),
+    responses((status = 200, description = "JPEG"), (status = 302, description = "Presigned S3 URL"), (status = 404, body = ErrorBody)))]
 /// Serves a stored image: a redirect to a presigned URL when storage is S3, else the
 /// bytes with an ETag and an immutable cache policy (stored images never change).
 pub async fn file(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
@@ -88,6 +90,8 @@ fn unavailable() -> ApiError {
     ApiError::unavailable("face_engine_unavailable", "The face engine is not available right now.", 30)
 }
 
+#[utoipa::path(post, path = "/api/v1/media", tag = "media", security(("bearer" = [])), request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = UploadedMedia), (status = 400, body = ErrorBody), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, description = "unsupported_image", body = ErrorBody), (status = 422, description = "face_not_scrubbed", body = ErrorBody), (status = 503, body = ErrorBody)))]
 /// Upload an image (multipart field `file`: JPEG, PNG or WebP).
 pub async fn upload(
     req: HttpRequest,
@@ -357,4 +361,13 @@ fn append(buffer: &mut zeroize::Zeroizing<Vec<u8>>, chunk: &[u8]) {
         *buffer = zeroize::Zeroizing::new(bigger);
     }
     buffer.extend_from_slice(chunk);
+}
+
+/// The multipart form of an upload (for the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// JPEG, PNG or WebP. Faces are covered by rocks before anything is stored.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
 }

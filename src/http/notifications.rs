@@ -5,7 +5,7 @@ use super::statuses::StatusView;
 use super::timelines::{page_response, PageQuery};
 use super::AuthUser;
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -29,6 +29,8 @@ pub struct Notification {
     pub status: Option<StatusView>,
 }
 
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", security(("bearer" = [])), params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20")),
+    responses((status = 200, body = [Notification]), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody)))]
 /// Your notifications, newest first. Two queries per page whatever its size.
 pub async fn list(
     req: HttpRequest,
@@ -66,6 +68,8 @@ pub struct UnreadCount {
     pub count: i64,
 }
 
+#[utoipa::path(get, path = "/api/v1/notifications/unread_count", tag = "notifications", security(("bearer" = [])),
+    responses((status = 200, body = UnreadCount), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody)))]
 pub async fn unread_count(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let count = db::notifications::unread_count(&state.db, user.account_id).await?;
     Ok(HttpResponse::Ok().json(UnreadCount { count }))
@@ -84,6 +88,8 @@ pub struct MarkedRead {
     pub unread: i64,
 }
 
+#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", security(("bearer" = [])), request_body(content = Option<MarkRead>),
+    responses((status = 200, body = MarkedRead), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody)))]
 /// Mark notifications read. The body is optional.
 pub async fn mark_read(
     user: AuthUser,

@@ -58,7 +58,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn spec() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(<super::statuses::SocialApiDoc as OpenApi>::openapi());
+    HttpResponse::Ok().json(doc)
 }
 
 async fn docs() -> HttpResponse {

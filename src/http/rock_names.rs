@@ -3,7 +3,7 @@
 //! community name.
 use super::{AuthUser, MaybeAuthUser};
 use crate::db;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -73,6 +73,8 @@ async fn names(state: &AppState, viewer: Option<i64>, rock_id: i64) -> Result<Ro
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/rocks/{id}/names", tag = "rocks", params(("id" = String, Path)),
+    responses((status = 200, body = RockNames), (status = 404, description = "rock_not_found", body = ErrorBody)))]
 /// Names suggested for a rock, most votes first.
 pub async fn list(user: MaybeAuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let rock_id = parse_rock_id(&path)?;
@@ -80,6 +82,8 @@ pub async fn list(user: MaybeAuthUser, state: web::Data<AppState>, path: web::Pa
     Ok(HttpResponse::Ok().json(names(&state, user.0.map(|u| u.account_id), rock_id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/rocks/{id}/names", tag = "rocks", security(("bearer" = [])), params(("id" = String, Path)), request_body = NewName,
+    responses((status = 200, body = RockNames), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Suggest a name, or vote for one already suggested (idempotent per member and name).
 pub async fn suggest(
     user: AuthUser,

@@ -8,7 +8,7 @@ use super::statuses::IdParam;
 use super::AuthUser;
 use crate::db;
 use crate::domain::Username;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 use actix_web::{web, HttpResponse};
 
@@ -40,6 +40,8 @@ async fn any_target(state: &AppState, me: i64, username: &str, verb: &str) -> Re
     Ok(row.a_id)
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{username}/block", tag = "safety", security(("bearer" = [])), params(("username" = String, Path)),
+    responses((status = 200, body = AccountView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Block an account (idempotent). Answers it with the relationship.
 pub async fn block(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
@@ -50,6 +52,8 @@ pub async fn block(user: AuthUser, state: web::Data<AppState>, path: web::Path<S
     answer(&state, me, target).await
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{username}/unblock", tag = "safety", security(("bearer" = [])), params(("username" = String, Path)),
+    responses((status = 200, body = AccountView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn unblock(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let target = any_target(&state, me, &path, "unblock").await?;
@@ -57,6 +61,8 @@ pub async fn unblock(user: AuthUser, state: web::Data<AppState>, path: web::Path
     answer(&state, me, target).await
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{username}/mute", tag = "safety", security(("bearer" = [])), params(("username" = String, Path)),
+    responses((status = 200, body = AccountView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Mute an account (idempotent): it vanishes from your timelines and notifications.
 pub async fn mute(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
@@ -65,6 +71,8 @@ pub async fn mute(user: AuthUser, state: web::Data<AppState>, path: web::Path<St
     answer(&state, me, target.a_id).await
 }
 
+#[utoipa::path(post, path = "/api/v1/accounts/{username}/unmute", tag = "safety", security(("bearer" = [])), params(("username" = String, Path)),
+    responses((status = 200, body = AccountView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn unmute(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let target = any_target(&state, me, &path, "unmute").await?;
@@ -94,6 +102,8 @@ pub struct Report {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
+#[utoipa::path(post, path = "/api/v1/reports", tag = "safety", security(("bearer" = [])), request_body = NewReport,
+    responses((status = 201, body = Report), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Report an account (and optionally one of its statuses) to the moderators.
 pub async fn report(user: AuthUser, state: web::Data<AppState>, body: web::Json<NewReport>) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;

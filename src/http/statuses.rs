@@ -6,7 +6,7 @@ use super::{AuthUser, MaybeAuthUser};
 use crate::db;
 use crate::db::statuses::{CreateOutcome, NewStatus, StatusRow};
 use crate::domain::StatusText;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -154,6 +154,9 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
+#[utoipa::path(post, path = "/api/v1/statuses", tag = "statuses", security(("bearer" = [])), request_body = NewStatusBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first status")),
+    responses((status = 200, body = StatusView), (status = 400, body = ErrorBody), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 422, description = "status_too_long, status_empty, reply_target_not_found, media_not_found, too_many_media", body = ErrorBody)))]
 /// Post a status. With an `Idempotency-Key` header, a retry returns the first status
 /// instead of posting again.
 pub async fn create(
@@ -203,11 +206,15 @@ pub async fn create(
     Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/statuses/{id}", tag = "statuses", params(("id" = String, Path)),
+    responses((status = 200, body = StatusView), (status = 404, description = "status_not_found", body = ErrorBody)))]
 pub async fn show(user: MaybeAuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = parse_status_id(&path)?;
     Ok(HttpResponse::Ok().json(visible_status(&state, user.0.map(|u| u.account_id), id).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/statuses/{id}", tag = "statuses", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "The deleted status", body = StatusView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Delete your own status. Answers the deleted status. Its images leave storage too.
 pub async fn delete(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
@@ -235,6 +242,8 @@ pub struct Context {
     pub descendants: Vec<StatusView>,
 }
 
+#[utoipa::path(get, path = "/api/v1/statuses/{id}/context", tag = "statuses", params(("id" = String, Path)),
+    responses((status = 200, body = Context), (status = 404, body = ErrorBody)))]
 /// The thread around a status: ancestors and descendants the viewer may see.
 pub async fn context(user: MaybeAuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let viewer = user.0.map(|u| u.account_id);
@@ -252,6 +261,8 @@ pub async fn context(user: MaybeAuthUser, state: web::Data<AppState>, path: web:
     Ok(HttpResponse::Ok().json(Context { ancestors, descendants }))
 }
 
+#[utoipa::path(post, path = "/api/v1/statuses/{id}/favourite", tag = "statuses", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = StatusView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Favourite a status (idempotent: 200 every time).
 pub async fn favourite(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
@@ -266,6 +277,8 @@ pub async fn favourite(user: AuthUser, state: web::Data<AppState>, path: web::Pa
     Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/statuses/{id}/unfavourite", tag = "statuses", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = StatusView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Take a favourite back (idempotent: 200 every time).
 pub async fn unfavourite(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
@@ -274,3 +287,26 @@ pub async fn unfavourite(user: AuthUser, state: web::Data<AppState>, path: web::
     db::favourites::remove(&state.db, me, id).await?;
     Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?))
 }
+
+/// The social layer's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        create, show, delete, context, favourite, unfavourite,
+        super::timelines::home, super::timelines::public, super::timelines::account_statuses, super::timelines::rock_members,
+        super::follows::follow, super::follows::unfollow, super::follows::relationship, super::follows::followers, super::follows::following,
+        super::notifications::list, super::notifications::unread_count, super::notifications::mark_read,
+        super::safety::block, super::safety::unblock, super::safety::mute, super::safety::unmute, super::safety::report,
+        super::rock_names::list, super::rock_names::suggest,
+        super::media::upload, super::media::file,
+    ),
+    components(schemas(
+        StatusView, Mention, MediaAttachment, NewStatusBody, IdParam, Context,
+        super::follows::AccountView, super::follows::Relationship,
+        super::notifications::Notification, super::notifications::UnreadCount, super::notifications::MarkRead, super::notifications::MarkedRead,
+        super::safety::NewReport, super::safety::Report,
+        super::rock_names::NewName, super::rock_names::RockName, super::rock_names::RockNames,
+        super::media::UploadedMedia, super::media::UploadForm,
+    ))
+)]
+pub struct SocialApiDoc;

@@ -12,7 +12,7 @@ use super::{AuthUser, MaybeAuthUser};
 use crate::db;
 use crate::db::timelines::{Feed, Window};
 use crate::domain::Username;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -98,6 +98,8 @@ async fn statuses_page(
     Ok(page_response(req, &ids, window.limit, &views))
 }
 
+#[utoipa::path(get, path = "/api/v1/timelines/home", tag = "timelines", security(("bearer" = [])), params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20")),
+    responses((status = 200, description = "Statuses, newest first; Link header with next/prev", body = [StatusView]), (status = 400, body = ErrorBody), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody)))]
 /// Your statuses and those of the accounts you follow, newest first; muted and blocked
 /// accounts are left out.
 pub async fn home(
@@ -109,6 +111,8 @@ pub async fn home(
     statuses_page(&req, &state, Some(user.account_id), Feed::Home, &query).await
 }
 
+#[utoipa::path(get, path = "/api/v1/timelines/public", tag = "timelines", params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20")),
+    responses((status = 200, description = "Statuses, newest first; Link header with next/prev", body = [StatusView]), (status = 400, body = ErrorBody)))]
 /// Everyone's statuses, newest first.
 pub async fn public(
     req: HttpRequest,
@@ -135,6 +139,8 @@ pub async fn visible_account(
     Ok(row)
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts/{username}/statuses", tag = "timelines", params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20"), ("username" = String, Path)),
+    responses((status = 200, body = [StatusView]), (status = 404, body = ErrorBody)))]
 /// One account's statuses, newest first.
 pub async fn account_statuses(
     req: HttpRequest,
@@ -149,6 +155,8 @@ pub async fn account_statuses(
     statuses_page(&req, &state, viewer, Feed::Account(account.a_id), &query).await
 }
 
+#[utoipa::path(get, path = "/api/v1/rocks/{id}/members", tag = "rocks", params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20"), ("id" = String, Path)),
+    responses((status = 200, description = "Accounts sharing this rock, paged by account id", body = [AccountView]), (status = 404, body = ErrorBody)))]
 /// Everyone who shares this rock, newest member first.
 pub async fn rock_members(
     req: HttpRequest,

@@ -171,3 +171,24 @@ async fn only_the_author_deletes_a_status() {
     let me = get(&app, "/api/v1/accounts/ann/relationship", Some(&ann.token)).await.ok(200);
     assert_eq!(me["statuses_count"], 0);
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_social_endpoints() {
+    let app = spawn_app().await;
+    let doc = get(&app, "/api/v1/openapi.json", None).await.ok(200);
+    for path in [
+        "/api/v1/statuses",
+        "/api/v1/statuses/{id}/context",
+        "/api/v1/timelines/home",
+        "/api/v1/accounts/{username}/follow",
+        "/api/v1/notifications",
+        "/api/v1/reports",
+        "/api/v1/media",
+        "/api/v1/rocks/{id}/names",
+        "/api/v1/rocks/{id}/members",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+    assert!(doc["paths"].get("/api/v1/accounts").is_some(), "the server's paths are still there");
+    assert!(doc["components"]["schemas"].get("StatusView").is_some());
+}
