@@ -1,2 +1,3 @@
 //! Speed figures.
 pub mod face;
+pub mod search;

@@ -1,2 +1,4 @@
 //! Quality figures.
 pub mod lfw;
+pub mod pairs;
+pub mod spread;
