@@ -47,9 +47,15 @@ const ICONS = {
   logout: 'M16 17v-3H9v-4h7V7l5 5zM14 2a2 2 0 012 2v2h-2V4H5v16h9v-2h2v2a2 2 0 01-2 2H5a2 2 0 01-2-2V4a2 2 0 012-2z',
 };
 
-function navLink(key, href, label, extra) {
+const NAV_ICON = { notifications: 'bell' };
+
+function navLink(key, href, label, extra, shortLabel) {
+  // The short label is only shown on the phone tab bar and hidden from readers.
   return h('a', { href, class: 'nav-link', 'data-nav': key, 'aria-current': currentNav === key ? 'page' : null },
-    icon(ICONS[key] || ICONS.rocks), h('span', { class: 'nav-label', text: label }), extra || null);
+    icon(ICONS[NAV_ICON[key] || key] || ICONS.rocks),
+    h('span', { class: shortLabel ? 'nav-label nav-label-long' : 'nav-label', text: label }),
+    shortLabel ? h('span', { class: 'nav-label nav-label-short', 'aria-hidden': 'true', text: shortLabel }) : null,
+    extra || null);
 }
 
 function renderNav() {
@@ -63,7 +69,7 @@ function renderNav() {
       navLink('home', '#/home', 'Home'),
       navLink('public', '#/public', 'Public'),
       navLink('rocks', '#/rocks', 'Rocks'),
-      navLink('notifications', '#/notifications', 'Notifications', badge),
+      navLink('notifications', '#/notifications', 'Notifications', badge, 'Alerts'),
       h('a', { href: profileHref(me.username), class: 'nav-link nav-me', 'data-nav': 'profile', 'aria-current': currentNav === 'profile-me' ? 'page' : null },
         avatar(me, 'xs'), h('span', { class: 'nav-label', text: 'Profile' })),
       navLink('settings', '#/settings', 'Settings'),

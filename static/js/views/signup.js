@@ -26,7 +26,7 @@ function ovalGuide() {
       s('mask', { id: 'oval-mask' },
         s('rect', { x: '0', y: '0', width: '400', height: '300', fill: 'white' }),
         s('ellipse', { cx: '200', cy: '145', rx: '78', ry: '104', fill: 'black' }))),
-    s('rect', { x: '0', y: '0', width: '400', height: '300', fill: 'rgba(28,26,24,.45)', mask: 'url(#oval-mask)' }),
+    s('rect', { x: '0', y: '0', width: '400', height: '300', fill: 'rgba(28,26,24,.58)', mask: 'url(#oval-mask)' }),
     s('ellipse', { class: 'face-guide-ring', cx: '200', cy: '145', rx: '78', ry: '104', fill: 'none', stroke: '#f3ede2', 'stroke-width': '3', 'stroke-dasharray': '10 8' }));
 }
 
