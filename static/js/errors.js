@@ -41,12 +41,22 @@ const SIGNUP = {
   },
   invalid_username: {
     title: "That username won't work",
-    tips: ['Use letters, numbers and underscores, with no spaces.'],
+    tips: ['Use 3 to 30 lowercase letters, numbers and underscores, with no spaces.'],
     field: 'username',
   },
   invalid_password: {
     title: "That password won't work",
     tips: ['Use a longer password: a few unrelated words make a strong one.'],
+    field: 'password',
+  },
+  password_too_short: {
+    title: 'That password is too short',
+    tips: ['Use at least 8 characters: a few unrelated words make a strong one.'],
+    field: 'password',
+  },
+  password_too_long: {
+    title: 'That password is too long',
+    tips: ['Use at most 128 characters.'],
     field: 'password',
   },
   consent_required: {

@@ -5,7 +5,7 @@ import { session, logout } from '../session.js';
 import { describeError } from '../errors.js';
 import { avatar } from '../components.js';
 
-const NOTE_MAX = 300;
+const NOTE_MAX = 500;
 const NAME_MAX = 50;
 
 export async function settingsView(ctx) {

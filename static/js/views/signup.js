@@ -154,7 +154,7 @@ export async function signupView(ctx) {
   // --- form ---------------------------------------------------------------
   const username = h('input', {
     id: 'signup-username', name: 'username', type: 'text', required: true, autocomplete: 'username',
-    autocapitalize: 'none', spellcheck: 'false', maxlength: '30', 'aria-describedby': 'signup-username-hint',
+    autocapitalize: 'none', spellcheck: 'false', minlength: '3', maxlength: '30', pattern: '[A-Za-z0-9_]{3,30}', 'aria-describedby': 'signup-username-hint',
   });
   const password = h('input', {
     id: 'signup-password', name: 'password', type: 'password', required: true, autocomplete: 'new-password',
@@ -187,7 +187,7 @@ export async function signupView(ctx) {
       h('div', { class: 'field' },
         h('label', { for: 'signup-username', text: 'Username' }),
         username,
-        h('p', { class: 'hint', id: 'signup-username-hint', text: 'Letters, numbers and underscores. This is how people find you.' })),
+        h('p', { class: 'hint', id: 'signup-username-hint', text: '3 to 30 lowercase letters, numbers and underscores. This is how people find you.' })),
       h('div', { class: 'field' },
         h('label', { for: 'signup-password', text: 'Password' }),
         h('div', { class: 'input-with-button' }, password, showPw),
@@ -284,7 +284,7 @@ export async function signupView(ctx) {
     snapshot.src = uploadUrl || URL.createObjectURL(blob);
     snapshot.hidden = false;
     const fd = new FormData();
-    fd.append('username', username.value.trim());
+    fd.append('username', username.value.trim().toLowerCase());
     fd.append('password', password.value);
     fd.append('consent', 'true');
     fd.append('photo', blob, uploadFile ? uploadFile.name : 'selfie.jpg');
