@@ -2,7 +2,7 @@
 // test data from ../shared/data, and direct API calls for setting up other members.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +25,12 @@ export function skipReason() {
   return null;
 }
 
-/** A real face photo from the shared human-rock pairs. */
-export function facePhoto(n = 1) {
-  return path.join(SHARED_DATA, 'pairs', `human_${String(n).padStart(3, '0')}.jpg`);
+/** The i-th real face photo (sorted by name) from the shared human-rock pairs. */
+export function facePhoto(i = 0) {
+  const dir = path.join(SHARED_DATA, 'pairs');
+  const files = readdirSync(dir).filter((f) => /^human_\d+\.jpg$/.test(f)).sort();
+  if (files.length === 0) throw new Error(`no human_*.jpg in ${dir}`);
+  return path.join(dir, files[i % files.length]);
 }
 
 function ffmpeg(args) {
@@ -39,14 +42,14 @@ function ffmpeg(args) {
 const SELFIE_FILTER = 'scale=300:300,pad=480:480:90:90:color=0x8a8580';
 
 /** The face photo padded into a selfie-like JPEG (for the upload path and API set-up). */
-export function selfieJpeg(n = 1) {
+export function selfieJpeg(n = 0) {
   const out = path.join(WORK, `selfie_${n}.jpg`);
   if (!existsSync(out)) ffmpeg(['-i', facePhoto(n), '-vf', SELFIE_FILTER, '-q:v', '2', out]);
   return out;
 }
 
 /** A fake webcam stream made from the face photo (y4m, as Chromium needs). */
-export function selfieY4m(n = 1) {
+export function selfieY4m(n = 0) {
   const out = path.join(WORK, `selfie_${n}.y4m`);
   if (!existsSync(out)) {
     ffmpeg(['-i', facePhoto(n), '-vf', `${SELFIE_FILTER},pad=640:480:80:0:color=0x8a8580`, '-frames:v', '1', '-pix_fmt', 'yuv420p', out]);
@@ -92,16 +95,25 @@ export async function launch({ fakeCamera = null, denyCamera = false } = {}) {
   };
 }
 
-/** Saves the page at the phone and the desktop width, returns the two paths. */
+/**
+ * Saves the page at the phone width (what fits on the screen, around the focused
+ * element) and the desktop width (the whole page), returns the two paths.
+ */
 export async function shoot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   const original = page.viewportSize();
   const out = [];
   for (const [label, size] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(size);
-    await page.waitForTimeout(250);
+    const phone = label === 'phone';
+    await page.evaluate((isPhone) => {
+      const el = document.activeElement;
+      if (isPhone && el && el !== document.body && el.id !== 'main') el.scrollIntoView({ block: 'center' });
+      else window.scrollTo(0, 0);
+    }, phone);
+    await page.waitForTimeout(300);
     const file = path.join(SHOTS, `${name}-${label}-${size.width}.png`);
-    await page.screenshot({ path: file, fullPage: process.env.E2E_FULLPAGE !== '0' });
+    await page.screenshot({ path: file, fullPage: !phone });
     out.push(file);
   }
   if (original) await page.setViewportSize(original);

@@ -90,7 +90,7 @@ export async function signupView(ctx) {
         video: { facingMode: 'user', width: { ideal: 1280 }, height: { ideal: 720 } },
         audio: false,
       });
-      if (!ctx.isCurrent()) { stopCamera(); return; }
+      if (!ctx.isCurrent() || step !== 'camera') { stopCamera(); return; }
       video.srcObject = stream;
       await video.play().catch(() => {});
       cameraMsg.hidden = true;
@@ -176,14 +176,12 @@ export async function signupView(ctx) {
     h('p', { class: 'matching-stage', text: STAGES[0] }),
     h('progress', { class: 'matching-bar', max: '100', 'aria-label': 'Matching progress' }));
 
-  const form = h('form', { class: 'signup-form', novalidate: true },
-    h('fieldset', { class: 'step step-camera' },
-      h('legend', {}, h('span', { class: 'step-num', text: '1' }), 'Your selfie'),
-      frame,
-      cameraHint,
-      h('div', { class: 'camera-actions' }, startCamBtn, fileInput, uploadLabel)),
+  const detailsErrors = h('div', { class: 'signup-errors', 'aria-live': 'assertive' });
+  const nextBtn = h('button', { type: 'submit', id: 'signup-next', class: 'btn btn-primary btn-block', text: 'Next: take my selfie' });
+  const backBtn = h('button', { type: 'button', class: 'link-button back-step', text: 'Change' });
+  const detailsStep = h('div', { class: 'signup-step', 'data-step': 'details' },
     h('fieldset', { class: 'step step-account' },
-      h('legend', {}, h('span', { class: 'step-num', text: '2' }), 'Your account'),
+      h('legend', { text: 'Your account' }),
       h('div', { class: 'field' },
         h('label', { for: 'signup-username', text: 'Username' }),
         username,
@@ -193,7 +191,7 @@ export async function signupView(ctx) {
         h('div', { class: 'input-with-button' }, password, showPw),
         h('p', { class: 'hint', id: 'signup-password-hint', text: 'At least 8 characters.' }))),
     h('fieldset', { class: 'step step-consent' },
-      h('legend', {}, h('span', { class: 'step-num', text: '3' }), 'Your photo, your say'),
+      h('legend', { text: 'Your photo, your say' }),
       h('div', { class: 'consent-note', id: 'consent-note' },
         h('p', { class: 'consent-lead', text: 'Here is exactly what happens to your photo:' }),
         h('ul', {},
@@ -203,20 +201,64 @@ export async function signupView(ctx) {
       h('div', { class: 'check' },
         consent,
         h('label', { for: 'signup-consent', text: 'I agree: use my photo once, in memory, to find my rock; never store it.' }))),
-    errorSlot,
-    progress,
+    detailsErrors,
     h('div', { class: 'signup-submit' },
-      rockIt,
+      nextBtn,
       h('p', { class: 'hint center' }, 'Already rocking? ', h('a', { href: '#/login', text: 'Log in' }))));
+
+  const cameraHeading = h('legend', { tabindex: '-1', text: 'Your selfie' });
+  const cameraStep = h('div', { class: 'signup-step', 'data-step': 'camera', hidden: true },
+    h('fieldset', { class: 'step step-camera' },
+      cameraHeading,
+      h('p', { class: 'step-who' }, 'Signing up as ', h('strong', { class: 'who-name' }), ' · ', backBtn),
+      frame,
+      cameraHint,
+      h('div', { class: 'camera-actions' }, startCamBtn, fileInput, uploadLabel),
+      errorSlot,
+      h('div', { class: 'signup-submit' }, rockIt)));
+  frame.append(progress);
+
+  const form = h('form', { class: 'signup-form', novalidate: true }, detailsStep, cameraStep);
+  let step = 'details';
+  const stepItems = { details: h('li', { text: 'Details' }), camera: h('li', { text: 'Selfie' }), rock: h('li', { text: 'Your rock' }) };
+  const stepList = h('ol', { class: 'signup-progress', 'aria-label': 'Sign-up steps' }, Object.values(stepItems));
+  const section = h('section', { class: 'signup' },
+    h('header', { class: 'page-hero' },
+      h('p', { class: 'eyebrow', text: 'Join RockStar' }),
+      h('h1', { text: 'Find your Rockelganger' }),
+      h('p', { class: 'lead', text: 'One selfie, one rock. Somewhere in our gallery of face-like stones is the one that looks just like you. It becomes your face here; your real one stays with you.' })),
+    stepList,
+    form);
+
+  function showStep(which) {
+    step = which;
+    detailsStep.hidden = which !== 'details';
+    cameraStep.hidden = which !== 'camera';
+    form.dataset.step = which;
+    section.classList.toggle('at-camera', which === 'camera');
+    for (const [key, li] of Object.entries(stepItems)) {
+      if (key === which) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
+    }
+    if (which === 'camera') {
+      cameraStep.querySelector('.who-name').textContent = `@${username.value.trim().toLowerCase()}`;
+      if (!stream && mode === 'camera') startCamera();
+      cameraHeading.focus({ preventScroll: true });
+      cameraStep.scrollIntoView({ block: 'start' });
+    } else if (mode === 'camera') {
+      stopCamera();
+    }
+  }
+  backBtn.addEventListener('click', () => { clearErrors(); showStep('details'); username.focus(); });
 
   function clearErrors() {
     errorSlot.replaceChildren();
+    detailsErrors.replaceChildren();
     for (const el of [username, password, consent, fileInput]) el.removeAttribute('aria-invalid');
   }
 
   function setBusy(busy) {
     rockIt.disabled = busy;
-    for (const el of [username, password, consent, fileInput, startCamBtn]) el.disabled = busy;
+    for (const el of [username, password, consent, fileInput, startCamBtn, backBtn]) el.disabled = busy;
     uploadLabel.classList.toggle('disabled', busy);
     progress.hidden = !busy;
     scanner.hidden = !busy;
@@ -265,7 +307,13 @@ export async function signupView(ctx) {
     }
     const box = errorBox(info.title, info.tips, extra);
     box.dataset.code = info.code || '';
-    errorSlot.replaceChildren(box);
+    const detailsField = ['username', 'password', 'consent'].includes(info.field);
+    if (detailsField) {
+      showStep('details');
+      detailsErrors.replaceChildren(box);
+    } else {
+      errorSlot.replaceChildren(box);
+    }
     const fieldMap = { username, password, consent, photo: mode === 'upload' ? fileInput : null };
     const field = fieldMap[info.field];
     if (field) field.setAttribute('aria-invalid', 'true');
@@ -310,12 +358,14 @@ export async function signupView(ctx) {
     clearErrors();
     for (const el of [username, password, consent]) {
       if (!el.checkValidity()) {
+        if (step !== 'details') showStep('details');
         el.setAttribute('aria-invalid', 'true');
         el.reportValidity();
         el.focus();
         return;
       }
     }
+    if (step === 'details') { showStep('camera'); return; }
     let blob;
     if (mode === 'upload') {
       if (!uploadFile) {
@@ -341,13 +391,8 @@ export async function signupView(ctx) {
 
   ctx.onCleanup(() => { stopCamera(); stopStages(); clearUpload(); clearInterval(waitTimer); });
 
-  mount(ctx.root, h('section', { class: 'signup' },
-    h('header', { class: 'page-hero' },
-      h('p', { class: 'eyebrow', text: 'Join RockStar' }),
-      h('h1', { text: 'Find your Rockelganger' }),
-      h('p', { class: 'lead', text: 'One selfie, one rock. Somewhere in our gallery of face-like stones is the one that looks just like you. It becomes your face here; your real one stays with you.' })),
-    form));
-  startCamera();
+  mount(ctx.root, section);
+  showStep('details');
 }
 
 function pebbleCam() {

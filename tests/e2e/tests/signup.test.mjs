@@ -6,13 +6,16 @@ import {
   BASE_URL, PASSWORD, apiCall, greyJpeg, launch, selfieJpeg, selfieY4m, shoot, skipReason, uniqueName,
 } from '../lib.mjs';
 
-const skip = skipReason();
+const skip = skipReason() || false;
 if (skip) console.log(`# e2e sign-up tests skipped: ${skip}`);
 
+/** Step 1: account details and consent, then on to the selfie step. */
 async function fillAccount(page, username) {
   await page.fill('#signup-username', username);
   await page.fill('#signup-password', PASSWORD);
   await page.check('#signup-consent');
+  await page.click('#signup-next');
+  await page.waitForSelector('[data-step="camera"]:not([hidden])');
 }
 
 /** The reveal must show what the API says the account's rock is. */
@@ -39,14 +42,15 @@ async function checkReveal(page, username) {
 }
 
 test('sign up through the camera page and meet the rock', { skip }, async () => {
-  const b = await launch({ fakeCamera: selfieY4m(1) });
+  const b = await launch({ fakeCamera: selfieY4m(0) });
   try {
     const { page, problems } = b;
     const username = uniqueName('cam');
     await page.goto(`${BASE_URL}/#/signup`);
+    await shoot(page, '00-signup-details');
+    await fillAccount(page, username);
     await page.waitForSelector('.camera-frame.is-live', { timeout: 20_000 });
     await page.waitForFunction(() => document.querySelector('.camera-video').videoWidth > 0);
-    await fillAccount(page, username);
     await shoot(page, '01-signup-camera');
     await page.click('button.rock-it');
     await shoot(page, '02-signup-matching').catch(() => {});
@@ -66,15 +70,15 @@ test('sign up with the upload fallback when there is no camera', { skip }, async
     const { page, problems } = b;
     const username = uniqueName('upl');
     await page.goto(`${BASE_URL}/#/signup`);
+    await fillAccount(page, username);
     await page.waitForSelector('.camera-frame.is-upload', { timeout: 20_000 });
     const msg = await page.textContent('.camera-message');
     assert.match(msg, /camera/i, 'the page says the camera is unavailable');
-    await page.setInputFiles('#signup-photo', selfieJpeg(2));
+    await page.setInputFiles('#signup-photo', selfieJpeg(1));
     await page.waitForFunction(() => {
       const img = document.querySelector('.camera-snapshot');
       return img && !img.hidden && img.naturalWidth > 0;
     });
-    await fillAccount(page, username);
     await shoot(page, '04-signup-upload');
     await page.click('button.rock-it');
     await checkReveal(page, username);
@@ -90,11 +94,11 @@ test('a photo without a face gets a helpful message', { skip }, async () => {
   try {
     const { page, problems } = b;
     await page.goto(`${BASE_URL}/#/signup`);
+    await fillAccount(page, uniqueName('grey'));
     await page.waitForSelector('.camera-frame.is-upload', { timeout: 20_000 });
     await page.setInputFiles('#signup-photo', greyJpeg());
-    await fillAccount(page, uniqueName('grey'));
     await page.click('button.rock-it');
-    const box = await page.waitForSelector('.signup-errors .alert', { timeout: 60_000 });
+    const box = await page.waitForSelector('[data-step="camera"] .signup-errors .alert', { timeout: 60_000 });
     assert.equal(await box.getAttribute('data-code'), 'no_face');
     const text = await box.textContent();
     assert.match(text, /couldn't find a face/i);
