@@ -347,6 +347,10 @@ export function infiniteList(ctx, { path, query, limit = 20, render, list, empty
       } else {
         status.textContent = '';
         more.hidden = false;
+        // The observer only fires on changes: if the footer is still in view, keep going.
+        requestAnimationFrame(() => {
+          if (footer.isConnected && footer.getBoundingClientRect().top < window.innerHeight + 600) load();
+        });
       }
     } catch (err) {
       status.textContent = describeError(err);

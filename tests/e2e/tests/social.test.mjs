@@ -128,6 +128,64 @@ describe('social', { skip }, () => {
     assert.deepEqual(problems, []);
   });
 
+  test('log in with the keyboard alone', async () => {
+    const { page, problems } = b;
+    await logout(page);
+    // The login view focuses the username field; Tab and Enter do the rest.
+    await page.keyboard.type(alice.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.timeline', { timeout: 20_000 });
+    const me = await page.evaluate(() => document.querySelector('.nav-me') !== null);
+    assert.equal(me, true, 'the navigation shows the logged-in member');
+    assert.deepEqual(problems, []);
+  });
+
+  test('the public timeline loads older posts as you scroll', async () => {
+    const { page, problems } = b;
+    const tag = `scroll-${Date.now().toString(36)}`;
+    const total = 25;
+    for (let i = 0; i < total; i += 1) {
+      await apiCall('POST', '/statuses', bob.token, { text: `${tag} #${i}` });
+    }
+    await page.goto(`${BASE_URL}/#/public`);
+    await page.locator('.feed .status', { hasText: `${tag} #${total - 1}` }).waitFor({ timeout: 20_000 });
+    const shownAt = async () => page.locator('.feed .status', { hasText: tag }).count();
+    const first = await shownAt();
+    assert.ok(first < total, `the first page holds fewer than ${total} of them (${first})`);
+    for (let i = 0; i < 10 && (await shownAt()) < total; i += 1) {
+      await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+      await page.waitForTimeout(700);
+    }
+    assert.equal(await shownAt(), total, 'scrolling brought in every post, once each');
+    assert.deepEqual(problems, []);
+  });
+
+  test('an image in a post is shown as the server returns it, before posting', async () => {
+    const { page, problems } = b;
+    const photo = selfieJpeg(2);
+    await page.goto(`${BASE_URL}/#/home`);
+    await page.waitForSelector('.compose-card textarea');
+    await page.setInputFiles('.compose-card input[type=file]', photo);
+    const preview = page.locator('.compose-card .media-preview img');
+    await preview.waitFor({ timeout: 60_000 });
+    const src = await preview.getAttribute('src');
+    assert.ok(src && !src.startsWith('blob:') && !src.startsWith('data:'), `the preview is the server's copy (${src})`);
+    const served = await fetch(new URL(src, BASE_URL));
+    assert.equal(served.status, 200);
+    const bytes = Buffer.from(await served.arrayBuffer());
+    const { readFileSync } = await import('node:fs');
+    assert.notDeepEqual(bytes, readFileSync(photo), 'the server did not just echo the upload back');
+    await shoot(page, '18-compose-with-image');
+    const text = `Scrubbed selfie (${Date.now().toString(36)})`;
+    await page.fill('.compose-card textarea', text);
+    await page.click('.compose-card button[type=submit]');
+    const card = page.locator('.feed .status', { hasText: text }).first();
+    await card.locator('.media-grid img').waitFor({ timeout: 20_000 });
+    assert.deepEqual(problems, []);
+  });
+
   test('a script-injection attempt in a post is shown as text', async () => {
     const { page, problems } = b;
     await logout(page);
