@@ -17,6 +17,8 @@ function applyAttrs(el, attrs) {
     } else if (key === 'style' || key.toLowerCase() === 'innerhtml') {
       // Inline styles break the CSP and innerHTML is banned; fail loudly in development.
       throw new Error(`h(): attribute "${key}" is not allowed`);
+    } else if (key === 'href') {
+      el.setAttribute('href', String(value).startsWith('#') ? String(value) : safeUrl(String(value)));
     } else if (key === 'value' || key === 'checked' || key === 'disabled' || key === 'hidden') {
       el[key] = value;
     } else {
@@ -46,6 +48,20 @@ export function s(tag, attrs = {}, ...children) {
   for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
   appendChildren(el, children);
   return el;
+}
+
+/**
+ * Only URLs that cannot run script: same-origin paths, http(s) and blob:. Anything
+ * else (javascript:, data:text/html, ...) becomes '#'.
+ */
+export function safeUrl(url) {
+  if (typeof url !== 'string' || url === '') return '#';
+  try {
+    const u = new URL(url, location.href);
+    return ['http:', 'https:', 'blob:'].includes(u.protocol) ? url : '#';
+  } catch {
+    return '#';
+  }
 }
 
 export function clear(el) {

@@ -6,7 +6,7 @@ set -euo pipefail
 
 # ---- how the server is started (keep every server flag here) -------------------
 E2E_PORT="${E2E_PORT:-18088}"
-E2E_PROFILE="${E2E_PROFILE:-release}"            # cargo profile: release | dev
+E2E_PROFILE="${E2E_PROFILE:-dev}"                # cargo profile: dev (as the other tests) | release
 serve_cmd() {                                     # $1 = data folder
     local profile_flag=()
     [ "$E2E_PROFILE" = release ] && profile_flag=(--release)
