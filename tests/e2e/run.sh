@@ -70,6 +70,7 @@ stop_server() {
         for _ in $(seq 1 60); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.5; done
         kill -KILL -- "-$server_pid" 2>/dev/null || true
     fi
+    rm -rf "$work/data"                # the database; screenshots and the log stay
 }
 trap stop_server EXIT
 
