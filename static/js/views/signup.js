@@ -80,6 +80,7 @@ export async function signupView(ctx) {
     frame.classList.remove('is-upload');
     startCamBtn.hidden = true;
     snapshot.hidden = true;
+    uploadLabel.textContent = 'Upload a photo instead';
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       useUploadMode('No camera here', 'This browser cannot use a camera. Upload a photo of your face instead.');
       return;
@@ -133,6 +134,7 @@ export async function signupView(ctx) {
     snapshot.hidden = false;
     snapshot.classList.remove('mirrored');
     cameraMsg.hidden = true;
+    uploadLabel.textContent = 'Choose another photo';
     clearErrors();
   });
   startCamBtn.addEventListener('click', startCamera);
