@@ -1,5 +1,7 @@
 //! The rock gallery: rocks in PostgreSQL, their images in object storage, and the
 //! matcher that finds a face's Rockelganger. The only way in is [`RockService`].
+pub mod generate;
+
 use crate::face::{FaceEngine, FaceSignature};
 use crate::storage::ObjectStorage;
 
