@@ -90,7 +90,12 @@ export function describeSignupError(err) {
   if (['invalid_username', 'invalid_password', 'image_too_large'].includes(err.code) && err.message) {
     out.tips.unshift(err.message);
   }
+  if (!known && err.status === 503) {
+    out.title = 'Our rock-matchers are not ready';
+    out.tips.push('RockStar is starting up or busy. Please try again in a moment.');
+  }
   if (err.code === 'rate_limited' || err.code === 'overloaded') out.wait = err.retryAfter ?? (err.code === 'overloaded' ? 5 : 30);
+  else if (err.retryAfter) out.wait = err.retryAfter;
   if (err.status >= 500 && !known) out.retry = true;
   return out;
 }

@@ -67,7 +67,8 @@ server_pid=""
 stop_server() {
     if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
         kill -TERM -- "-$server_pid" 2>/dev/null || kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 1 60); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.5; done
+        # Wait for the whole group: the server stops its PostgreSQL before it exits.
+        for _ in $(seq 1 120); do kill -0 -- "-$server_pid" 2>/dev/null || break; sleep 0.5; done
         kill -KILL -- "-$server_pid" 2>/dev/null || true
     fi
     rm -rf "$work/data"                # the database; screenshots and the log stay
