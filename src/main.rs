@@ -1,8 +1,4 @@
-//! The `rockstar` command line.
-use std::path::PathBuf;
-use std::time::Instant;
-
-use anyhow::{bail, Context};
+//! The `rockstar` command line. Each subcommand calls into one module.
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -18,64 +14,45 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The rock gallery.
-    Rocks {
-        #[command(subcommand)]
-        command: RocksCommand,
-    },
+    /// Run the server (embedded PostgreSQL and local storage unless configured otherwise).
+    Serve(rockstar::cli::ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(rockstar::cli::CommonArgs),
+    /// The rock gallery: sheet, import, generate, calibrate.
+    #[command(subcommand)]
+    Rocks(rockstar::rocks::cli::RocksCommand),
+    /// Quality figures.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Speed figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
 }
 
 #[derive(Subcommand)]
-enum RocksCommand {
-    /// Render a contact sheet of generated rocks to a PNG file.
-    Sheet {
-        /// Output PNG path.
-        out: PathBuf,
-        /// Number of rocks.
-        #[arg(long, default_value_t = 48)]
-        count: u32,
-        /// Gallery seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Tile side in pixels.
-        #[arg(long, default_value_t = 192)]
-        tile: u32,
-    },
+enum EvalCommand {
+    /// Rank of each person's own rock over the whole gallery (grouped cross-validation).
+    Pairs(rockstar::eval::pairs::PairsArgs),
+    /// How distinct people spread over the gallery.
+    Spread(rockstar::eval::spread::SpreadArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Exact top-1 over a million random rocks on one core.
+    Search(rockstar::bench::search::SearchArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    rockstar::telemetry::init("info,sqlx=warn", std::io::stderr);
     let cli = Cli::parse();
     match cli.command {
-        Command::Rocks { command } => match command {
-            RocksCommand::Sheet {
-                out,
-                count,
-                seed,
-                tile,
-            } => rocks_sheet(&out, count, seed, tile),
-        },
+        Command::Serve(args) => rockstar::cli::serve(args).await,
+        Command::Migrate(args) => rockstar::cli::migrate(args).await,
+        Command::Rocks(c) => rockstar::rocks::cli::run(c).await,
+        Command::Eval(EvalCommand::Pairs(a)) => rockstar::eval::pairs::run(a).await,
+        Command::Eval(EvalCommand::Spread(a)) => rockstar::eval::spread::run(a).await,
+        Command::Bench(BenchCommand::Search(a)) => rockstar::bench::search::run(a),
     }
-}
-
-fn rocks_sheet(out: &std::path::Path, count: u32, seed: u64, tile: u32) -> anyhow::Result<()> {
-    if !(1..=10_000).contains(&count) {
-        bail!("--count must be between 1 and 10000, got {count}");
-    }
-    if !(16..=2048).contains(&tile) {
-        bail!("--tile must be between 16 and 2048 pixels, got {tile}");
-    }
-    let start = Instant::now();
-    let sheet = rockstar::rocks::generate::contact_sheet(seed, count, tile);
-    let elapsed = start.elapsed();
-    sheet
-        .save(out)
-        .with_context(|| format!("writing {}", out.display()))?;
-    println!(
-        "wrote {} ({} rocks, {tile} px tiles) in {:.1} ms, {:.2} ms per rock",
-        out.display(),
-        count,
-        elapsed.as_secs_f64() * 1e3,
-        elapsed.as_secs_f64() * 1e3 / f64::from(count)
-    );
-    Ok(())
 }

@@ -1,10 +1,23 @@
 //! Object storage: local disk (embedded default) or S3, behind one type.
+//!
+//! Both backends go through the `object_store` crate; nothing here speaks S3 by hand.
+//! Keys are plain relative paths such as `rocks/imported/rock_12/photo.jpg`.
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as StorePath;
+use object_store::signer::Signer;
+use object_store::{ObjectStore, PutPayload};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(tag = "backend", rename_all = "snake_case")]
 pub enum StorageConfig {
     Local { root: PathBuf },
+    /// `endpoint` None = AWS itself. An `http://` endpoint (a test server) is allowed as such.
     S3 {
         endpoint: Option<String>,
         bucket: String,
@@ -15,12 +28,168 @@ pub enum StorageConfig {
     },
 }
 
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig::Local { root: PathBuf::from("data/media") }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("object not found: {0}")]
+    NotFound(String),
+    #[error("invalid object key: {0}")]
+    InvalidKey(String),
+    #[error("storage configuration: {0}")]
+    Config(String),
+    #[error("object storage: {0}")]
+    Backend(#[from] object_store::Error),
+    #[error("object storage: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What `head` knows of an object.
+#[derive(Debug, Clone)]
+pub struct ObjectInfo {
+    pub size: u64,
+    /// Backend entity tag, when it gives one.
+    pub e_tag: Option<String>,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Local,
+    S3(Arc<AmazonS3>),
+}
+
 /// Cheap to clone.
 #[derive(Clone)]
-pub struct ObjectStorage {}
+pub struct ObjectStorage {
+    store: Arc<dyn ObjectStore>,
+    backend: Backend,
+}
+
+/// How long a presigned GET stays valid.
+const PRESIGN_TTL: Duration = Duration::from_secs(3600);
 
 impl ObjectStorage {
-    pub fn new(_config: &StorageConfig) -> anyhow::Result<Self> {
-        Ok(ObjectStorage {})
+    pub fn new(config: &StorageConfig) -> anyhow::Result<Self> {
+        Ok(Self::build(config)?)
+    }
+
+    fn build(config: &StorageConfig) -> Result<Self, StorageError> {
+        match config {
+            StorageConfig::Local { root } => {
+                std::fs::create_dir_all(root)?;
+                let fs = LocalFileSystem::new_with_prefix(root)?.with_automatic_cleanup(true);
+                Ok(ObjectStorage { store: Arc::new(fs), backend: Backend::Local })
+            }
+            StorageConfig::S3 { endpoint, bucket, region, path_style, access_key_id, secret_access_key } => {
+                if bucket.is_empty() {
+                    return Err(StorageError::Config("the S3 bucket name is empty".into()));
+                }
+                let mut builder = AmazonS3Builder::new()
+                    .with_bucket_name(bucket)
+                    .with_region(region)
+                    .with_access_key_id(access_key_id)
+                    .with_secret_access_key(secret_access_key)
+                    .with_virtual_hosted_style_request(!path_style);
+                if let Some(endpoint) = endpoint {
+                    builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
+                }
+                let s3 = Arc::new(builder.build()?);
+                Ok(ObjectStorage { store: s3.clone(), backend: Backend::S3(s3) })
+            }
+        }
+    }
+
+    /// Whether files are served by presigned S3 URLs rather than through the app.
+    pub fn is_s3(&self) -> bool {
+        matches!(self.backend, Backend::S3(_))
+    }
+
+    pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
+        self.store.put(&path(key)?, PutPayload::from_bytes(bytes)).await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
+        match self.store.get(&path(key)?).await {
+            Ok(found) => Ok(found.bytes().await?),
+            Err(object_store::Error::NotFound { .. }) => Err(StorageError::NotFound(key.to_string())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// None when absent.
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StorageError> {
+        match self.store.head(&path(key)?).await {
+            Ok(meta) => Ok(Some(ObjectInfo { size: meta.size, e_tag: meta.e_tag })),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deleting an absent object is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        match self.store.delete(&path(key)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every key under `prefix` (recursive), sorted.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        let prefix = if prefix.is_empty() { None } else { Some(path(prefix)?) };
+        let metas: Vec<_> = self.store.list(prefix.as_ref()).try_collect().await?;
+        let mut keys: Vec<String> = metas.into_iter().map(|m| m.location.to_string()).collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// A URL a browser can fetch the object from: `/media/KEY` served by the app for local
+    /// storage, a presigned GET (valid one hour) for S3.
+    pub async fn url_for(&self, key: &str) -> Result<String, StorageError> {
+        let p = path(key)?;
+        match &self.backend {
+            Backend::Local => Ok(format!("/media/{p}")),
+            Backend::S3(s3) => Ok(s3.signed_url(http::Method::GET, &p, PRESIGN_TTL).await?.to_string()),
+        }
+    }
+}
+
+/// Rejects keys that could escape the store (`..`, absolute, empty segments).
+fn path(key: &str) -> Result<StorePath, StorageError> {
+    if key.is_empty() || key.starts_with('/') || key.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        return Err(StorageError::InvalidKey(key.to_string()));
+    }
+    StorePath::parse(key).map_err(|_| StorageError::InvalidKey(key.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_that_escape_are_rejected() {
+        for bad in ["", "/abs", "a/../b", "a//b", "./a", "a/"] {
+            assert!(path(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(path("rocks/imported/rock_1/photo.jpg").is_ok());
+    }
+
+    #[tokio::test]
+    async fn local_round_trip() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let storage = ObjectStorage::new(&StorageConfig::Local { root: dir.path().join("media") })?;
+        storage.put("rocks/a/photo.jpg", Bytes::from_static(b"abc")).await?;
+        assert_eq!(storage.get("rocks/a/photo.jpg").await?, Bytes::from_static(b"abc"));
+        assert_eq!(storage.head("rocks/a/photo.jpg").await?.map(|i| i.size), Some(3));
+        assert_eq!(storage.list("rocks").await?, vec!["rocks/a/photo.jpg".to_string()]);
+        assert_eq!(storage.url_for("rocks/a/photo.jpg").await?, "/media/rocks/a/photo.jpg");
+        storage.delete("rocks/a/photo.jpg").await?;
+        assert!(storage.head("rocks/a/photo.jpg").await?.is_none());
+        assert!(matches!(storage.get("rocks/a/photo.jpg").await, Err(StorageError::NotFound(_))));
+        Ok(())
     }
 }

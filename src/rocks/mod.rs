@@ -1,9 +1,26 @@
 //! The rock gallery: rocks in PostgreSQL, their images in object storage, and the
 //! matcher that finds a face's Rockelganger. The only way in is [`RockService`].
+pub mod calibration;
+pub mod cli;
+mod gallery;
 pub mod generate;
+mod import;
+pub mod index;
+pub mod matcher;
+pub mod offline;
 
+pub use calibration::Calibration;
+pub use gallery::RockInput;
+pub use import::ImportReport;
+pub use matcher::{AntiHub, MatcherSettings};
+
+use crate::db::rocks::RockRow;
 use crate::face::{FaceEngine, FaceSignature};
 use crate::storage::ObjectStorage;
+use gallery::{encode_jpeg, Gallery};
+use matcher::Matcher;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 
 /// A face's best rock.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
@@ -27,39 +44,226 @@ pub enum RockError {
     Storage(String),
 }
 
+/// How the service is set up; `Default` is the product's.
+#[derive(Debug, Clone)]
+pub struct RockSettings {
+    /// The calibrated human reference (see `rocks calibrate`). Missing = uncalibrated
+    /// matching with a warning.
+    pub human_reference: PathBuf,
+    /// Rocks generated when the gallery is empty.
+    pub generate_count: u32,
+    pub generate_seed: u64,
+    pub matcher: MatcherSettings,
+}
+
+impl Default for RockSettings {
+    fn default() -> Self {
+        RockSettings {
+            human_reference: PathBuf::from("models/human_reference.bin"),
+            generate_count: 300,
+            generate_seed: 1,
+            matcher: MatcherSettings::default(),
+        }
+    }
+}
+
+/// A rock as the API shows it.
+#[derive(Debug, Clone)]
+pub struct Rock {
+    pub id: i64,
+    pub name: String,
+    pub source: String,
+    pub photo_key: String,
+    pub face_key: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<RockRow> for Rock {
+    fn from(r: RockRow) -> Self {
+        Rock { id: r.id, name: r.name, source: r.source, photo_key: r.photo_key, face_key: r.face_key, created_at: r.created_at }
+    }
+}
+
+/// Which image of a rock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RockImage {
+    Photo,
+    Face,
+}
+
 /// Gallery + in-memory index. Cheap to clone.
 #[derive(Clone)]
 pub struct RockService {
-    #[allow(dead_code)]
-    pool: sqlx::PgPool,
-    #[allow(dead_code)]
-    storage: ObjectStorage,
-    #[allow(dead_code)]
+    gallery: Gallery,
     engine: FaceEngine,
+    settings: RockSettings,
+    calibration: Arc<Calibration>,
+    matcher: Arc<RwLock<Matcher>>,
 }
 
 impl RockService {
     /// Loads the index from the database. Call `ensure_gallery` after to fill an empty one.
     pub async fn load(pool: sqlx::PgPool, storage: ObjectStorage, engine: FaceEngine) -> Result<Self, RockError> {
-        Ok(RockService { pool, storage, engine })
+        Self::load_with(pool, storage, engine, RockSettings::default()).await
+    }
+
+    pub async fn load_with(pool: sqlx::PgPool, storage: ObjectStorage, engine: FaceEngine, settings: RockSettings) -> Result<Self, RockError> {
+        let calibration = match Calibration::load(&settings.human_reference) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(path = %settings.human_reference.display(), error = %e, "no human reference; matching without domain centring or anti-hub correction");
+                Calibration::uncalibrated(crate::face::APPEARANCE_DIM)
+            }
+        };
+        let calibration = Arc::new(calibration);
+        let gallery = Gallery::new(pool, storage);
+        let rocks = gallery.embeddings().await?;
+        let matcher = Matcher::build(calibration.clone(), settings.matcher, &rocks);
+        tracing::info!(rocks = matcher.len(), "rock index loaded");
+        Ok(RockService { gallery, engine, settings, calibration, matcher: Arc::new(RwLock::new(matcher)) })
+    }
+
+    /// Rebuilds the index from the database (recomputes the gallery mean).
+    pub async fn reload(&self) -> Result<(), RockError> {
+        let rocks = self.gallery.embeddings().await?;
+        let fresh = Matcher::build(self.calibration.clone(), self.settings.matcher, &rocks);
+        *self.matcher.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        Ok(())
     }
 
     /// Generates the built-in gallery when there are no rocks at all.
     pub async fn ensure_gallery(&self) -> Result<(), RockError> {
-        Err(RockError::EmptyGallery)
+        if self.gallery.count().await? > 0 {
+            return Ok(());
+        }
+        tracing::info!(count = self.settings.generate_count, "the rock gallery is empty; generating the built-in gallery");
+        let added = self.generate(self.settings.generate_count, self.settings.generate_seed, &|_, _| {}).await?;
+        tracing::info!(added, "built-in gallery generated");
+        Ok(())
+    }
+
+    /// Renders and stores `count` rocks (idempotent per seed and index). Returns how many were new.
+    pub async fn generate(&self, count: u32, seed: u64, progress: import::Progress<'_>) -> Result<usize, RockError> {
+        let mut added = 0;
+        let keys: Vec<String> = (0..count).map(|i| format!("generated:{seed}:{i}")).collect();
+        let existing = self.gallery.existing(&keys).await?;
+        let todo: Vec<u32> = (0..count).filter(|i| !existing.contains(&keys[*i as usize])).collect();
+        let mut done = (count as usize - todo.len()) as u64;
+        progress(done, count as u64);
+        for chunk in todo.chunks(import::BATCH) {
+            let rendered: Vec<(u32, image::RgbImage, image::RgbImage, String)> = {
+                let chunk = chunk.to_vec();
+                tokio::task::spawn_blocking(move || {
+                    chunk
+                        .into_iter()
+                        .map(|i| {
+                            let rock = generate::render_rock(seed, i, 512);
+                            (i, rock.photo, rock.face, rock.name)
+                        })
+                        .collect()
+                })
+                .await
+                .map_err(|e| RockError::Storage(format!("rendering rocks: {e}")))?
+            };
+            let crops = rendered.iter().map(|r| r.2.clone()).collect();
+            let embeddings = self.engine.rock_appearance(crops).await?;
+            for ((i, photo, face, name), embedding) in rendered.into_iter().zip(embeddings) {
+                let jpeg = |img: &image::RgbImage| encode_jpeg(img).map_err(|e| RockError::Storage(e.to_string()));
+                let input = RockInput {
+                    source_key: format!("generated:{seed}:{i}"),
+                    name,
+                    slug: format!("generated/{seed}-{i}"),
+                    photo_jpeg: jpeg(&photo)?,
+                    face_jpeg: jpeg(&face)?,
+                    embedding: embedding.clone(),
+                    source: "generated",
+                };
+                if let Some(id) = self.gallery.add(&input).await? {
+                    self.index_rock(id, &embedding);
+                    added += 1;
+                }
+            }
+            done += chunk.len() as u64;
+            progress(done, count as u64);
+        }
+        if added > 0 {
+            // The first rocks of an empty gallery define its mean: recompute it.
+            self.reload().await?;
+        }
+        Ok(added)
+    }
+
+    fn index_rock(&self, id: i64, embedding: &[f32]) {
+        self.matcher.write().unwrap_or_else(|e| e.into_inner()).add(id, embedding);
     }
 
     /// The signature's Rockelganger.
-    pub fn best_match(&self, _signature: &FaceSignature) -> Result<RockMatch, RockError> {
-        Err(RockError::EmptyGallery)
+    pub fn best_match(&self, signature: &FaceSignature) -> Result<RockMatch, RockError> {
+        let appearance = signature.appearance();
+        let matcher = self.matcher.read().unwrap_or_else(|e| e.into_inner());
+        if matcher.is_empty() {
+            return Err(RockError::EmptyGallery);
+        }
+        if appearance.len() != matcher.in_dim() {
+            return Err(RockError::Face(crate::face::FaceError::Unavailable(format!(
+                "appearance features have {} values, the gallery {}",
+                appearance.len(),
+                matcher.in_dim()
+            ))));
+        }
+        let hit = matcher.best(appearance).ok_or(RockError::EmptyGallery)?;
+        Ok(RockMatch { rock_id: hit.rock_id, similarity: hit.score.clamp(-1.0, 1.0) })
     }
 
     /// Number of rocks in the index.
     pub fn len(&self) -> usize {
-        0
+        self.matcher.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Rock, RockError> {
+        self.gallery.get(id).await?.map(Rock::from).ok_or(RockError::NotFound)
+    }
+
+    /// Rocks with id > `after`, in id order.
+    pub async fn page(&self, after: i64, limit: i64) -> Result<Vec<Rock>, RockError> {
+        Ok(self.gallery.page(after, limit).await?.into_iter().map(Rock::from).collect())
+    }
+
+    /// Members per rock (absent = 0).
+    pub async fn member_counts(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, i64>, RockError> {
+        Ok(self.gallery.member_counts(ids).await?)
+    }
+
+    /// The stored rock embedding (for accounts, which keep a copy).
+    pub async fn embedding(&self, id: i64) -> Result<Vec<f32>, RockError> {
+        crate::db::rocks::embedding(&self.gallery.pool, id).await?.ok_or(RockError::NotFound)
+    }
+
+    fn key(rock: &Rock, which: RockImage) -> &str {
+        match which {
+            RockImage::Photo => &rock.photo_key,
+            RockImage::Face => &rock.face_key,
+        }
+    }
+
+    /// JPEG bytes of a rock image.
+    pub async fn image(&self, rock: &Rock, which: RockImage) -> Result<bytes::Bytes, RockError> {
+        self.gallery.storage.get(Self::key(rock, which)).await.map_err(|e| match e {
+            crate::storage::StorageError::NotFound(_) => RockError::NotFound,
+            e => RockError::Storage(e.to_string()),
+        })
+    }
+
+    /// A presigned URL when storage is S3; None when the app serves the bytes itself.
+    pub async fn presigned_image_url(&self, rock: &Rock, which: RockImage) -> Result<Option<String>, RockError> {
+        if !self.gallery.storage.is_s3() {
+            return Ok(None);
+        }
+        let url = self.gallery.storage.url_for(Self::key(rock, which)).await.map_err(|e| RockError::Storage(e.to_string()))?;
+        Ok(Some(url))
     }
 }

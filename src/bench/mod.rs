@@ -1,0 +1,2 @@
+//! Speed figures.
+pub mod search;

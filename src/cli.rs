@@ -1,0 +1,67 @@
+//! `serve` and `migrate`.
+use crate::config::Settings;
+use crate::embedded::{ClusterOptions, EmbeddedPostgres};
+use crate::startup::Application;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Configuration file (default: ./rockstar.toml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Folder for local state (default ./data).
+    #[arg(long = "data")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    pub bind: Option<String>,
+}
+
+impl CommonArgs {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let mut settings = Settings::load(self.config.as_deref())?;
+        if let Some(dir) = &self.data_dir {
+            settings.data_dir = dir.clone();
+        }
+        Ok(settings)
+    }
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut settings = args.common.settings()?;
+    if let Some(bind) = args.bind {
+        settings.server.bind = bind;
+    }
+    let app = Application::build(settings).await?;
+    app.run_until_stopped().await
+}
+
+pub async fn migrate(args: CommonArgs) -> anyhow::Result<()> {
+    let settings = args.settings()?;
+    let (url, cluster) = match &settings.database.url {
+        Some(url) => (url.clone(), None),
+        None => {
+            let options = ClusterOptions {
+                dir: settings.data_dir.join("postgres"),
+                durable: true,
+            };
+            let cluster =
+                tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options)).await??;
+            (secrecy::SecretString::from(cluster.url()), Some(cluster))
+        }
+    };
+    let pool = crate::db::connect(&url, 2).await?;
+    crate::db::migrate(&pool).await?;
+    pool.close().await;
+    tracing::info!("migrations applied");
+    if let Some(mut cluster) = cluster {
+        tokio::task::spawn_blocking(move || cluster.stop()).await??;
+    }
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! Settings: built-in defaults < `rockstar.toml` < `ROCKSTAR_*` environment.
+//!
+//! Nested keys use a double underscore in the environment, e.g.
+//! `ROCKSTAR_DATABASE__URL`, `ROCKSTAR_AUTH__TOKEN_TTL_SECS`. `DATABASE_URL` is
+//! honoured when no database URL is configured otherwise. Secrets are held in
+//! [`SecretString`] so they never appear in `Debug` output or logs.
+use crate::face::FaceEngineConfig;
+use crate::storage::StorageConfig;
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use std::path::{Path, PathBuf};
+
+const DEFAULTS: &str = r#"
+data_dir = "./data"
+
+[server]
+bind = "127.0.0.1:8080"
+body_limit = 12582912
+json_limit = 65536
+workers = 0
+
+[database]
+max_connections = 10
+
+[face]
+models_dir = "./models"
+queue = 16
+max_bytes = 10485760
+max_pixels = 40000000
+max_side = 12000
+
+[auth]
+token_ttl_secs = 2592000
+
+[rate_limit]
+signup_per_minute = 10
+signup_burst = 5
+login_per_minute = 30
+login_burst = 10
+"#;
+
+#[derive(Clone, serde::Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    /// All local state: the embedded PostgreSQL cluster, local media, the JWT secret.
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    /// None = local disk under `data_dir/media`.
+    #[serde(default)]
+    pub storage: Option<StorageConfig>,
+    pub face: FaceEngineConfig,
+    pub auth: AuthSettings,
+    pub rate_limit: RateLimitSettings,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ServerSettings {
+    pub bind: String,
+    /// Largest request body in bytes (multipart sign-up included).
+    pub body_limit: usize,
+    /// Largest JSON body in bytes.
+    pub json_limit: usize,
+    /// HTTP worker threads; 0 = one per core.
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct DatabaseSettings {
+    /// None = start the embedded cluster under `data_dir/postgres`.
+    #[serde(default)]
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct AuthSettings {
+    /// None = generated once and kept in `data_dir/jwt_secret`.
+    #[serde(default)]
+    pub jwt_secret: Option<SecretString>,
+    pub token_ttl_secs: i64,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RateLimitSettings {
+    pub signup_per_minute: u32,
+    pub signup_burst: u32,
+    pub login_per_minute: u32,
+    pub login_burst: u32,
+}
+
+// By hand, so that S3 credentials inside StorageConfig are never printed.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let storage = match &self.storage {
+            None => "local (data_dir/media)".to_owned(),
+            Some(StorageConfig::Local { root }) => format!("local {}", root.display()),
+            Some(StorageConfig::S3 {
+                endpoint,
+                bucket,
+                region,
+                ..
+            }) => {
+                format!("s3 bucket={bucket} region={region} endpoint={endpoint:?}")
+            }
+        };
+        f.debug_struct("Settings")
+            .field("server", &self.server)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database)
+            .field("storage", &storage)
+            .field("face", &self.face)
+            .field("auth", &self.auth)
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Loads the layers. `file` = an explicit config file (must exist); otherwise
+    /// `rockstar.toml` in the working directory is read when present.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .set_default("face.workers", workers as i64)?;
+        builder = match file {
+            Some(path) => builder.add_source(config::File::from(path.to_path_buf()).required(true)),
+            None => builder.add_source(config::File::with_name("rockstar.toml").required(false)),
+        };
+        builder = builder.add_source(
+            config::Environment::with_prefix("ROCKSTAR")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true),
+        );
+        let mut settings: Settings = builder
+            .build()
+            .context("reading configuration")?
+            .try_deserialize()
+            .context("invalid configuration")?;
+        if settings.database.url.is_none() {
+            if let Ok(url) = std::env::var("DATABASE_URL") {
+                if !url.is_empty() {
+                    settings.database.url = Some(SecretString::from(url));
+                }
+            }
+        }
+        Ok(settings)
+    }
+
+    /// The storage to use: the configured one, or local disk under the data folder.
+    pub fn storage_config(&self) -> StorageConfig {
+        match &self.storage {
+            Some(config) => config.clone(),
+            None => StorageConfig::Local {
+                root: self.data_dir.join("media"),
+            },
+        }
+    }
+
+    /// The configured JWT secret, or the one persisted in `data_dir/jwt_secret`
+    /// (generated on first use, mode 0600).
+    pub fn jwt_secret(&self) -> anyhow::Result<SecretString> {
+        if let Some(secret) = &self.auth.jwt_secret {
+            anyhow::ensure!(
+                secret.expose_secret().len() >= 32,
+                "auth.jwt_secret must be at least 32 characters"
+            );
+            return Ok(secret.clone());
+        }
+        load_or_create_secret(&self.data_dir.join("jwt_secret"))
+    }
+}
+
+fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let text = text.trim().to_owned();
+        anyhow::ensure!(
+            text.len() >= 32,
+            "{} is too short; delete it to regenerate",
+            path.display()
+        );
+        return Ok(SecretString::from(text));
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let mut bytes = [0u8; 48];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let secret = hex::encode(bytes);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    file.sync_all()?;
+    Ok(SecretString::from(secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order_and_secrets_stay_hidden() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("rockstar.toml");
+        std::fs::write(
+            &file,
+            "data_dir = \"/srv/rockstar\"\n[server]\nbind = \"0.0.0.0:9000\"\n[rate_limit]\nlogin_burst = 3\n\
+             [auth]\njwt_secret = \"file-secret-file-secret-file-secret-123\"\n\
+             [storage]\nbackend = \"s3\"\nbucket = \"media\"\nregion = \"us-east-1\"\npath_style = true\n\
+             access_key_id = \"AKID\"\nsecret_access_key = \"s3-secret-value\"\n",
+        )?;
+        // Only keys no other test reads, so parallel tests are unaffected.
+        std::env::set_var("ROCKSTAR_RATE_LIMIT__LOGIN_BURST", "7");
+        let settings = Settings::load(Some(&file))?;
+        std::env::remove_var("ROCKSTAR_RATE_LIMIT__LOGIN_BURST");
+        assert_eq!(settings.server.bind, "0.0.0.0:9000", "file beats defaults");
+        assert_eq!(settings.data_dir, PathBuf::from("/srv/rockstar"));
+        assert_eq!(settings.rate_limit.login_burst, 7, "environment beats file");
+        assert_eq!(
+            settings.rate_limit.signup_burst, 5,
+            "defaults fill the rest"
+        );
+        assert_eq!(settings.face.max_bytes, 10 * 1024 * 1024);
+        let printed = format!("{settings:?}");
+        assert!(
+            !printed.contains("file-secret"),
+            "secrets are not printed: {printed}"
+        );
+        assert!(
+            !printed.contains("s3-secret-value"),
+            "S3 keys are not printed: {printed}"
+        );
+        assert!(
+            matches!(settings.storage, Some(StorageConfig::S3 { ref bucket, .. }) if bucket == "media")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn jwt_secret_is_generated_once_with_private_permissions() -> anyhow::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("jwt_secret");
+        let first = load_or_create_secret(&path)?;
+        let second = load_or_create_secret(&path)?;
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        assert!(first.expose_secret().len() >= 64);
+        assert_eq!(
+            std::fs::metadata(&path)?.permissions().mode() & 0o777,
+            0o600
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,28 @@
+//! SQL only, one file per table family. Functions take an executor and plain values.
+pub mod accounts;
+pub mod rocks;
+pub mod sessions;
+
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::str::FromStr;
+
+/// Connects lazily-checked: the pool is created and one connection is tried.
+pub async fn connect(url: &secrecy::SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url.expose_secret())
+        .map_err(|e| anyhow::anyhow!("invalid database URL: {e}"))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(std::time::Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+    Ok(pool)
+}
+
+/// Applies the migrations in `migrations/`.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    sqlx::migrate!("./migrations").run(pool).await?;
+    Ok(())
+}

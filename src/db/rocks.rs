@@ -1,0 +1,109 @@
+//! SQL for the `rocks` table (and the member count, read from `accounts`).
+use sqlx::PgPool;
+
+/// One row of `rocks`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RockRow {
+    pub id: i64,
+    pub source_key: String,
+    pub name: String,
+    pub photo_key: String,
+    pub face_key: String,
+    pub source: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a new row needs.
+#[derive(Debug, Clone)]
+pub struct NewRock<'a> {
+    pub source_key: &'a str,
+    pub name: &'a str,
+    pub photo_key: &'a str,
+    pub face_key: &'a str,
+    pub embedding: &'a [f32],
+    pub source: &'a str,
+}
+
+/// Inserts unless the source_key exists. Some(id) when inserted, None when it was there.
+pub async fn insert(pool: &PgPool, rock: &NewRock<'_>) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO rocks (source_key, name, photo_key, face_key, embedding, source)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (source_key) DO NOTHING
+         RETURNING id",
+    )
+    .bind(rock.source_key)
+    .bind(rock.name)
+    .bind(rock.photo_key)
+    .bind(rock.face_key)
+    .bind(rock.embedding)
+    .bind(rock.source)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Which of these source keys are already stored.
+pub async fn existing_source_keys(pool: &PgPool, keys: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT source_key FROM rocks WHERE source_key = ANY($1)")
+        .bind(keys)
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn count(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM rocks").fetch_one(pool).await
+}
+
+pub async fn get(pool: &PgPool, id: i64) -> Result<Option<RockRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, source_key, name, photo_key, face_key, source, created_at FROM rocks WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Keyset page in id order: rocks with id > `after`, at most `limit`.
+pub async fn page(pool: &PgPool, after: i64, limit: i64) -> Result<Vec<RockRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, source_key, name, photo_key, face_key, source, created_at FROM rocks
+         WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// (id, embedding) of every rock, in id order, for the in-memory index.
+pub async fn all_embeddings(pool: &PgPool) -> Result<Vec<(i64, Vec<f32>)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, embedding FROM rocks ORDER BY id").fetch_all(pool).await
+}
+
+pub async fn embedding(pool: &PgPool, id: i64) -> Result<Option<Vec<f32>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT embedding FROM rocks WHERE id = $1").bind(id).fetch_optional(pool).await
+}
+
+/// Members whose rock this is. 0 while the accounts table does not exist yet
+/// (a database migrated only as far as the rocks).
+pub async fn member_count(pool: &PgPool, id: i64) -> Result<i64, sqlx::Error> {
+    let has_accounts: bool = sqlx::query_scalar("SELECT to_regclass('accounts') IS NOT NULL").fetch_one(pool).await?;
+    if !has_accounts {
+        return Ok(0);
+    }
+    sqlx::query_scalar("SELECT count(*) FROM accounts WHERE rock_id = $1").bind(id).fetch_one(pool).await
+}
+
+/// Members per rock for these ids (absent = 0); empty while `accounts` does not exist.
+pub async fn member_counts(pool: &PgPool, ids: &[i64]) -> Result<std::collections::HashMap<i64, i64>, sqlx::Error> {
+    let has_accounts: bool = sqlx::query_scalar("SELECT to_regclass('accounts') IS NOT NULL").fetch_one(pool).await?;
+    if !has_accounts || ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT rock_id, count(*) FROM accounts WHERE rock_id = ANY($1) GROUP BY rock_id")
+            .bind(ids)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().collect())
+}

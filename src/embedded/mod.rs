@@ -1,0 +1,378 @@
+//! The private PostgreSQL cluster used when no database URL is configured.
+//!
+//! Layout under the cluster folder: `pgdata/` (the cluster), `run/` (the unix socket;
+//! the cluster listens on no TCP port at all), `server.log`. When we run as root,
+//! initdb and pg_ctl run as the `postgres` user, which must be able to traverse every
+//! parent folder; when it cannot, the cluster goes under `/var/tmp` instead.
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const ROLE: &str = "rockstar";
+const PORT: u16 = 5432;
+
+/// How the cluster runs.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// Folder that holds pgdata/, run/ and server.log.
+    pub dir: PathBuf,
+    /// false only in tests: fsync=off, synchronous_commit=off, full_page_writes=off.
+    pub durable: bool,
+}
+
+/// A running private cluster. `stop()` shuts it down (fast mode); dropping it also does.
+#[derive(Debug)]
+pub struct EmbeddedPostgres {
+    bin: PathBuf,
+    pgdata: PathBuf,
+    socket_dir: PathBuf,
+    as_postgres: bool,
+    stopped: bool,
+}
+
+impl EmbeddedPostgres {
+    /// Initialises the cluster on first use, starts it (or adopts one already running
+    /// from an earlier, killed run), and makes sure the `rockstar` role and database exist.
+    pub fn start(options: &ClusterOptions) -> anyhow::Result<EmbeddedPostgres> {
+        let bin = find_bindir()?;
+        let as_postgres = is_root();
+        let dir = usable_dir(&options.dir, as_postgres)?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let pgdata = dir.join("pgdata");
+        let socket_dir = dir.join("run");
+        std::fs::create_dir_all(&socket_dir)?;
+        if as_postgres {
+            chown_postgres(&dir)?;
+            chown_postgres(&socket_dir)?;
+        }
+        let cluster = EmbeddedPostgres {
+            bin,
+            pgdata,
+            socket_dir,
+            as_postgres,
+            stopped: false,
+        };
+
+        if !cluster.pgdata.join("PG_VERSION").exists() {
+            tracing::info!(dir = %cluster.pgdata.display(), "initialising the embedded PostgreSQL cluster");
+            let mut args: Vec<String> = vec![
+                "-D".into(),
+                path_str(&cluster.pgdata)?,
+                "-U".into(),
+                "postgres".into(),
+                "-E".into(),
+                "UTF8".into(),
+                "--locale=C.UTF-8".into(),
+                "--auth-local=trust".into(),
+                "--auth-host=reject".into(),
+            ];
+            if !options.durable {
+                args.push("--no-sync".into());
+            }
+            cluster.run_checked("initdb", &args)?;
+        }
+
+        if cluster.is_running() {
+            tracing::info!("adopting the embedded PostgreSQL cluster that is already running");
+        } else {
+            let mut server_opts = format!(
+                "-p {PORT} -k {} -c listen_addresses='' -c unix_socket_permissions=0700",
+                path_str(&cluster.socket_dir)?
+            );
+            if !options.durable {
+                server_opts
+                    .push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+            }
+            let log = path_str(&dir.join("server.log"))?;
+            let pgdata = path_str(&cluster.pgdata)?;
+            cluster.run_checked(
+                "pg_ctl",
+                &[
+                    "-D",
+                    &pgdata,
+                    "-l",
+                    &log,
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    &server_opts,
+                    "start",
+                ]
+                .map(String::from),
+            )?;
+        }
+        cluster.ensure_role_and_database()?;
+        Ok(cluster)
+    }
+
+    /// Connection URL for the `rockstar` database (over the unix socket).
+    pub fn url(&self) -> String {
+        self.url_for(ROLE)
+    }
+
+    /// Connection URL for any database of the cluster, as the `rockstar` role.
+    pub fn url_for(&self, database: &str) -> String {
+        format!(
+            "postgres://{ROLE}@localhost:{PORT}/{database}?host={}",
+            self.socket_dir.display()
+        )
+    }
+
+    /// Stops the cluster (`pg_ctl stop -m fast`). Idempotent.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        if self.stopped {
+            return Ok(());
+        }
+        self.stopped = true;
+        let pgdata = path_str(&self.pgdata)?;
+        self.run_checked(
+            "pg_ctl",
+            &["-D", &pgdata, "-m", "fast", "-w", "stop"].map(String::from),
+        )?;
+        tracing::info!("embedded PostgreSQL stopped");
+        Ok(())
+    }
+
+    /// For test suites: leaves the cluster running, and has a watcher process stop it
+    /// (immediate mode) and delete `remove_dir` once process `pid` has exited.
+    pub fn stop_after_exit_of(mut self, pid: u32, remove_dir: &Path) -> anyhow::Result<()> {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let runner = if self.as_postgres {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {runner}'{}' -D '{}' -m immediate stop >/dev/null 2>&1; rm -rf '{}'",
+            pg_ctl.display(),
+            self.pgdata.display(),
+            remove_dir.display()
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting the cluster watcher")?;
+        self.stopped = true;
+        Ok(())
+    }
+
+    fn is_running(&self) -> bool {
+        let Ok(pgdata) = path_str(&self.pgdata) else {
+            return false;
+        };
+        self.run("pg_ctl", &["-D".to_string(), pgdata, "status".to_string()])
+            .map(|out| out.status.success())
+            .unwrap_or(false)
+    }
+
+    fn ensure_role_and_database(&self) -> anyhow::Result<()> {
+        let sql = format!(
+            "SELECT 'CREATE ROLE {ROLE} LOGIN CREATEDB' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}')\\gexec\n\
+             SELECT 'CREATE DATABASE {ROLE} OWNER {ROLE}' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{ROLE}')\\gexec\n"
+        );
+        let socket = path_str(&self.socket_dir)?;
+        // psql -c does not run \gexec; the script goes on stdin.
+        let args = [
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            &socket,
+            "-p",
+            &PORT.to_string(),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+        ]
+        .map(String::from);
+        self.run_with_stdin("psql", &args, &sql)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if self.as_postgres {
+            let mut cmd = Command::new("runuser");
+            cmd.args(["-u", "postgres", "--"]).arg(path);
+            cmd
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn run(&self, program: &str, args: &[String]) -> anyhow::Result<Output> {
+        self.command(program)
+            .args(args)
+            .current_dir("/")
+            .output()
+            .with_context(|| format!("running {program}"))
+    }
+
+    fn run_checked(&self, program: &str, args: &[String]) -> anyhow::Result<()> {
+        let out = self.run(program, args)?;
+        if !out.status.success() {
+            bail!(
+                "{program} failed ({}): {}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+
+    fn run_with_stdin(&self, program: &str, args: &[String], input: &str) -> anyhow::Result<()> {
+        use std::io::Write;
+        let mut child = self
+            .command(program)
+            .args(args)
+            .current_dir("/")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .with_context(|| format!("running {program}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(input.as_bytes())?;
+        }
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            bail!(
+                "{program} failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Drop for EmbeddedPostgres {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop() {
+            tracing::warn!(error = %e, "could not stop the embedded PostgreSQL cluster");
+        }
+    }
+}
+
+/// The PostgreSQL server binaries: 15 if present, else `pg_config --bindir`, else the
+/// newest /usr/lib/postgresql/*/bin.
+pub fn find_bindir() -> anyhow::Result<PathBuf> {
+    let has_tools = |dir: &Path| dir.join("initdb").exists() && dir.join("pg_ctl").exists();
+    let preferred = PathBuf::from("/usr/lib/postgresql/15/bin");
+    if has_tools(&preferred) {
+        return Ok(preferred);
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && has_tools(&dir) {
+            return Ok(dir);
+        }
+    }
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let dir = entry.path().join("bin");
+            has_tools(&dir).then_some((version, dir))
+        })
+        .collect();
+    found.sort();
+    match found.pop() {
+        Some((_, dir)) => Ok(dir),
+        None => bail!(
+            "PostgreSQL server binaries (initdb, pg_ctl) were not found. Install them with \
+             `apt-get install postgresql`, or set ROCKSTAR_DATABASE__URL / DATABASE_URL to use an \
+             existing server."
+        ),
+    }
+}
+
+fn is_root() -> bool {
+    // Reading our own uid without libc: /proc/self/status "Uid: real effective ...".
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|uid| uid == "0"))
+        })
+        .unwrap_or(false)
+}
+
+fn postgres_ids() -> anyhow::Result<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd")?;
+    for line in passwd.lines() {
+        let fields: Vec<&str> = line.split(':').collect();
+        if fields.len() > 3 && fields[0] == "postgres" {
+            return Ok((fields[2].parse()?, fields[3].parse()?));
+        }
+    }
+    bail!(
+        "the `postgres` user does not exist; install PostgreSQL with `apt-get install postgresql`"
+    )
+}
+
+fn chown_postgres(path: &Path) -> anyhow::Result<()> {
+    let (uid, gid) = postgres_ids()?;
+    std::os::unix::fs::chown(path, Some(uid), Some(gid))
+        .with_context(|| format!("giving {} to the postgres user", path.display()))?;
+    let mut perms = std::fs::metadata(path)?.permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o700);
+    std::fs::set_permissions(path, perms)?;
+    Ok(())
+}
+
+/// The folder itself when the postgres user can reach it; else a folder under /var/tmp
+/// named after the requested path (so each data folder keeps its own cluster).
+fn usable_dir(dir: &Path, as_postgres: bool) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = dir.canonicalize()?;
+    if !as_postgres {
+        return Ok(dir);
+    }
+    let parent = dir.parent().unwrap_or(Path::new("/"));
+    let reachable = Command::new("runuser")
+        .args(["-u", "postgres", "--", "test", "-x"])
+        .arg(parent)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    // The socket path must also fit in sun_path (107 bytes).
+    let short_enough = dir.as_os_str().len() + "/run/.s.PGSQL.5432".len() < 100;
+    if reachable && short_enough {
+        return Ok(dir);
+    }
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(dir.as_os_str().as_encoded_bytes());
+    let fallback =
+        PathBuf::from("/var/tmp").join(format!("rockstar-pg-{}", &hex::encode(digest)[..12]));
+    tracing::warn!(
+        requested = %dir.display(),
+        using = %fallback.display(),
+        "the postgres user cannot reach the data folder (a parent is not traversable, e.g. /root is 0700) \
+         or its path is too long for a socket; keeping the embedded cluster under /var/tmp instead"
+    );
+    // Leave a note where the cluster was expected.
+    let _ = std::fs::write(
+        dir.join("MOVED.txt"),
+        format!(
+            "The embedded PostgreSQL cluster for this data folder lives in {}\n\
+             because the postgres user cannot reach this folder (or its socket path would be too long).\n",
+            fallback.display()
+        ),
+    );
+    Ok(fallback)
+}
+
+fn path_str(path: &Path) -> anyhow::Result<String> {
+    path.to_str()
+        .map(str::to_owned)
+        .with_context(|| format!("{} is not valid UTF-8", path.display()))
+}

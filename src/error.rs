@@ -1,0 +1,224 @@
+//! The one error type of the HTTP API and its JSON body
+//! `{"error": "snake_case_code", "message": "human sentence"}`.
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable code, e.g. `username_taken`.
+    pub error: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// Seconds, sent as `Retry-After` (429, 503).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+    pub fn payload_too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    }
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("Too many requests; try again in {retry_after} seconds."),
+        );
+        e.retry_after = Some(retry_after);
+        e
+    }
+    pub fn unavailable(code: &'static str, message: impl Into<String>, retry_after: u64) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message);
+        e.retry_after = Some(retry_after);
+        e
+    }
+    /// For failures that are ours, not the client's. The cause is logged, not returned.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side.",
+        )
+    }
+
+    /// Turns a violation of the named unique constraint into `on_violation`; any other
+    /// database error becomes an internal error.
+    pub fn on_constraint(
+        error: sqlx::Error,
+        constraint: &str,
+        on_violation: impl FnOnce() -> ApiError,
+    ) -> ApiError {
+        match &error {
+            sqlx::Error::Database(db) if db.constraint() == Some(constraint) => on_violation(),
+            _ => ApiError::internal(error),
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.code.to_owned(),
+            message: self.message.clone(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(self.body())
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl From<crate::face::FaceError> for ApiError {
+    fn from(error: crate::face::FaceError) -> Self {
+        use crate::face::FaceError as F;
+        // The FaceError messages describe the image, never its content.
+        let message = capitalise(&error.to_string());
+        match &error {
+            F::NoFace | F::MultipleFaces | F::FaceTooSmall => {
+                ApiError::unprocessable(error.code(), message)
+            }
+            F::UnsupportedImage(_) => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, error.code(), message)
+            }
+            F::ImageTooLarge(_) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, error.code(), message)
+            }
+            F::Overloaded => ApiError::unavailable(error.code(), message, 2),
+            F::Unavailable(_) => {
+                tracing::error!(error = %error, "face engine unavailable");
+                ApiError::unavailable(
+                    error.code(),
+                    "The face engine is not available right now.",
+                    30,
+                )
+            }
+        }
+    }
+}
+
+impl From<crate::rocks::RockError> for ApiError {
+    fn from(error: crate::rocks::RockError) -> Self {
+        use crate::rocks::RockError as R;
+        match error {
+            R::Face(face) => face.into(),
+            R::EmptyGallery => {
+                tracing::error!("the rock gallery is empty");
+                ApiError::unavailable(
+                    "gallery_empty",
+                    "The rock gallery is empty; try again later.",
+                    30,
+                )
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+/// Error handlers for actix's extractors, so malformed bodies use the one format.
+pub fn json_error_handler(
+    err: actix_web::error::JsonPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let api = match &err {
+        J::OverflowKnownLength { .. } | J::Overflow { .. } => {
+            ApiError::payload_too_large("The request body is too large.")
+        }
+        J::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "The request body must be JSON (Content-Type: application/json).",
+        ),
+        J::Deserialize(e) if e.is_data() && e.to_string().starts_with("missing field") => {
+            ApiError::bad_request(
+                "missing_field",
+                format!("A required field is missing: {e}."),
+            )
+        }
+        J::Deserialize(e) if e.is_data() => {
+            ApiError::unprocessable("invalid_field", format!("The JSON body does not fit: {e}."))
+        }
+        J::Deserialize(e) => {
+            ApiError::bad_request("invalid_json", format!("The body is not valid JSON: {e}."))
+        }
+        _ => ApiError::bad_request("invalid_body", "The request body could not be read."),
+    };
+    api.into()
+}
+
+pub fn query_error_handler(
+    err: actix_web::error::QueryPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::bad_request(
+        "invalid_query",
+        format!("The query string is not valid: {err}."),
+    )
+    .into()
+}
+
+pub fn path_error_handler(
+    err: actix_web::error::PathError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::not_found(format!("No such resource: {err}.")).into()
+}

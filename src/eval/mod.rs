@@ -1,0 +1,3 @@
+//! Quality figures.
+pub mod pairs;
+pub mod spread;

@@ -1,0 +1,420 @@
+//! Accounts: sign up with a selfie, profiles, deletion.
+use super::auth::{hash_password, AuthUser};
+use crate::db;
+use crate::domain::{DisplayName, Note, Password, Username};
+use crate::error::{ApiError, ErrorBody};
+use crate::face::Photo;
+use crate::startup::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures::StreamExt;
+use secrecy::SecretString;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/accounts").route(web::post().to(sign_up)))
+        .service(
+            web::resource("/accounts/verify_credentials").route(web::get().to(verify_credentials)),
+        )
+        .service(
+            web::resource("/accounts/me")
+                .route(web::get().to(verify_credentials))
+                .route(web::patch().to(update_me))
+                .route(web::delete().to(delete_me)),
+        )
+        .service(web::resource("/accounts/{username}").route(web::get().to(get_account)));
+}
+
+/// An account as everyone sees it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Account {
+    /// Account id (a string, as in Mastodon).
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    /// The profile text ("bio").
+    pub note: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub rock: Rock,
+}
+
+/// The account's Rockelganger.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Rock {
+    pub id: String,
+    pub name: String,
+    /// The whole rock photo.
+    pub image_url: String,
+    /// The rock's face region.
+    pub face_url: String,
+    /// How alike the face and the rock were at sign-up (cosine in rock space, -1..1).
+    pub similarity: f32,
+}
+
+impl From<db::accounts::AccountRow> for Account {
+    fn from(row: db::accounts::AccountRow) -> Self {
+        Account {
+            id: row.id.to_string(),
+            username: row.username,
+            display_name: row.display_name,
+            note: row.note,
+            created_at: row.created_at,
+            rock: Rock {
+                id: row.rock_id.to_string(),
+                name: row.rock_name,
+                image_url: super::rock_image_url(row.rock_id, "photo"),
+                face_url: super::rock_image_url(row.rock_id, "face"),
+                similarity: row.rock_similarity,
+            },
+        }
+    }
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SignUpResponse {
+    pub account: Account,
+    /// Bearer token for the new session.
+    pub token: String,
+}
+
+/// The multipart form of a sign-up (for the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SignUpForm {
+    /// 3–30 characters of a-z, 0-9 and _ (case-insensitive).
+    username: String,
+    /// 8–128 characters.
+    password: String,
+    /// A selfie, JPEG, PNG or WebP. Processed once in memory and discarded.
+    #[schema(value_type = String, format = Binary)]
+    photo: Vec<u8>,
+    /// Must be `true`: you agree that the photo is processed once, in memory, and discarded.
+    consent: bool,
+}
+
+/// Text fields are short; anything longer is not a username or password.
+const TEXT_FIELD_LIMIT: usize = 1024;
+
+#[derive(Default)]
+struct SignUpFields {
+    username: Option<String>,
+    password: Option<SecretString>,
+    consent: Option<String>,
+    photo: Option<Photo>,
+}
+
+/// Sign up with a selfie; get your Rockelganger.
+#[utoipa::path(
+    post, path = "/api/v1/accounts", tag = "accounts",
+    request_body(content = SignUpForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Account created", body = SignUpResponse),
+        (status = 400, description = "Malformed form or missing field", body = ErrorBody),
+        (status = 409, description = "username_taken", body = ErrorBody),
+        (status = 413, description = "image_too_large / payload_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_image", body = ErrorBody),
+        (status = 422, description = "invalid_username, password_too_short, consent_required, no_face, multiple_faces, face_too_small", body = ErrorBody),
+        (status = 429, description = "rate_limited (Retry-After)", body = ErrorBody),
+        (status = 503, description = "overloaded / face_engine_unavailable (Retry-After)", body = ErrorBody),
+    )
+)]
+pub async fn sign_up(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let result = sign_up_inner(&req, &state, payload).await;
+    if let Err(e) = &result {
+        state
+            .metrics
+            .signup_rejections
+            .with_label_values(&[e.code])
+            .inc();
+    }
+    result
+}
+
+async fn sign_up_inner(
+    req: &HttpRequest,
+    state: &AppState,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    state.limits.check_signup(req)?;
+    let fields = read_form(req, payload, state.settings.face.max_bytes).await?;
+
+    // Cheap checks before the face engine runs.
+    let username = Username::parse(&fields.username.ok_or_else(|| missing("username"))?)?;
+    let password = Password::parse(fields.password.ok_or_else(|| missing("password"))?)?;
+    match fields.consent.as_deref().map(str::trim) {
+        Some("true") | Some("on") | Some("1") | Some("yes") => {}
+        _ => {
+            return Err(ApiError::unprocessable(
+                "consent_required",
+                "Set consent=true to agree that your photo is processed once, in memory, and discarded.",
+            ))
+        }
+    }
+    let photo = fields.photo.ok_or_else(|| missing("photo"))?;
+    if photo.bytes().is_empty() {
+        return Err(ApiError::bad_request(
+            "missing_field",
+            "The photo is empty.",
+        ));
+    }
+    let engine = state.face.as_ref().ok_or_else(|| {
+        ApiError::unavailable(
+            "face_engine_unavailable",
+            "The face engine is not available right now.",
+            30,
+        )
+    })?;
+    let rocks = state.rocks.as_ref().ok_or_else(|| {
+        ApiError::unavailable(
+            "gallery_unavailable",
+            "The rock gallery is not available right now.",
+            30,
+        )
+    })?;
+
+    // The photo moves into the engine and is dropped (zeroed) there; the signature is
+    // dropped (zeroed) right after matching. Neither outlives this block.
+    let matched = {
+        state.metrics.face_in_flight.inc();
+        let analysed = engine.analyse(photo).await;
+        state.metrics.face_in_flight.dec();
+        let signature = analysed?;
+        let matched = rocks.best_match(&signature);
+        drop(signature);
+        matched?
+    };
+
+    let password_hash = hash_password(password).await?;
+    let account_id = db::accounts::create(
+        &state.db,
+        username.as_str(),
+        &password_hash,
+        matched.rock_id,
+        matched.similarity,
+    )
+    .await
+    .map_err(|e| {
+        ApiError::on_constraint(e, db::accounts::USERNAME_UNIQUE, || {
+            ApiError::conflict("username_taken", "That username is taken.")
+        })
+    })?
+    .ok_or_else(|| ApiError::internal("the matched rock is not in the database"))?;
+
+    let issued = state.jwt.issue(&state.db, account_id).await?;
+    let row = db::accounts::by_id(&state.db, account_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("the new account vanished"))?;
+    state.metrics.signups.inc();
+    tracing::info!(account_id, rock_id = matched.rock_id, "account created");
+    Ok(HttpResponse::Created().json(SignUpResponse {
+        account: row.into(),
+        token: issued.token,
+    }))
+}
+
+fn missing(field: &str) -> ApiError {
+    ApiError::bad_request(
+        "missing_field",
+        format!("The form field `{field}` is required."),
+    )
+}
+
+/// Reads the multipart form with a hard cap per field. Unknown fields are refused.
+async fn read_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    photo_limit: usize,
+) -> Result<SignUpFields, ApiError> {
+    let is_multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+        .unwrap_or(false);
+    if !is_multipart {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the sign-up as multipart/form-data with username, password, photo and consent.",
+        ));
+    }
+    let malformed = |e: actix_multipart::MultipartError| {
+        ApiError::bad_request(
+            "invalid_multipart",
+            format!("The multipart form could not be read: {e}."),
+        )
+    };
+    let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut fields = SignUpFields::default();
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(malformed)?;
+        let name = field
+            .content_disposition()
+            .and_then(|cd| cd.get_name())
+            .unwrap_or("")
+            .to_owned();
+        match name.as_str() {
+            "photo" => {
+                // Pre-size from nothing: the buffer grows to at most the limit.
+                let mut bytes: Vec<u8> = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(malformed)?;
+                    if bytes.len() + chunk.len() > photo_limit {
+                        zeroize::Zeroize::zeroize(&mut bytes);
+                        return Err(ApiError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "image_too_large",
+                            format!("The photo is larger than {} bytes.", photo_limit),
+                        ));
+                    }
+                    grow_zeroizing(&mut bytes, &chunk);
+                }
+                fields.photo = Some(Photo::new(bytes));
+            }
+            "username" | "password" | "consent" => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(malformed)?;
+                    if bytes.len() + chunk.len() > TEXT_FIELD_LIMIT {
+                        zeroize::Zeroize::zeroize(&mut bytes);
+                        return Err(ApiError::payload_too_large(format!(
+                            "The field `{name}` is too long."
+                        )));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    ApiError::bad_request(
+                        "invalid_field",
+                        format!("The field `{name}` is not UTF-8 text."),
+                    )
+                })?;
+                match name.as_str() {
+                    "username" => fields.username = Some(text),
+                    "password" => fields.password = Some(SecretString::from(text)),
+                    _ => fields.consent = Some(text),
+                }
+            }
+            other => {
+                return Err(ApiError::bad_request(
+                    "unknown_field",
+                    format!(
+                        "Unexpected form field `{}`.",
+                        other.chars().take(40).collect::<String>()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(fields)
+}
+
+/// Appends, making sure any buffer given up by a reallocation is zeroed first, so no
+/// copy of the photo is left behind in freed memory.
+fn grow_zeroizing(bytes: &mut Vec<u8>, chunk: &[u8]) {
+    if bytes.capacity() - bytes.len() < chunk.len() {
+        let mut bigger = Vec::with_capacity((bytes.len() + chunk.len()).max(bytes.capacity() * 2));
+        bigger.extend_from_slice(bytes);
+        zeroize::Zeroize::zeroize(bytes);
+        *bytes = bigger;
+    }
+    bytes.extend_from_slice(chunk);
+}
+
+/// The signed-in account.
+#[utoipa::path(
+    get, path = "/api/v1/accounts/verify_credentials", tag = "accounts",
+    security(("bearer" = [])),
+    responses((status = 200, body = Account), (status = 401, body = ErrorBody))
+)]
+pub async fn verify_credentials(
+    user: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let row = db::accounts::by_id(&state.db, user.account_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("The account no longer exists."))?;
+    Ok(HttpResponse::Ok().json(Account::from(row)))
+}
+
+/// A public profile.
+#[utoipa::path(
+    get, path = "/api/v1/accounts/{username}", tag = "accounts",
+    params(("username" = String, Path, description = "Username (case-insensitive)")),
+    responses((status = 200, body = Account), (status = 404, body = ErrorBody))
+)]
+pub async fn get_account(
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let not_found = || ApiError::not_found("No account has that username.");
+    let username = Username::parse(&path).map_err(|_| not_found())?;
+    let row = db::accounts::by_username(&state.db, username.as_str())
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(HttpResponse::Ok().json(Account::from(row)))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProfile {
+    /// At most 50 characters.
+    pub display_name: Option<String>,
+    /// At most 500 characters (also accepted as `bio`).
+    #[serde(alias = "bio")]
+    pub note: Option<String>,
+}
+
+/// Change the display name and bio.
+#[utoipa::path(
+    patch, path = "/api/v1/accounts/me", tag = "accounts",
+    security(("bearer" = [])),
+    request_body = UpdateProfile,
+    responses((status = 200, body = Account), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn update_me(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Json<UpdateProfile>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let display_name = body
+        .display_name
+        .as_deref()
+        .map(DisplayName::parse)
+        .transpose()?;
+    let note = body.note.as_deref().map(Note::parse).transpose()?;
+    db::accounts::update_profile(
+        &state.db,
+        user.account_id,
+        display_name.as_ref().map(DisplayName::as_str),
+        note.as_ref().map(Note::as_str),
+    )
+    .await?;
+    let row = db::accounts::by_id(&state.db, user.account_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("The account no longer exists."))?;
+    Ok(HttpResponse::Ok().json(Account::from(row)))
+}
+
+/// Delete the signed-in account and everything it owns.
+#[utoipa::path(
+    delete, path = "/api/v1/accounts/me", tag = "accounts",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody))
+)]
+pub async fn delete_me(
+    user: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    db::accounts::delete(&state.db, user.account_id).await?;
+    tracing::info!(account_id = user.account_id, "account deleted");
+    Ok(HttpResponse::NoContent().finish())
+}

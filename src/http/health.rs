@@ -1,0 +1,53 @@
+//! Liveness, readiness and metrics.
+use crate::startup::AppState;
+use actix_web::{web, HttpResponse};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive")))]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// The database answers and the face engine is loaded.
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses((status = 200, description = "Ready"), (status = 503, description = "Not ready")))]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let database = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db),
+    )
+    .await
+    .map(|r| r.is_ok())
+    .unwrap_or(false);
+    let face_engine = state.face.as_ref().map(|f| f.ready()).unwrap_or(false);
+    let gallery = state.rocks.as_ref().map(|r| !r.is_empty()).unwrap_or(false);
+    let status = |ok: bool| if ok { "ok" } else { "unavailable" };
+    let checks = serde_json::json!({
+        "database": status(database),
+        "face_engine": status(face_engine),
+        "gallery": status(gallery),
+    });
+    if database && face_engine && gallery {
+        HttpResponse::Ok().json(serde_json::json!({"status": "ok", "checks": checks}))
+    } else {
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({
+            "error": "not_ready",
+            "message": "A dependency is not ready.",
+            "checks": checks,
+        }))
+    }
+}
+
+/// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus metrics")))]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}

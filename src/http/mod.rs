@@ -1,0 +1,94 @@
+//! The REST API. Each module exports its own `routes`; `routes` here mounts them all.
+pub mod accounts;
+pub mod auth;
+pub mod health;
+pub mod openapi;
+pub mod rocks;
+pub mod sessions;
+
+use crate::error::ApiError;
+use actix_web::{web, HttpRequest};
+use governor::clock::{Clock, DefaultClock};
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+pub use auth::{AuthUser, MaybeAuthUser};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::routes)
+        .configure(openapi::routes)
+        .configure(rocks::routes)
+        .service(
+            web::scope("/api/v1")
+                .configure(accounts::routes)
+                .configure(sessions::routes),
+        );
+}
+
+type KeyedLimiter = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
+
+/// Per-IP limits on the expensive, abusable endpoints.
+#[derive(Clone)]
+pub struct RateLimiters {
+    signup: Option<Arc<KeyedLimiter>>,
+    login: Option<Arc<KeyedLimiter>>,
+}
+
+impl RateLimiters {
+    /// A per-minute rate of 0 turns that limit off.
+    pub fn new(settings: &crate::config::RateLimitSettings) -> RateLimiters {
+        let make = |per_minute: u32, burst: u32| {
+            let per_minute = NonZeroU32::new(per_minute)?;
+            let burst = NonZeroU32::new(burst).unwrap_or(per_minute);
+            Some(Arc::new(RateLimiter::keyed(
+                Quota::per_minute(per_minute).allow_burst(burst),
+            )))
+        };
+        RateLimiters {
+            signup: make(settings.signup_per_minute, settings.signup_burst),
+            login: make(settings.login_per_minute, settings.login_burst),
+        }
+    }
+
+    pub fn check_signup(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        check(self.signup.as_deref(), req)
+    }
+
+    pub fn check_login(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        check(self.login.as_deref(), req)
+    }
+
+    /// Forgets idle keys so the maps do not grow without bound.
+    pub fn retain_recent(&self) {
+        for limiter in [&self.signup, &self.login].into_iter().flatten() {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+fn check(limiter: Option<&KeyedLimiter>, req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(limiter) = limiter else {
+        return Ok(());
+    };
+    let ip = client_ip(req);
+    limiter.check_key(&ip).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        ApiError::too_many_requests(wait.as_secs_f64().ceil().max(1.0) as u64)
+    })
+}
+
+/// The peer address. (Behind a reverse proxy, the proxy must be the one limiting.)
+pub fn client_ip(req: &HttpRequest) -> IpAddr {
+    req.peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+/// Where a rock's image is served (by the rocks routes, from object storage).
+pub fn rock_image_url(rock_id: i64, image: &str) -> String {
+    format!("/media/rocks/{rock_id}/{image}")
+}

@@ -1,0 +1,248 @@
+//! `rockstar rocks ...`: import, generate, calibrate.
+use super::offline::{self, progress_bar};
+use super::{Calibration, RockService, RockSettings};
+use crate::face::{FaceEngine, FaceEngineConfig};
+use crate::storage::{ObjectStorage, StorageConfig};
+use anyhow::Context;
+use std::path::PathBuf;
+
+/// Where the face models are.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EngineArgs {
+    #[arg(long, env = "ROCKSTAR_MODELS_DIR", default_value = "models")]
+    pub models_dir: PathBuf,
+    /// libonnxruntime.so (default: ORT_DYLIB_PATH, then vendor/onnxruntime).
+    #[arg(long, env = "ORT_DYLIB_PATH")]
+    pub onnxruntime: Option<PathBuf>,
+}
+
+impl EngineArgs {
+    pub fn engine(&self) -> anyhow::Result<FaceEngine> {
+        let onnxruntime = self.onnxruntime.clone().or_else(|| {
+            let vendored = PathBuf::from("vendor/onnxruntime/libonnxruntime.so.1.31.1");
+            vendored.exists().then_some(vendored)
+        });
+        let config = FaceEngineConfig {
+            models_dir: self.models_dir.clone(),
+            onnxruntime,
+            workers: num_cpus::get().max(1),
+            queue: 256,
+            max_bytes: 20 * 1024 * 1024,
+            max_pixels: 40_000_000,
+            max_side: 10_000,
+        };
+        FaceEngine::new(config).context("starting the face engine")
+    }
+}
+
+/// Database and object storage of the gallery.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GalleryArgs {
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// Local object storage folder (when no S3 bucket is given).
+    #[arg(long, env = "ROCKSTAR_MEDIA_ROOT", default_value = "data/media")]
+    pub media_root: PathBuf,
+    #[arg(long, env = "ROCKSTAR_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    #[arg(long, env = "ROCKSTAR_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    #[arg(long, env = "ROCKSTAR_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// Virtual-hosted-style requests instead of path-style.
+    #[arg(long, env = "ROCKSTAR_S3_VIRTUAL_HOSTED")]
+    pub s3_virtual_hosted: bool,
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", default_value = "", hide_env_values = true)]
+    pub s3_access_key_id: String,
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", default_value = "", hide_env_values = true)]
+    pub s3_secret_access_key: String,
+    #[arg(long, env = "ROCKSTAR_HUMAN_REFERENCE", default_value = "models/human_reference.bin")]
+    pub human_reference: PathBuf,
+}
+
+impl GalleryArgs {
+    pub fn storage_config(&self) -> StorageConfig {
+        match &self.s3_bucket {
+            Some(bucket) => StorageConfig::S3 {
+                endpoint: self.s3_endpoint.clone(),
+                bucket: bucket.clone(),
+                region: self.s3_region.clone(),
+                path_style: !self.s3_virtual_hosted,
+                access_key_id: self.s3_access_key_id.clone(),
+                secret_access_key: self.s3_secret_access_key.clone(),
+            },
+            None => StorageConfig::Local { root: self.media_root.clone() },
+        }
+    }
+
+    pub async fn service(&self, engine: FaceEngine) -> anyhow::Result<RockService> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect(&self.database_url)
+            .await
+            .context("connecting to PostgreSQL")?;
+        sqlx::migrate!("./migrations").run(&pool).await.context("migrating the database")?;
+        let storage = ObjectStorage::new(&self.storage_config())?;
+        let settings = RockSettings { human_reference: self.human_reference.clone(), ..RockSettings::default() };
+        Ok(RockService::load_with(pool, storage, engine, settings).await?)
+    }
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum RocksCommand {
+    /// Render a contact sheet of generated rocks to a PNG file.
+    Sheet {
+        /// Output PNG path.
+        out: PathBuf,
+        /// Number of rocks.
+        #[arg(long, default_value_t = 48)]
+        count: u32,
+        /// Gallery seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Tile side in pixels.
+        #[arg(long, default_value_t = 192)]
+        tile: u32,
+    },
+    /// Add every image in PHOTOS_DIR as a rock (idempotent).
+    Import {
+        photos: PathBuf,
+        /// Hand-cropped faces, same file names as the photos; used for matching.
+        #[arg(long)]
+        faces: Option<PathBuf>,
+        #[command(flatten)]
+        gallery: GalleryArgs,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Render and store N procedural rocks (idempotent per seed).
+    Generate {
+        #[arg(long, default_value_t = 300)]
+        count: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        gallery: GalleryArgs,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Compute the human reference (mean, PCA basis, reference faces) from an LFW-style folder.
+    Calibrate {
+        lfw: PathBuf,
+        /// Rock face crops for the shared PCA basis.
+        #[arg(long)]
+        rocks: PathBuf,
+        #[arg(long, default_value = "models/human_reference.bin")]
+        out: PathBuf,
+        /// Reference people (every other person in name order, so the rest stay unseen).
+        #[arg(long, default_value_t = 500)]
+        people: usize,
+        /// Rock-space dimension (0 = no projection).
+        #[arg(long, default_value_t = 128)]
+        dim: usize,
+        /// Keep computed features in this JSON file and reuse them (for repeated runs).
+        #[arg(long)]
+        features_cache: Option<PathBuf>,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+}
+
+pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
+    match command {
+        RocksCommand::Sheet { out, count, seed, tile } => rocks_sheet(&out, count, seed, tile)?,
+        RocksCommand::Import { photos, faces, gallery, engine } => {
+            let service = gallery.service(engine.engine()?).await?;
+            let bar = progress_bar(0, "import");
+            let report = service
+                .import_dir(&photos, faces.as_deref(), &|done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                })
+                .await?;
+            bar.finish();
+            for (path, reason) in &report.failed {
+                eprintln!("skipped {}: {reason}", path.display());
+            }
+            println!(
+                "{}",
+                serde_json::json!({"added": report.added.len(), "already_present": report.already_present, "skipped": report.failed.len(), "gallery": service.len()})
+            );
+        }
+        RocksCommand::Generate { count, seed, gallery, engine } => {
+            let service = gallery.service(engine.engine()?).await?;
+            let bar = progress_bar(count as u64, "generate");
+            let added = service.generate(count, seed, &|done, _| bar.set_position(done)).await?;
+            bar.finish();
+            println!("{}", serde_json::json!({"added": added, "gallery": service.len()}));
+        }
+        RocksCommand::Calibrate { lfw, rocks, out, people, dim, features_cache, engine } => {
+            let mut cache: std::collections::HashMap<String, Vec<f32>> = match &features_cache {
+                Some(p) if p.exists() => serde_json::from_slice(&std::fs::read(p)?)?,
+                _ => Default::default(),
+            };
+            let engine = engine.engine()?;
+            let everyone = offline::one_photo_per_person(&lfw).with_context(|| format!("reading {}", lfw.display()))?;
+            let chosen: Vec<_> = everyone.into_iter().step_by(2).take(people).collect();
+            let bar = progress_bar(chosen.len() as u64, "faces");
+            let mut humans = Vec::new();
+            for (name, path) in &chosen {
+                let key = format!("human:{}", path.display());
+                let found = match cache.get(&key) {
+                    Some(f) if f.is_empty() => Err("no usable face (cached)".to_string()),
+                    Some(f) => Ok(f.clone()),
+                    None => offline::human_features(&engine, path).await.map(|f| f.appearance),
+                };
+                cache.insert(key, found.clone().unwrap_or_default());
+                match found {
+                    Ok(f) => humans.push(f),
+                    Err(e) => eprintln!("skipped {name}: {e}"),
+                }
+                bar.inc(1);
+            }
+            bar.finish();
+            let rock_files = offline::images_in(&rocks)?;
+            let bar = progress_bar(rock_files.len() as u64, "rocks");
+            let missing: Vec<PathBuf> = rock_files.iter().filter(|p| !cache.contains_key(&format!("rock:{}", p.display()))).cloned().collect();
+            let fresh = offline::rock_features(&engine, &missing, &|n| bar.set_position(n)).await?;
+            for (p, f) in missing.iter().zip(fresh) {
+                cache.insert(format!("rock:{}", p.display()), f.unwrap_or_default());
+            }
+            let rock_feats: Vec<Vec<f32>> =
+                rock_files.iter().filter_map(|p| cache.get(&format!("rock:{}", p.display())).filter(|f| !f.is_empty()).cloned()).collect();
+            bar.finish();
+            if let Some(p) = &features_cache {
+                std::fs::write(p, serde_json::to_vec(&cache)?)?;
+            }
+            anyhow::ensure!(!humans.is_empty(), "no usable faces in {}", lfw.display());
+            let calibration = tokio::task::spawn_blocking(move || Calibration::compute(&humans, &rock_feats, dim)).await??;
+            calibration.save(&out)?;
+            println!(
+                "{}",
+                serde_json::json!({"reference_faces": calibration.reference_count(), "in_dim": calibration.in_dim(), "dim": calibration.out_dim(), "out": out, "bytes": std::fs::metadata(&out)?.len()})
+            );
+        }
+    }
+    Ok(())
+}
+
+fn rocks_sheet(out: &std::path::Path, count: u32, seed: u64, tile: u32) -> anyhow::Result<()> {
+    if !(1..=10_000).contains(&count) {
+        anyhow::bail!("--count must be between 1 and 10000, got {count}");
+    }
+    if !(16..=2048).contains(&tile) {
+        anyhow::bail!("--tile must be between 16 and 2048 pixels, got {tile}");
+    }
+    let start = std::time::Instant::now();
+    let sheet = super::generate::contact_sheet(seed, count, tile);
+    let elapsed = start.elapsed();
+    sheet.save(out).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote {} ({} rocks, {tile} px tiles) in {:.1} ms, {:.2} ms per rock",
+        out.display(),
+        count,
+        elapsed.as_secs_f64() * 1e3,
+        elapsed.as_secs_f64() * 1e3 / f64::from(count)
+    );
+    Ok(())
+}

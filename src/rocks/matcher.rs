@@ -1,0 +1,226 @@
+//! Face -> rock matching in a shared "rock space".
+//!
+//! Both sides are the embedder's conv128 appearance features (zero-shot: nothing is
+//! learned from human-rock pairs). Each domain is centred on its own mean (humans on a
+//! reference set of faces, rocks on the gallery), optionally projected onto a calibrated
+//! PCA basis (which makes a million-rock scan cheap), and L2-normalised. Hubs — rocks
+//! that are near everyone — are penalised per rock against the reference faces (CSLS or
+//! z-scoring), so distinct people spread over the gallery.
+use super::calibration::Calibration;
+use super::index::{Hit, RockIndex};
+use std::sync::Arc;
+
+/// How rock scores are corrected for hubness.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AntiHub {
+    None,
+    /// score = cos - weight * mean(top-k cos to reference faces).
+    Csls { k: usize, weight: f32 },
+    /// score = (cos - mean) / std over all reference faces.
+    ZScore,
+}
+
+/// The choices the evaluation compares.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MatcherSettings {
+    pub anti_hub: AntiHub,
+    /// Use the calibrated PCA projection (false = full feature dimension).
+    pub project: bool,
+    /// Divide each feature by its standard deviation within its own domain (after centring).
+    #[serde(default)]
+    pub standardise: bool,
+}
+
+impl Default for MatcherSettings {
+    /// Chosen by grouped cross-validation on the dev pairs (see README, `eval pairs`).
+    fn default() -> Self {
+        MatcherSettings { anti_hub: AntiHub::Csls { k: 10, weight: 1.0 }, project: true, standardise: false }
+    }
+}
+
+pub struct Matcher {
+    calibration: Arc<Calibration>,
+    settings: MatcherSettings,
+    rock_mean: Vec<f32>,
+    /// Per-feature 1/std of each domain, when standardising.
+    human_scale: Option<Vec<f32>>,
+    rock_scale: Option<Vec<f32>>,
+    /// Reference faces in rock space (n_ref x dim), for the anti-hub statistics.
+    reference: Vec<f32>,
+    index: RockIndex,
+}
+
+pub(crate) fn normalise(v: &mut [f32]) {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if n > 0.0 && n.is_finite() {
+        v.iter_mut().for_each(|x| *x /= n);
+    }
+}
+
+/// 1/std of each column of a row-major matrix (floored, so dead features stay small).
+fn inverse_std(rows: &[f32], dim: usize) -> Vec<f32> {
+    let n = (rows.len() / dim.max(1)).max(1) as f32;
+    let mut mean = vec![0f32; dim];
+    let mut sq = vec![0f32; dim];
+    for r in rows.chunks_exact(dim) {
+        for ((m, q), x) in mean.iter_mut().zip(sq.iter_mut()).zip(r) {
+            *m += x;
+            *q += x * x;
+        }
+    }
+    let sds: Vec<f32> = mean.iter().zip(&sq).map(|(m, q)| ((q / n) - (m / n) * (m / n)).max(0.0).sqrt()).collect();
+    let typical = {
+        let mut s = sds.clone();
+        s.sort_by(|a, b| a.total_cmp(b));
+        s[s.len() / 2].max(1e-6)
+    };
+    sds.iter().map(|sd| 1.0 / sd.max(0.1 * typical)).collect()
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+impl Matcher {
+    /// Builds the index from every rock's raw appearance features; the rock mean is theirs.
+    pub fn build(calibration: Arc<Calibration>, settings: MatcherSettings, rocks: &[(i64, Vec<f32>)]) -> Self {
+        let in_dim = calibration.in_dim();
+        let mut rock_mean = vec![0f32; in_dim];
+        let usable: Vec<&(i64, Vec<f32>)> = rocks.iter().filter(|(_, v)| v.len() == in_dim).collect();
+        for (_, v) in &usable {
+            rock_mean.iter_mut().zip(v).for_each(|(m, x)| *m += x);
+        }
+        if !usable.is_empty() {
+            let n = usable.len() as f32;
+            rock_mean.iter_mut().for_each(|m| *m /= n);
+        }
+        let dim = if settings.project { calibration.out_dim() } else { in_dim };
+        let (human_scale, rock_scale) = if settings.standardise {
+            let rock_rows: Vec<f32> = usable
+                .iter()
+                .flat_map(|(_, v)| {
+                    let mut c: Vec<f32> = v.iter().zip(&rock_mean).map(|(x, m)| x - m).collect();
+                    normalise(&mut c);
+                    c
+                })
+                .collect();
+            (Some(inverse_std(calibration.reference_rows(), in_dim)), Some(inverse_std(&rock_rows, in_dim)))
+        } else {
+            (None, None)
+        };
+        let mut matcher = Matcher {
+            calibration,
+            settings,
+            rock_mean,
+            human_scale,
+            rock_scale,
+            reference: Vec::new(),
+            index: RockIndex::with_capacity(dim, usable.len()),
+        };
+        // Reference rows are already centred and normalised: only scale and project them.
+        let zero = vec![0f32; in_dim];
+        matcher.reference = matcher
+            .calibration
+            .reference_rows()
+            .chunks_exact(in_dim)
+            .flat_map(|r| matcher.to_space(r, &zero, matcher.human_scale.as_deref()))
+            .collect();
+        for (id, v) in usable {
+            matcher.add(*id, v);
+        }
+        matcher
+    }
+
+    pub fn settings(&self) -> MatcherSettings {
+        self.settings
+    }
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+    pub fn ids(&self) -> &[i64] {
+        self.index.ids()
+    }
+    pub fn in_dim(&self) -> usize {
+        self.calibration.in_dim()
+    }
+
+    /// Adds a rock with the current gallery mean (a few new rocks barely move it; a
+    /// reload recomputes it).
+    pub fn add(&mut self, rock_id: i64, raw: &[f32]) {
+        if raw.len() != self.calibration.in_dim() {
+            tracing::warn!(rock_id, len = raw.len(), "rock features have the wrong length; not indexed");
+            return;
+        }
+        let v = self.rock_vector(raw);
+        let (scale, offset) = self.correction(&v);
+        self.index.push(rock_id, &v, scale, offset);
+    }
+
+    fn to_space(&self, raw: &[f32], mean: &[f32], scale: Option<&[f32]>) -> Vec<f32> {
+        let mut c: Vec<f32> = raw.iter().zip(mean).map(|(x, m)| x - m).collect();
+        normalise(&mut c);
+        if let Some(scale) = scale {
+            c.iter_mut().zip(scale).for_each(|(x, s)| *x *= s);
+            normalise(&mut c);
+        }
+        let mut v = if self.settings.project { self.calibration.project(&c) } else { c };
+        normalise(&mut v);
+        v
+    }
+
+    fn rock_vector(&self, raw: &[f32]) -> Vec<f32> {
+        self.to_space(raw, &self.rock_mean, self.rock_scale.as_deref())
+    }
+
+    fn human_vector(&self, raw: &[f32]) -> Vec<f32> {
+        self.to_space(raw, self.calibration.human_mean(), self.human_scale.as_deref())
+    }
+
+    /// (scale, offset) so that score = scale * cos - offset.
+    fn correction(&self, rock: &[f32]) -> (f32, f32) {
+        let dim = rock.len();
+        if self.reference.is_empty() {
+            return (1.0, 0.0);
+        }
+        let sims = || self.reference.chunks_exact(dim).map(|r| dot(r, rock));
+        match self.settings.anti_hub {
+            AntiHub::None => (1.0, 0.0),
+            AntiHub::Csls { k, weight } => {
+                let mut all: Vec<f32> = sims().collect();
+                let k = k.clamp(1, all.len());
+                all.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+                let mean_top = all[..k].iter().sum::<f32>() / k as f32;
+                (1.0, weight * mean_top)
+            }
+            AntiHub::ZScore => {
+                let all: Vec<f32> = sims().collect();
+                let n = all.len() as f32;
+                let mean = all.iter().sum::<f32>() / n;
+                let var = all.iter().map(|s| (s - mean) * (s - mean)).sum::<f32>() / n;
+                let sd = var.sqrt().max(1e-4);
+                (1.0 / sd, mean / sd)
+            }
+        }
+    }
+
+    /// The best rock for a face's raw appearance features.
+    pub fn best(&self, human_raw: &[f32]) -> Option<Hit> {
+        self.top_k(human_raw, 1).into_iter().next()
+    }
+
+    pub fn top_k(&self, human_raw: &[f32], k: usize) -> Vec<Hit> {
+        if human_raw.len() != self.calibration.in_dim() {
+            return Vec::new();
+        }
+        self.index.top_k(&self.human_vector(human_raw), k)
+    }
+
+    /// Every rock's score for a face, in index order (see `ids`), for evaluation.
+    pub fn scores(&self, human_raw: &[f32]) -> Vec<f32> {
+        self.index.scores(&self.human_vector(human_raw))
+    }
+}

@@ -1,0 +1,256 @@
+//! Builds the application: database (external or embedded), migrations, face engine,
+//! rock gallery, storage, and the HTTP server on a bound port.
+use crate::config::Settings;
+use crate::embedded::{ClusterOptions, EmbeddedPostgres};
+use crate::error::{self, ApiError};
+use crate::face::FaceEngine;
+use crate::http::auth::JwtKeys;
+use crate::http::RateLimiters;
+use crate::rocks::RockService;
+use crate::storage::ObjectStorage;
+use crate::telemetry::Metrics;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, HttpMessage, HttpServer, ResponseError};
+use anyhow::Context;
+use secrecy::SecretString;
+use sqlx::PgPool;
+use std::net::TcpListener;
+use tracing_actix_web::TracingLogger;
+
+/// Everything a handler may use. Shared by all workers.
+pub struct AppState {
+    pub db: PgPool,
+    /// None when the models could not be loaded: sign-up answers 503, /readyz says why.
+    pub face: Option<FaceEngine>,
+    pub rocks: Option<RockService>,
+    pub storage: ObjectStorage,
+    pub settings: Settings,
+    pub metrics: Metrics,
+    pub limits: RateLimiters,
+    pub jwt: JwtKeys,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    cluster: Option<EmbeddedPostgres>,
+}
+
+impl Application {
+    /// Builds with a face engine made from the settings.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Self::build_with(settings, None).await
+    }
+
+    /// Builds with an existing face engine (tests share one across apps).
+    pub async fn build_with(
+        mut settings: Settings,
+        face: Option<FaceEngine>,
+    ) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
+        let (db_url, cluster) = database_url(&settings).await?;
+        if settings.database.url.is_none() {
+            settings.database.url = Some(db_url.clone());
+        }
+        let db = crate::db::connect(&db_url, settings.database.max_connections).await?;
+        crate::db::migrate(&db)
+            .await
+            .context("running database migrations")?;
+
+        let storage =
+            ObjectStorage::new(&settings.storage_config()).context("opening object storage")?;
+        let face = match face {
+            Some(engine) => Some(engine),
+            None => {
+                let config = settings.face.clone();
+                match tokio::task::spawn_blocking(move || FaceEngine::new(config)).await? {
+                    Ok(engine) => Some(engine),
+                    Err(e) => {
+                        tracing::error!(error = %e, "the face engine could not start; sign-up is unavailable");
+                        None
+                    }
+                }
+            }
+        };
+        let rocks = match &face {
+            Some(engine) => {
+                match RockService::load(db.clone(), storage.clone(), engine.clone()).await {
+                    Ok(rocks) => {
+                        if let Err(e) = rocks.ensure_gallery().await {
+                            tracing::error!(error = %e, "the rock gallery could not be prepared");
+                        }
+                        tracing::info!(rocks = rocks.len(), "rock gallery loaded");
+                        Some(rocks)
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "the rock gallery could not be loaded");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+
+        let jwt = JwtKeys::new(&settings.jwt_secret()?, settings.auth.token_ttl_secs);
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            face,
+            rocks,
+            storage,
+            metrics: Metrics::new()?,
+            limits: RateLimiters::new(&settings.rate_limit),
+            jwt,
+            settings: settings.clone(),
+        });
+        spawn_housekeeping(state.clone());
+
+        let listener = TcpListener::bind(&settings.server.bind)
+            .with_context(|| format!("binding {}", settings.server.bind))?;
+        let port = listener.local_addr()?.port();
+        tracing::info!(address = %listener.local_addr()?, "listening");
+        let json_limit = settings.server.json_limit;
+        // The rocks routes take the service itself as app data.
+        let rocks_data = state.rocks.clone().map(web::Data::new);
+        let mut server = HttpServer::new(move || {
+            let mut app = App::new();
+            if let Some(rocks) = &rocks_data {
+                app = app.app_data(rocks.clone());
+            }
+            app.wrap(from_fn(guard_and_measure))
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(json_limit)
+                        .error_handler(error::json_error_handler),
+                )
+                .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
+                .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
+                .configure(crate::http::routes)
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?;
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            cluster,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, then stops the embedded cluster if we started one.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Application {
+            server, cluster, ..
+        } = self;
+        let served = server.await;
+        if let Some(mut cluster) = cluster {
+            tokio::task::spawn_blocking(move || cluster.stop()).await??;
+        }
+        Ok(served?)
+    }
+}
+
+/// The configured URL, or a started embedded cluster's.
+async fn database_url(
+    settings: &Settings,
+) -> anyhow::Result<(SecretString, Option<EmbeddedPostgres>)> {
+    if let Some(url) = &settings.database.url {
+        return Ok((url.clone(), None));
+    }
+    let options = ClusterOptions {
+        dir: settings.data_dir.join("postgres"),
+        durable: true,
+    };
+    let cluster = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options))
+        .await?
+        .context("starting the embedded PostgreSQL cluster")?;
+    Ok((SecretString::from(cluster.url()), Some(cluster)))
+}
+
+/// Drops expired sessions and idle rate-limit keys now and then.
+fn spawn_housekeeping(state: web::Data<AppState>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            state.limits.retain_recent();
+            if let Err(e) = crate::db::sessions::purge_expired(&state.db).await {
+                tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+        }
+    });
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found("No such endpoint."))
+}
+
+/// Refuses bodies over the limit before reading them, and records request metrics.
+async fn guard_and_measure(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+
+    let too_large = match (
+        &state,
+        req.headers().get(actix_web::http::header::CONTENT_LENGTH),
+    ) {
+        (Some(state), Some(length)) => length
+            .to_str()
+            .ok()
+            .and_then(|l| l.parse::<u64>().ok())
+            .map(|l| l > state.settings.server.body_limit as u64)
+            .unwrap_or(false),
+        _ => false,
+    };
+    let request_id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string());
+    let mut response = if too_large {
+        let error = ApiError::payload_too_large("The request body is too large.");
+        let (http_req, _payload) = req.into_parts();
+        ServiceResponse::new(http_req, error.error_response())
+    } else {
+        next.call(req).await?.map_into_boxed_body()
+    };
+
+    if let Some(id) =
+        request_id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok())
+    {
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            id,
+        );
+    }
+    if let Some(state) = state {
+        let status = response.status().as_u16().to_string();
+        state
+            .metrics
+            .http_requests
+            .with_label_values(&[&route, &method, &status])
+            .inc();
+        state
+            .metrics
+            .http_seconds
+            .with_label_values(&[&route, &method])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    Ok(response)
+}

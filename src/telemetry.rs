@@ -1,0 +1,100 @@
+//! Logs (tracing) and Prometheus metrics.
+//!
+//! Nothing here records request bodies: spans carry the method, route, status and
+//! request id, never form fields, photos or embeddings.
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber: `RUST_LOG` or `default_filter`, written to `writer`.
+/// A second call is a no-op (tests call it from every test).
+pub fn init<W>(default_filter: &str, writer: W)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false),
+        )
+        .try_init();
+}
+
+/// The server's Prometheus metrics. Cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_seconds: HistogramVec,
+    pub signups: IntCounter,
+    pub signup_rejections: IntCounterVec,
+    pub face_in_flight: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new_custom(Some("rockstar".into()), None)?;
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route, method and status",
+            ),
+            &["route", "method", "status"],
+        )?;
+        let http_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by route",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["route", "method"],
+        )?;
+        let signups = IntCounter::new("signups_total", "Accounts created")?;
+        let signup_rejections = IntCounterVec::new(
+            Opts::new("signup_rejections_total", "Sign-ups refused, by error code"),
+            &["code"],
+        )?;
+        let face_in_flight = IntGauge::new(
+            "face_analyses_in_flight",
+            "Selfies being analysed or waiting for the face engine",
+        )?;
+        for collector in [
+            Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_seconds.clone()),
+            Box::new(signups.clone()),
+            Box::new(signup_rejections.clone()),
+            Box::new(face_in_flight.clone()),
+        ] {
+            registry.register(collector)?;
+        }
+        Ok(Metrics {
+            registry,
+            http_requests,
+            http_seconds,
+            signups,
+            signup_rejections,
+            face_in_flight,
+        })
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if let Err(e) =
+            prometheus::TextEncoder::new().encode_utf8(&self.registry.gather(), &mut out)
+        {
+            tracing::warn!(error = %e, "encoding metrics failed");
+        }
+        out
+    }
+}

@@ -1,0 +1,251 @@
+//! Error paths that are decided before the face engine runs, and body/format errors.
+use crate::fixtures;
+use crate::helpers::*;
+
+fn photo() -> Vec<u8> {
+    fixtures::landscape_jpeg()
+}
+
+#[tokio::test]
+async fn sign_up_validates_fields_before_the_face_engine() {
+    let app = spawn_app().await;
+    let long = "x".repeat(129);
+    let cases: Vec<(Form, u16, &str)> = vec![
+        (
+            Form::new("ab", "long enough pw", photo()),
+            422,
+            "invalid_username",
+        ),
+        (
+            Form::new("has space", "long enough pw", photo()),
+            422,
+            "invalid_username",
+        ),
+        (
+            Form::new("Verify_Credentials", "long enough pw", photo()),
+            422,
+            "username_reserved",
+        ),
+        (
+            Form::new("quartz", "short", photo()),
+            422,
+            "password_too_short",
+        ),
+        (
+            Form::new("quartz", &long, photo()),
+            422,
+            "password_too_long",
+        ),
+        (
+            Form {
+                consent: None,
+                ..Form::new("quartz", "long enough pw", photo())
+            },
+            422,
+            "consent_required",
+        ),
+        (
+            Form {
+                consent: Some("false"),
+                ..Form::new("quartz", "long enough pw", photo())
+            },
+            422,
+            "consent_required",
+        ),
+        (
+            Form {
+                username: None,
+                ..Form::new("quartz", "long enough pw", photo())
+            },
+            400,
+            "missing_field",
+        ),
+        (
+            Form {
+                password: None,
+                ..Form::new("quartz", "long enough pw", photo())
+            },
+            400,
+            "missing_field",
+        ),
+        (
+            Form {
+                photo: None,
+                ..Form::new("quartz", "long enough pw", photo())
+            },
+            400,
+            "missing_field",
+        ),
+    ];
+    for (form, status, code) in cases {
+        assert_error(app.sign_up(form).await, status, code).await;
+    }
+    let none_created: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(none_created, 0);
+}
+
+#[tokio::test]
+async fn sign_up_refuses_other_content_types_and_unknown_fields() {
+    let app = spawn_app().await;
+    let json = app
+        .client
+        .post(app.url("/api/v1/accounts"))
+        .json(&serde_json::json!({"username": "quartz", "password": "long enough pw"}))
+        .send()
+        .await
+        .expect("request");
+    assert_error(json, 415, "unsupported_media_type").await;
+    let form = Form::new("quartz", "long enough pw", photo())
+        .build()
+        .text("admin", "true");
+    let response = app
+        .client
+        .post(app.url("/api/v1/accounts"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("request");
+    assert_error(response, 400, "unknown_field").await;
+    let broken = app
+        .client
+        .post(app.url("/api/v1/accounts"))
+        .header("content-type", "multipart/form-data; boundary=XYZ")
+        .body("this is not multipart at all")
+        .send()
+        .await
+        .expect("request");
+    assert_error(broken, 400, "invalid_multipart").await;
+}
+
+#[tokio::test]
+async fn oversized_photo_and_body_are_413_and_the_server_keeps_serving() {
+    let app = spawn_app().await;
+    // Over the 10 MiB photo cap but under the 12 MiB body limit: the reader stops at the cap.
+    let big = vec![0xABu8; 10 * 1024 * 1024 + 1];
+    assert_error(
+        app.sign_up(Form::new("quartz", "long enough pw", big))
+            .await,
+        413,
+        "image_too_large",
+    )
+    .await;
+    // Over the body limit: refused from Content-Length, before reading.
+    let app_small = spawn_app_with(|s| s.server.body_limit = 64 * 1024).await;
+    let response = app_small
+        .sign_up(Form::new("quartz", "long enough pw", vec![0u8; 100 * 1024]))
+        .await;
+    assert_error(response, 413, "payload_too_large").await;
+    for app in [&app, &app_small] {
+        assert_eq!(
+            app.client
+                .get(app.url("/healthz"))
+                .send()
+                .await
+                .expect("request")
+                .status(),
+            200
+        );
+    }
+}
+
+#[tokio::test]
+async fn json_bodies_get_the_one_error_format() {
+    let app = spawn_app().await;
+    let post = |body: &'static str, content_type: &'static str| {
+        app.client
+            .post(app.url("/api/v1/sessions"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    assert_error(
+        post("{not json", "application/json")
+            .await
+            .expect("request"),
+        400,
+        "invalid_json",
+    )
+    .await;
+    assert_error(
+        post(r#"{"username": "x"}"#, "application/json")
+            .await
+            .expect("request"),
+        400,
+        "missing_field",
+    )
+    .await;
+    assert_error(
+        post(r#"{"username": 5, "password": "x"}"#, "application/json")
+            .await
+            .expect("request"),
+        422,
+        "invalid_field",
+    )
+    .await;
+    assert_error(
+        post("username=x&password=y", "application/x-www-form-urlencoded")
+            .await
+            .expect("request"),
+        415,
+        "unsupported_media_type",
+    )
+    .await;
+    let huge = format!(
+        r#"{{"username": "{}", "password": "x"}}"#,
+        "a".repeat(100_000)
+    );
+    let response = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .expect("request");
+    assert_error(response, 413, "payload_too_large").await;
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn sign_up_is_rate_limited_per_ip() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.signup_per_minute = 1;
+        s.rate_limit.signup_burst = 2;
+    })
+    .await;
+    for _ in 0..2 {
+        assert_error(
+            app.sign_up(Form::new("ab", "long enough pw", photo()))
+                .await,
+            422,
+            "invalid_username",
+        )
+        .await;
+    }
+    let limited = app
+        .sign_up(Form::new("ab", "long enough pw", photo()))
+        .await;
+    assert!(
+        limited.headers().get("retry-after").is_some(),
+        "Retry-After is set"
+    );
+    assert_error(limited, 429, "rate_limited").await;
+    // Login has its own budget.
+    assert_error(
+        app.login("nobody_here", "whatever123").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+}

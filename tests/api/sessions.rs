@@ -1,0 +1,198 @@
+use crate::helpers::*;
+
+#[tokio::test]
+async fn login_issues_a_token_that_authenticates() {
+    let app = spawn_app().await;
+    app.create_account_directly("granite_gus", "correct horse battery")
+        .await;
+    let response = app.login("Granite_Gus", "correct horse battery").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.expect("json");
+    let token = body["token"].as_str().expect("token");
+    let me = app
+        .get_auth("/api/v1/accounts/verify_credentials", token)
+        .await;
+    assert_eq!(me.status(), 200);
+    let me: serde_json::Value = me.json().await.expect("json");
+    assert_eq!(me["username"], "granite_gus");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_are_401() {
+    let app = spawn_app().await;
+    app.create_account_directly("basalt", "correct horse battery")
+        .await;
+    assert_error(
+        app.login("basalt", "wrong password!").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_error(
+        app.login("nobody_at_all", "whatever123").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_error(
+        app.login("bad name!", "whatever123").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn logout_revokes_the_token_only() {
+    let app = spawn_app().await;
+    app.create_account_directly("pumice", "correct horse battery")
+        .await;
+    let first = app.token_for("pumice", "correct horse battery").await;
+    let second = app.token_for("pumice", "correct horse battery").await;
+    let response = app
+        .client
+        .delete(app.url("/api/v1/sessions/current"))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 204);
+    assert_error(
+        app.get_auth("/api/v1/accounts/verify_credentials", &first)
+            .await,
+        401,
+        "token_revoked",
+    )
+    .await;
+    assert_eq!(
+        app.get_auth("/api/v1/accounts/verify_credentials", &second)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn missing_bad_and_expired_tokens_are_401() {
+    let app = spawn_app().await;
+    let id = app
+        .create_account_directly("shale", "correct horse battery")
+        .await;
+    let no_token = app
+        .client
+        .get(app.url("/api/v1/accounts/verify_credentials"))
+        .send()
+        .await
+        .expect("request");
+    assert_error(no_token, 401, "unauthorized").await;
+    assert_error(
+        app.get_auth("/api/v1/accounts/verify_credentials", "not.a.jwt")
+            .await,
+        401,
+        "invalid_token",
+    )
+    .await;
+
+    // A well-formed token signed with another key.
+    let now = chrono::Utc::now().timestamp();
+    let claims = serde_json::json!({"sub": id.to_string(), "jti": uuid::Uuid::new_v4().to_string(), "iat": now, "exp": now + 600});
+    let forged = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(b"some-other-secret-some-other-secret-000"),
+    )
+    .expect("encode");
+    assert_error(
+        app.get_auth("/api/v1/accounts/verify_credentials", &forged)
+            .await,
+        401,
+        "invalid_token",
+    )
+    .await;
+
+    // Right key, live session row, but past its expiry.
+    let jti = uuid::Uuid::new_v4();
+    rockstar::db::sessions::create(
+        &app.db,
+        jti,
+        id,
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    )
+    .await
+    .expect("session row");
+    let claims = serde_json::json!({"sub": id.to_string(), "jti": jti.to_string(), "iat": now - 7200, "exp": now - 3600});
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .expect("encode");
+    assert_error(
+        app.get_auth("/api/v1/accounts/verify_credentials", &expired)
+            .await,
+        401,
+        "token_expired",
+    )
+    .await;
+
+    // Right key, unexpired, but no session row (never issued).
+    let claims = serde_json::json!({"sub": id.to_string(), "jti": uuid::Uuid::new_v4().to_string(), "iat": now, "exp": now + 600});
+    let unissued = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .expect("encode");
+    assert_error(
+        app.get_auth("/api/v1/accounts/verify_credentials", &unissued)
+            .await,
+        401,
+        "token_revoked",
+    )
+    .await;
+    let basic = app
+        .client
+        .get(app.url("/api/v1/accounts/verify_credentials"))
+        .basic_auth("shale", Some("x"))
+        .send()
+        .await
+        .expect("request");
+    assert_error(basic, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn login_is_rate_limited_per_ip_and_the_server_keeps_serving() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.login_per_minute = 1;
+        s.rate_limit.login_burst = 3;
+    })
+    .await;
+    for _ in 0..3 {
+        assert_error(
+            app.login("nobody_here", "whatever123").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    let limited = app.login("nobody_here", "whatever123").await;
+    let retry_after: u64 = limited
+        .headers()
+        .get("retry-after")
+        .expect("Retry-After header")
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    assert_error(limited, 429, "rate_limited").await;
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        200
+    );
+}
