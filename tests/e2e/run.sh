@@ -89,7 +89,10 @@ until curl -fsS "$base/readyz" >/dev/null 2>&1; do
         exit 1
     fi
     if [ $SECONDS -ge $deadline ]; then
-        echo "e2e: the server was not ready after ${READY_TIMEOUT_SECS}s; last lines of its log:"
+        echo "e2e: the server was not ready after ${READY_TIMEOUT_SECS}s; /readyz says:"
+        curl -sS "$base/readyz" || true
+        echo
+        echo "e2e: last lines of its log:"
         tail -n 40 "$server_log"
         exit 1
     fi
