@@ -22,7 +22,7 @@ export function rockAlt(rock) {
 /** A pebble-shaped rock avatar. size: 'sm' | 'md' | 'lg' | 'xl'. */
 export function avatar(account, size = 'md') {
   const rock = account && account.rock;
-  const src = rock && (rock.face_url || rock.image_url);
+  const src = rock && (rock.face_url || rock.image_url || rock.photo_url);
   if (src) {
     return h('img', { class: `avatar avatar-${size}`, src, alt: rockAlt(rock), loading: 'lazy', decoding: 'async', width: 96, height: 96 });
   }

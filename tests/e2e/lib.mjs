@@ -107,9 +107,9 @@ export async function shoot(page, name) {
     await page.setViewportSize(size);
     const phone = label === 'phone';
     await page.evaluate((isPhone) => {
+      window.scrollTo(0, 0);
       const el = document.activeElement;
-      if (isPhone && el && el !== document.body && el.id !== 'main') el.scrollIntoView({ block: 'center' });
-      else window.scrollTo(0, 0);
+      if (isPhone && el && el !== document.body && el.id !== 'main') el.scrollIntoView({ block: 'nearest' });
     }, phone);
     await page.waitForTimeout(300);
     const file = path.join(SHOTS, `${name}-${label}-${size.width}.png`);

@@ -6,11 +6,16 @@ import { session } from '../session.js';
 import { accountRow, infiniteList, rockAlt } from '../components.js';
 import { describeError } from '../errors.js';
 
+// The rock list and detail may name these photo_url / members; accounts say image_url.
+function photoOf(rock) { return rock.image_url || rock.photo_url; }
+function membersOf(rock) { return typeof rock.members_count === 'number' ? rock.members_count : rock.members; }
+
 function rockTile(rock) {
-  const members = typeof rock.members_count === 'number' ? plural(rock.members_count, 'member', 'members') : null;
+  const count = membersOf(rock);
+  const members = typeof count === 'number' ? plural(count, 'member', 'members') : null;
   return h('li', { class: 'rock-tile' },
     h('a', { href: `#/rocks/${encodeURIComponent(rock.id)}`, class: 'rock-tile-link' },
-      h('img', { src: rock.face_url || rock.image_url, alt: `Rock: ${rock.name || 'unnamed'}`, loading: 'lazy', decoding: 'async', width: 200, height: 200 }),
+      h('img', { src: rock.face_url || photoOf(rock), alt: `Rock: ${rock.name || 'unnamed'}`, loading: 'lazy', decoding: 'async', width: 200, height: 200 }),
       h('span', { class: 'rock-tile-name', text: rock.name || 'Unnamed rock' }),
       members ? h('span', { class: 'rock-tile-meta', text: members }) : null));
 }
@@ -115,12 +120,12 @@ export async function rockView(ctx, id) {
     h('a', { href: '#/rocks', class: 'back-link', text: '← Rock gallery' }),
     h('div', { class: 'card rock-hero' },
       h('figure', { class: 'rock-hero-figure' },
-        h('img', { src: rock.image_url || rock.face_url, alt: rockAlt({ name }), class: 'rock-hero-img', width: 512, height: 512 }),
-        rock.face_url && rock.image_url ? h('img', { src: rock.face_url, alt: `Close-up of ${name}'s face`, class: 'rock-hero-face', width: 120, height: 120 }) : null),
+        h('img', { src: photoOf(rock) || rock.face_url, alt: rockAlt({ name }), class: 'rock-hero-img', width: 512, height: 512 }),
+        rock.face_url && photoOf(rock) ? h('img', { src: rock.face_url, alt: `Close-up of ${name}'s face`, class: 'rock-hero-face', width: 120, height: 120 }) : null),
       h('div', { class: 'rock-hero-text' },
         h('p', { class: 'eyebrow', text: isMine ? 'Your Rockelganger' : 'Rock' }),
         h('h1', { text: name }),
-        h('p', { class: 'muted', text: typeof rock.members_count === 'number' ? `Shared by ${plural(rock.members_count, 'member', 'members')}` : '' }))),
+        h('p', { class: 'muted', text: typeof membersOf(rock) === 'number' ? `Shared by ${plural(membersOf(rock), 'member', 'members')}` : '' }))),
     h('div', { class: 'rock-columns' },
       h('section', { class: 'card', 'aria-labelledby': 'names-h' },
         h('h2', { id: 'names-h', text: 'Community names' }),
