@@ -412,3 +412,30 @@ fn corrupt_model_is_refused_with_a_clear_error() {
         "{message}"
     );
 }
+
+#[test]
+fn small_face_in_a_12_megapixel_photo_is_found() {
+    let (Some(data), Some(engine)) = (data_dir(), engine()) else {
+        return;
+    };
+    let face = rgb(&data.join("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg"));
+    // Doubled: eyes ~90 px apart, the face ~6 % of the photo's width; the whole-photo pass at
+    // 128 px cannot see it, so the larger model or the tiles must.
+    let face = image::imageops::resize(&face, 500, 500, image::imageops::FilterType::Triangle);
+    let mut photo = RgbImage::from_pixel(4000, 3000, Rgb([170, 180, 175]));
+    image::imageops::replace(&mut photo, &face, 2600, 700);
+    let faces = block_on(engine.detect(&encode_jpeg(&photo))).unwrap_or_else(|e| panic!("{e}"));
+    let best = faces
+        .iter()
+        .max_by(|a, b| a.score.total_cmp(&b.score))
+        .unwrap_or_else(|| panic!("no face found"));
+    let (cx, cy) = (
+        (best.bbox[0] + best.bbox[2]) / 2.0,
+        (best.bbox[1] + best.bbox[3]) / 2.0,
+    );
+    assert!(
+        (2600.0..3100.0).contains(&cx) && (700.0..1200.0).contains(&cy),
+        "face at ({cx}, {cy})"
+    );
+    assert!(analyse(&engine, encode_jpeg(&photo)).is_ok());
+}

@@ -41,6 +41,12 @@ fn output(
 
 /// Runs the embedder on `chips` (each CHIP_LEN values, RGB 0-255 NHWC), as one batch.
 pub(crate) fn run(session: &mut Session, chips: &[Vec<f32>]) -> Result<Embedded, FaceError> {
+    let slices: Vec<&[f32]> = chips.iter().map(|c| c.as_slice()).collect();
+    run_slices(session, &slices)
+}
+
+/// [`run`] on borrowed chips.
+pub(crate) fn run_slices(session: &mut Session, chips: &[&[f32]]) -> Result<Embedded, FaceError> {
     let n = chips.len();
     if n == 0 {
         return Ok(Embedded {

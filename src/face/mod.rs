@@ -2,7 +2,23 @@
 //!
 //! The only way in is [`FaceEngine`]. Photos and signatures never leave this module
 //! in a form that can be serialised or printed, and nothing here writes images,
-//! embeddings or their values to disk or logs.
+//! embeddings or their values to disk or logs; the decoded photo and chips are wiped
+//! after use.
+//!
+//! - Decode: JPEG/PNG/WebP, size limits checked from the header before any pixels are
+//!   allocated, EXIF orientation applied.
+//! - Detect: BlazeFace front-128 on the whole photo; the back-256 model when faces are
+//!   small; the photo zoomed out when the face fills it; overlapping tiles for small faces
+//!   in big photos. Exactly one usable face is required (`multiple_faces`,
+//!   `face_too_small`, `no_face` otherwise).
+//! - Align: face-api's 68-point landmarks on a crop 1.4x the detection box, once more on a
+//!   crop 1.3x the landmarks, then a least-squares similarity from 33 landmarks to dlib's
+//!   150-px template (4-point BlazeFace alignment when the landmark model is absent).
+//! - Embed: identity = mean of the chip's and its mirror image's normalised embeddings;
+//!   appearance = mean of the normalised conv128 features of four views (as is, mirrored,
+//!   grey, grey matched to the rocks' grey histogram). LFW folds 1-3: 99.28 %.
+//! - Run: one single-threaded ONNX session set per worker thread behind a bounded queue;
+//!   a full queue answers `overloaded` at once.
 mod align;
 pub mod cli;
 mod decode;

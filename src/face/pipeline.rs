@@ -9,6 +9,7 @@ use super::{Detection, FaceError, FaceSignature, APPEARANCE_DIM, IDENTITY_DIM};
 use image::RgbImage;
 use ort::session::Session;
 use std::time::{Duration, Instant};
+use zeroize::{Zeroize, Zeroizing};
 
 /// Points of the aligned chip that alignment maps source points onto.
 type Template = &'static [[f32; 2]];
@@ -249,11 +250,19 @@ impl Models {
     /// Signature of an aligned chip: identity from the chip and its mirror image, appearance
     /// from the four human views.
     pub(crate) fn signature(&mut self, chip: &[f32]) -> Result<FaceSignature, FaceError> {
-        let views = embed::human_views(chip);
-        let out = embed::run(&mut self.embedder, &views)?;
+        let views: Vec<Zeroizing<Vec<f32>>> = embed::human_views(chip)
+            .into_iter()
+            .map(Zeroizing::new)
+            .collect();
+        let plain: Vec<&[f32]> = views.iter().map(|v| v.as_slice()).collect();
+        let out = embed::run_slices(&mut self.embedder, &plain)?;
+        let (raw_identity, raw_appearance) = (
+            Zeroizing::new(out.embedding),
+            Zeroizing::new(out.appearance),
+        );
         // Views 0 and 1 are the chip and its mirror: flip-averaged identity.
-        let identity = embed::mean_of_normalised(&out.embedding[..2 * IDENTITY_DIM], IDENTITY_DIM);
-        let appearance = embed::mean_of_normalised(&out.appearance, APPEARANCE_DIM);
+        let identity = embed::mean_of_normalised(&raw_identity[..2 * IDENTITY_DIM], IDENTITY_DIM);
+        let appearance = embed::mean_of_normalised(&raw_appearance, APPEARANCE_DIM);
         Ok(FaceSignature {
             identity,
             appearance,
@@ -309,14 +318,14 @@ impl Models {
         let mut t = StageTimings::default();
         let result = (|| {
             let start = Instant::now();
-            let img = decode::decode(bytes, limits)?;
+            let img = Scrubbed(decode::decode(bytes, limits)?);
             t.decode = start.elapsed();
             let start = Instant::now();
-            let faces = self.find_faces(&img)?;
+            let faces = self.find_faces(&img.0)?;
             let face = choose_single(&faces)?;
             t.detect = start.elapsed();
             let start = Instant::now();
-            let chip = self.chip(&img, &face)?;
+            let chip = Zeroizing::new(self.chip(&img.0, &face)?);
             t.align = start.elapsed();
             let start = Instant::now();
             let sig = self.signature(&chip)?;
@@ -324,6 +333,16 @@ impl Models {
             Ok(sig)
         })();
         (result, t)
+    }
+}
+
+/// A decoded photo, wiped when dropped (it is a face picture).
+struct Scrubbed(RgbImage);
+
+impl Drop for Scrubbed {
+    fn drop(&mut self) {
+        let pixels: &mut [u8] = &mut self.0;
+        pixels.zeroize();
     }
 }
 

@@ -85,6 +85,8 @@ pub(crate) fn init_runtime(explicit: Option<&Path>) -> Result<(), FaceError> {
     let _guard = INIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let outcome = ENVIRONMENT.get_or_init(|| {
         let path = locate_runtime(explicit).map_err(|e| e.to_string())?;
+        // ort resolves relative paths against the executable's folder; ours mean the working one.
+        let path = std::fs::canonicalize(&path).unwrap_or(path);
         let builder = ort::init_from(&path)
             .map_err(|e| format!("could not load ONNX Runtime from {}: {e}", path.display()))?;
         builder

@@ -93,10 +93,12 @@ fn bilinear(img: &RgbImage, x: f32, y: f32, border: Border) -> [f32; 3] {
 }
 
 /// Samples a `tw` x `th` RGB image (f32, 0-255, interleaved) through `map`. When the map
-/// shrinks, each target pixel averages a grid of bilinear taps over its footprint, so
+/// shrinks by more than 2, each target pixel averages a grid of bilinear taps over its footprint, so
 /// large photos do not alias.
 pub(crate) fn warp(img: &RgbImage, map: Affine, tw: u32, th: u32, border: Border) -> Vec<f32> {
-    let taps = (map.scale().ceil() as usize).clamp(1, 4);
+    // A bilinear tap already averages a 2x2 neighbourhood, so one tap per 2 source pixels
+    // keeps shrinking free of aliasing (at exactly 2x it is a 2x2 box filter).
+    let taps = ((map.scale() / 2.0).ceil() as usize).clamp(1, 4);
     let mut out = Vec::with_capacity((tw * th * 3) as usize);
     let inv = 1.0 / (taps * taps) as f32;
     for ty in 0..th {

@@ -1,0 +1,125 @@
+// A member's profile: rock avatar, names, bio, counts, posts, followers, following.
+import { api } from '../api.js';
+import { h, mount, toast } from '../dom.js';
+import { session } from '../session.js';
+import { accountRow, avatar, displayName, followButton, infiniteList, profileHref, statusCard, composeBox } from '../components.js';
+import { describeError } from '../errors.js';
+
+function count(n, label, href, current) {
+  const inner = [h('strong', { text: String(n ?? 0) }), h('span', { text: label })];
+  return href
+    ? h('a', { href, class: 'count-link', 'aria-current': current ? 'page' : null }, inner)
+    : h('span', { class: 'count-link' }, inner);
+}
+
+function toggleButton(account, verbOn, verbOff, key, labelOn, labelOff) {
+  let on = Boolean(account.relationship && account.relationship[key]);
+  const btn = h('button', { type: 'button', class: 'btn btn-ghost btn-small' });
+  const paint = () => { btn.textContent = on ? labelOff : labelOn; btn.setAttribute('aria-pressed', String(on)); };
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    try {
+      const { data } = await api.post(`/accounts/${encodeURIComponent(account.username)}/${on ? verbOff : verbOn}`);
+      const rel = data && (data.relationship || data);
+      on = rel && typeof rel[key] === 'boolean' ? rel[key] : !on;
+      paint();
+      const past = { mute: 'Muted', unmute: 'Unmuted', block: 'Blocked', unblock: 'Unblocked' };
+      toast(`${past[on ? verbOn : verbOff]} @${account.username}`);
+    } catch (err) {
+      toast(describeError(err), 'error');
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  paint();
+  return btn;
+}
+
+export async function profileView(ctx, username, tab) {
+  ctx.title(`@${username}`);
+  let account;
+  try {
+    ({ data: account } = await api.get(`/accounts/${encodeURIComponent(username)}`));
+  } catch (err) {
+    if (!ctx.isCurrent()) return;
+    mount(ctx.root, h('section', { class: 'card empty-state' },
+      h('h1', { text: 'No such rock-holder' }),
+      h('p', { text: err.status === 404 ? `Nobody goes by @${username} here.` : describeError(err) }),
+      h('a', { href: '#/public', class: 'btn', text: 'Browse the public timeline' })));
+    return;
+  }
+  if (!ctx.isCurrent()) return;
+  ctx.title(`${displayName(account)} (@${account.username})`);
+  const me = session.me;
+  const isMe = me && me.username === account.username;
+  const base = profileHref(account.username);
+  const rock = account.rock;
+
+  const followers = h('span');
+  const actions = [];
+  if (isMe) {
+    actions.push(h('a', { href: '#/settings', class: 'btn btn-outline', text: 'Edit profile' }));
+  } else if (me) {
+    actions.push(followButton(account, (following) => {
+      account.followers_count = Math.max(0, (account.followers_count || 0) + (following ? 1 : -1));
+      followers.textContent = String(account.followers_count);
+    }));
+    actions.push(toggleButton(account, 'mute', 'unmute', 'muting', 'Mute', 'Unmute'));
+    actions.push(toggleButton(account, 'block', 'unblock', 'blocking', 'Block', 'Unblock'));
+  }
+  if (account.relationship && account.relationship.followed_by && !isMe) {
+    actions.push(h('span', { class: 'chip', text: 'Follows you' }));
+  }
+
+  const followersCount = count(account.followers_count, 'Followers', `${base}/followers`, tab === 'followers');
+  const strong = followersCount.querySelector('strong');
+  followers.textContent = strong.textContent;
+  strong.replaceWith(h('strong', {}, followers));
+
+  const header = h('header', { class: 'profile-head card' },
+    h('div', { class: 'profile-banner', 'aria-hidden': 'true' }),
+    h('div', { class: 'profile-top' },
+      avatar(account, 'xl'),
+      h('div', { class: 'profile-actions' }, actions)),
+    h('h1', { class: 'profile-name', text: displayName(account) }),
+    h('p', { class: 'handle', text: `@${account.username}` }),
+    account.note ? h('p', { class: 'profile-note', text: account.note }) : null,
+    rock ? h('p', { class: 'profile-rock' }, 'Rocks as ',
+      h('a', { href: `#/rocks/${encodeURIComponent(rock.id)}`, text: rock.name || 'an unnamed rock' })) : null,
+    h('div', { class: 'profile-counts' },
+      count(account.statuses_count, 'Posts', base, tab === 'posts'),
+      followersCount,
+      count(account.following_count, 'Following', `${base}/following`, tab === 'following')));
+
+  let body;
+  if (tab === 'followers' || tab === 'following') {
+    const list = h('ul', { class: 'account-list card', 'aria-label': tab === 'followers' ? 'Followers' : 'Following' });
+    const feed = infiniteList(ctx, {
+      path: `/accounts/${encodeURIComponent(account.username)}/${tab}`,
+      list,
+      render: (a) => accountRow(a),
+      limit: 40,
+      empty: tab === 'followers' ? 'No followers yet.' : 'Not following anyone yet.',
+      endText: '',
+    });
+    body = feed.element;
+  } else {
+    const feed = infiniteList(ctx, {
+      path: `/accounts/${encodeURIComponent(account.username)}/statuses`,
+      render: (st) => statusCard(st),
+      empty: isMe ? 'You have not posted yet. Say hello!' : 'No posts yet.',
+    });
+    feed.list.setAttribute('aria-label', `Posts by ${displayName(account)}`);
+    body = h('div', {},
+      isMe ? h('div', { class: 'card compose-card' }, composeBox({ onPosted: (st) => feed.prepend(st) })) : null,
+      feed.element);
+  }
+
+  mount(ctx.root, h('section', { class: 'profile' },
+    header,
+    h('nav', { class: 'tabs', 'aria-label': 'Profile sections' },
+      h('a', { href: base, class: 'tab', 'aria-current': tab === 'posts' ? 'page' : null, text: 'Posts' }),
+      h('a', { href: `${base}/followers`, class: 'tab', 'aria-current': tab === 'followers' ? 'page' : null, text: 'Followers' }),
+      h('a', { href: `${base}/following`, class: 'tab', 'aria-current': tab === 'following' ? 'page' : null, text: 'Following' })),
+    body));
+}

@@ -1,0 +1,57 @@
+// A post with the posts it answers (ancestors) and the replies to it (descendants).
+import { api } from '../api.js';
+import { h, mount } from '../dom.js';
+import { session } from '../session.js';
+import { composeBox, statusCard, displayName } from '../components.js';
+import { describeError } from '../errors.js';
+
+export async function threadView(ctx, id) {
+  ctx.title('Thread');
+  let status;
+  let context = { ancestors: [], descendants: [] };
+  try {
+    const [s, c] = await Promise.all([
+      api.get(`/statuses/${encodeURIComponent(id)}`),
+      api.get(`/statuses/${encodeURIComponent(id)}/context`).catch(() => ({ data: { ancestors: [], descendants: [] } })),
+    ]);
+    status = s.data;
+    context = c.data || context;
+  } catch (err) {
+    if (!ctx.isCurrent()) return;
+    mount(ctx.root, h('section', { class: 'card empty-state' },
+      h('h1', { text: 'Post not found' }),
+      h('p', { text: describeError(err) }),
+      h('a', { href: '#/public', class: 'btn', text: 'Back to the public timeline' })));
+    return;
+  }
+  if (!ctx.isCurrent()) return;
+  ctx.title(`${displayName(status.account)}: “${(status.text || '').slice(0, 40)}”`);
+
+  const replies = h('div', { class: 'thread-replies', 'aria-label': 'Replies' },
+    (context.descendants || []).map((d) => statusCard(d, { inThread: true })));
+  const main = statusCard(status, { focus: true, inThread: true, onReplied: (r) => replies.append(statusCard(r, { inThread: true })) });
+
+  const composer = session.me
+    ? h('div', { class: 'card compose-card' }, composeBox({
+      replyTo: status,
+      label: `Reply to ${displayName(status.account)}`,
+      initialText: status.account && session.me.username !== status.account.username ? `@${status.account.username} ` : '',
+      submitLabel: 'Reply',
+      onPosted: (r) => replies.append(statusCard(r, { inThread: true })),
+    }))
+    : h('p', { class: 'card muted' }, h('a', { href: '#/login', text: 'Log in' }), ' to reply.');
+
+  mount(ctx.root, h('section', { class: 'thread' },
+    h('header', { class: 'page-head' },
+      h('a', { href: '#/home', class: 'back-link', text: '← Back' }),
+      h('h1', { text: 'Thread' })),
+    h('div', { class: 'thread-ancestors' }, (context.ancestors || []).map((a) => statusCard(a, { inThread: true }))),
+    main,
+    composer,
+    replies));
+  const back = ctx.root.querySelector('.back-link');
+  back.addEventListener('click', (e) => {
+    if (history.length > 1) { e.preventDefault(); history.back(); }
+  });
+  main.scrollIntoView({ block: 'center' });
+}

@@ -1,0 +1,154 @@
+// Shared helpers for the browser tests: Chromium launch, screenshots at two viewports,
+// test data from ../shared/data, and direct API calls for setting up other members.
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..');
+export const BASE_URL = process.env.E2E_BASE_URL || 'http://127.0.0.1:8088';
+export const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+export const SHARED_DATA = process.env.E2E_SHARED_DATA || path.resolve(repoRoot, '..', 'shared', 'data');
+export const SHOTS = process.env.E2E_SHOTS || path.join(here, 'screenshots');
+const WORK = process.env.E2E_WORK || mkdtempSync(path.join(tmpdir(), 'rockstar-e2e-'));
+
+export const VIEWPORTS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } };
+export const PASSWORD = 'granite-correct-horse-42';
+
+/** Why the tests cannot run here, or null. Printed by the tests that skip. */
+export function skipReason() {
+  if (!existsSync(path.join(SHARED_DATA, 'pairs'))) return `test photos not found at ${SHARED_DATA}/pairs (../shared/data is absent)`;
+  if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM}`;
+  return null;
+}
+
+/** The i-th real face photo (sorted by name) from the shared human-rock pairs. */
+export function facePhoto(i = 0) {
+  const dir = path.join(SHARED_DATA, 'pairs');
+  const files = readdirSync(dir).filter((f) => /^human_\d+\.jpg$/.test(f)).sort();
+  if (files.length === 0) throw new Error(`no human_*.jpg in ${dir}`);
+  return path.join(dir, files[i % files.length]);
+}
+
+function ffmpeg(args) {
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+// The pair photos are tight 160-px crops; a selfie has the face in the middle of a
+// larger frame, so pad them out like one (face about 60 % of the frame height).
+const SELFIE_FILTER = 'scale=300:300,pad=480:480:90:90:color=0x8a8580';
+
+/** The face photo padded into a selfie-like JPEG (for the upload path and API set-up). */
+export function selfieJpeg(n = 0) {
+  const out = path.join(WORK, `selfie_${n}.jpg`);
+  if (!existsSync(out)) ffmpeg(['-i', facePhoto(n), '-vf', SELFIE_FILTER, '-q:v', '2', out]);
+  return out;
+}
+
+/** A fake webcam stream made from the face photo (y4m, as Chromium needs). */
+export function selfieY4m(n = 0) {
+  const out = path.join(WORK, `selfie_${n}.y4m`);
+  if (!existsSync(out)) {
+    ffmpeg(['-i', facePhoto(n), '-vf', `${SELFIE_FILTER},pad=640:480:80:0:color=0x8a8580`, '-frames:v', '1', '-pix_fmt', 'yuv420p', out]);
+  }
+  return out;
+}
+
+/** A plain grey photo with no face in it. */
+export function greyJpeg() {
+  const out = path.join(WORK, 'grey.jpg');
+  if (!existsSync(out)) ffmpeg(['-f', 'lavfi', '-i', 'color=c=0x808080:s=640x480', '-frames:v', '1', out]);
+  return out;
+}
+
+/** Launches Chromium; with fakeCamera set to a .y4m file, getUserMedia streams it. */
+export async function launch({ fakeCamera = null, denyCamera = false } = {}) {
+  const args = [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ];
+  if (fakeCamera) {
+    args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${fakeCamera}`);
+  } else if (denyCamera) {
+    args.push('--use-fake-device-for-media-stream', '--deny-permission-prompts');
+  }
+  const profile = mkdtempSync(path.join(WORK, 'profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, args, viewport: VIEWPORTS.desktop,
+  });
+  const page = context.pages()[0] || await context.newPage();
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`CSP: ${msg.text()}`);
+  });
+  page.on('dialog', (d) => { problems.push(`unexpected dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
+  return {
+    context, page, problems,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Saves the page at the phone width (what fits on the screen, around the focused
+ * element) and the desktop width (the whole page), returns the two paths.
+ */
+export async function shoot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  const original = page.viewportSize();
+  const out = [];
+  for (const [label, size] of Object.entries(VIEWPORTS)) {
+    await page.setViewportSize(size);
+    const phone = label === 'phone';
+    await page.evaluate((isPhone) => {
+      window.scrollTo(0, 0);
+      const el = document.activeElement;
+      if (isPhone && el && el !== document.body && el.id !== 'main') el.scrollIntoView({ block: 'nearest' });
+    }, phone);
+    await page.waitForTimeout(300);
+    const file = path.join(SHOTS, `${name}-${label}-${size.width}.png`);
+    await page.screenshot({ path: file, fullPage: !phone });
+    out.push(file);
+  }
+  if (original) await page.setViewportSize(original);
+  return out;
+}
+
+let seq = 0;
+/** A fresh username that fits the usual rules (lowercase, digits, underscore, short). */
+export function uniqueName(prefix = 'e2e') {
+  seq += 1;
+  const stamp = Date.now().toString(36).slice(-5);
+  return `${prefix}_${stamp}${seq}`.slice(0, 20);
+}
+
+/** Signs a member up straight through the API (for "another member" in social tests). */
+export async function apiSignup(username, photoPath) {
+  const form = new FormData();
+  form.append('username', username);
+  form.append('password', PASSWORD);
+  form.append('consent', 'true');
+  form.append('photo', new Blob([readFileSync(photoPath)], { type: 'image/jpeg' }), 'selfie.jpg');
+  const res = await fetch(`${BASE_URL}/api/v1/accounts`, { method: 'POST', body: form });
+  const body = await res.json().catch(() => null);
+  if (res.status !== 201) throw new Error(`sign-up of ${username} failed: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+export async function apiCall(method, apiPath, token, json) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (json !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`${BASE_URL}/api/v1${apiPath}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+  const text = await res.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch { body = text; }
+  if (!res.ok) throw new Error(`${method} ${apiPath} failed: ${res.status} ${text}`);
+  return body;
+}

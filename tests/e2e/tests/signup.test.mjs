@@ -1,0 +1,114 @@
+// Sign-up in a real browser: the camera path with a fake webcam made from a real face
+// photo, the upload fallback, and a photo without a face.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BASE_URL, PASSWORD, apiCall, greyJpeg, launch, selfieJpeg, selfieY4m, shoot, skipReason, uniqueName,
+} from '../lib.mjs';
+
+const skip = skipReason() || false;
+if (skip) console.log(`# e2e sign-up tests skipped: ${skip}`);
+
+/** Step 1: account details and consent, then on to the selfie step. */
+async function fillAccount(page, username) {
+  await page.fill('#signup-username', username);
+  await page.fill('#signup-password', PASSWORD);
+  await page.check('#signup-consent');
+  await page.click('#signup-next');
+  await page.waitForSelector('[data-step="camera"]:not([hidden])');
+}
+
+/** The reveal must show what the API says the account's rock is. */
+async function checkReveal(page, username) {
+  await page.waitForSelector('.reveal', { timeout: 120_000 });
+  await page.waitForTimeout(3500); // let the ceremony finish before the screenshot
+  const shown = (await page.textContent('.reveal-name')).trim();
+  const imgOk = await page.$eval('.reveal-img', (img) => img.complete && img.naturalWidth > 0);
+  const alt = await page.getAttribute('.reveal-img', 'alt');
+  const token = await page.evaluate(() => sessionStorage.getItem('rockstar.token'));
+  assert.ok(token, 'a session token is held after sign-up');
+  const me = await apiCall('GET', '/accounts/verify_credentials', token);
+  assert.equal(me.username, username);
+  assert.ok(me.rock && me.rock.id !== undefined, 'the account has a rock');
+  assert.equal(shown, me.rock.name || 'A nameless rock', 'the reveal names the account’s rock');
+  assert.ok(imgOk, 'the rock photo loaded');
+  assert.equal(alt, `Rock avatar: ${me.rock.name}`);
+  if (typeof me.rock.similarity === 'number') {
+    const pct = Number((await page.textContent('.similarity-num')).trim());
+    const expected = Math.round(Math.max(0, Math.min(100, me.rock.similarity <= 1 ? me.rock.similarity * 100 : me.rock.similarity)));
+    assert.equal(pct, expected, 'the similarity shown is the API’s');
+  }
+  return me;
+}
+
+test('sign up through the camera page and meet the rock', { skip }, async () => {
+  const b = await launch({ fakeCamera: selfieY4m(0) });
+  try {
+    const { page, problems } = b;
+    const username = uniqueName('cam');
+    await page.goto(`${BASE_URL}/#/signup`);
+    await shoot(page, '00-signup-details');
+    await fillAccount(page, username);
+    await page.waitForSelector('.camera-frame.is-live', { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('.camera-video').videoWidth > 0);
+    await shoot(page, '01-signup-camera');
+    await page.click('button.rock-it');
+    await shoot(page, '02-signup-matching').catch(() => {});
+    await checkReveal(page, username);
+    await shoot(page, '03-reveal');
+    await page.click('text=Start rocking');
+    await page.waitForSelector('.timeline');
+    assert.deepEqual(problems, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('sign up with the upload fallback when there is no camera', { skip }, async () => {
+  const b = await launch(); // no fake device: getUserMedia fails and the page falls back
+  try {
+    const { page, problems } = b;
+    const username = uniqueName('upl');
+    await page.goto(`${BASE_URL}/#/signup`);
+    await fillAccount(page, username);
+    await page.waitForSelector('.camera-frame.is-upload', { timeout: 20_000 });
+    const msg = await page.textContent('.camera-message');
+    assert.match(msg, /camera/i, 'the page says the camera is unavailable');
+    await page.setInputFiles('#signup-photo', selfieJpeg(1));
+    await page.waitForFunction(() => {
+      const img = document.querySelector('.camera-snapshot');
+      return img && !img.hidden && img.naturalWidth > 0;
+    });
+    await shoot(page, '04-signup-upload');
+    await page.click('button.rock-it');
+    await checkReveal(page, username);
+    await shoot(page, '05-reveal-upload');
+    assert.deepEqual(problems, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('a photo without a face gets a helpful message', { skip }, async () => {
+  const b = await launch();
+  try {
+    const { page, problems } = b;
+    await page.goto(`${BASE_URL}/#/signup`);
+    await fillAccount(page, uniqueName('grey'));
+    await page.waitForSelector('.camera-frame.is-upload', { timeout: 20_000 });
+    await page.setInputFiles('#signup-photo', greyJpeg());
+    await page.click('button.rock-it');
+    const box = await page.waitForSelector('[data-step="camera"] .signup-errors .alert', { timeout: 60_000 });
+    assert.equal(await box.getAttribute('data-code'), 'no_face');
+    const text = await box.textContent();
+    assert.match(text, /couldn't find a face/i);
+    assert.match(text, /light/i, 'tips on light');
+    assert.match(text, /oval/i, 'tips on framing');
+    // The form is usable again for another try.
+    assert.equal(await page.isEnabled('button.rock-it'), true);
+    await shoot(page, '06-signup-no-face');
+    assert.deepEqual(problems, []);
+  } finally {
+    await b.close();
+  }
+});

@@ -1,0 +1,207 @@
+// The network in a real browser: log in, follow another member, post, reply, see the
+// followed member's post in the home timeline, profiles, rock pages, notifications,
+// and a script-injection attempt that must stay plain text.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BASE_URL, PASSWORD, apiCall, apiSignup, launch, selfieJpeg, shoot, skipReason, uniqueName,
+} from '../lib.mjs';
+
+const skip = skipReason() || false;
+if (skip) console.log(`# e2e social tests skipped: ${skip}`);
+
+async function login(page, username) {
+  await page.goto(`${BASE_URL}/#/login`);
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', PASSWORD);
+  await page.click('form.auth-card button[type=submit]');
+  await page.waitForSelector('.timeline', { timeout: 20_000 });
+}
+
+async function logout(page) {
+  await page.click('.nav-logout');
+  await page.waitForSelector('#login-username');
+}
+
+async function post(page, text) {
+  await page.fill('.compose-card textarea', text);
+  await page.click('.compose-card button[type=submit]');
+  const card = page.locator('.feed .status', { hasText: text }).first();
+  await card.waitFor({ timeout: 20_000 });
+  return card;
+}
+
+describe('social', { skip }, () => {
+  let alice; // signs up through the API, uses the web app
+  let bob; // the member she follows
+  let b; // browser
+
+  before(async () => {
+    const aliceName = uniqueName('alice');
+    const bobName = uniqueName('bob');
+    alice = { ...(await apiSignup(aliceName, selfieJpeg(2))), username: aliceName };
+    bob = { ...(await apiSignup(bobName, selfieJpeg(1))), username: bobName };
+    b = await launch();
+  });
+
+  after(async () => { if (b) await b.close(); });
+
+  test('log in, follow, post, reply, and see the followed member in home', async () => {
+    const { page, problems } = b;
+    await login(page, alice.username);
+    const unique = Date.now().toString(36);
+
+    // Follow Bob from his profile.
+    await page.goto(`${BASE_URL}/#/@${bob.username}`);
+    await page.waitForSelector('.profile-head');
+    assert.equal((await page.textContent('.profile-head .handle')).trim(), `@${bob.username}`);
+    const avatarAlt = await page.getAttribute('.profile-head .avatar', 'alt');
+    assert.equal(avatarAlt, `Rock avatar: ${bob.account.rock.name}`);
+    await page.click('.follow-btn');
+    await page.waitForSelector('.follow-btn[aria-pressed="true"]');
+    const following = await apiCall('GET', `/accounts/${alice.username}/following`, alice.token);
+    assert.ok(following.some((a) => a.username === bob.username), 'the API records the follow');
+    await shoot(page, '10-profile-followed');
+
+    // Bob posts after the follow; Alice posts from her home timeline.
+    const bobText = `Greetings from ${bob.username}'s rock (${unique})`;
+    const bobStatus = await apiCall('POST', '/statuses', bob.token, { text: bobText });
+    await page.goto(`${BASE_URL}/#/home`);
+    await page.waitForSelector('.compose-card textarea');
+    const aliceText = `First post from the web app (${unique})`;
+    await post(page, aliceText);
+    assert.match(await page.textContent('.compose-card .char-count'), /^500$/, 'the counter resets');
+
+    // The counter tracks typing and refuses more than 500 characters.
+    await page.fill('.compose-card textarea', 'x'.repeat(501));
+    assert.equal((await page.textContent('.compose-card .char-count')).trim(), '-1');
+    assert.equal(await page.isDisabled('.compose-card button[type=submit]'), true);
+    await page.fill('.compose-card textarea', '');
+
+    // Reload: Bob's post is in Alice's home timeline, with hers.
+    await page.reload();
+    const bobCard = page.locator('.status', { hasText: bobText });
+    await bobCard.waitFor({ timeout: 20_000 });
+    await page.locator('.status', { hasText: aliceText }).waitFor();
+
+    // Favourite and reply to Bob's post.
+    await bobCard.locator('button.fav').click();
+    await bobCard.locator('button.fav[aria-pressed="true"]').waitFor();
+    await bobCard.locator('button.reply').click();
+    const replyText = `@${bob.username} what a handsome rock (${unique})`;
+    await bobCard.locator('.reply-slot textarea').fill(replyText);
+    await bobCard.locator('.reply-slot button[type=submit]').click();
+    await bobCard.locator('.reply-slot form').waitFor({ state: 'detached' });
+    await shoot(page, '11-home-timeline');
+
+    // The thread shows the reply under Bob's post.
+    await page.goto(`${BASE_URL}/#/statuses/${bobStatus.id}`);
+    await page.waitForSelector('.status-focus');
+    await page.locator('.thread-replies .status', { hasText: replyText }).waitFor({ timeout: 20_000 });
+    const ctx = await apiCall('GET', `/statuses/${bobStatus.id}/context`, alice.token);
+    assert.ok(ctx.descendants.some((d) => d.text === replyText), 'the API has the reply in the thread');
+    await shoot(page, '12-thread');
+
+    // Alice's own profile and her rock's page.
+    await page.goto(`${BASE_URL}/#/@${alice.username}`);
+    await page.locator('.status', { hasText: aliceText }).waitFor({ timeout: 20_000 });
+    await shoot(page, '13-profile-own');
+    await page.click('.profile-rock a');
+    await page.waitForSelector('.rock-hero h1');
+    assert.equal((await page.textContent('.rock-hero h1')).trim(), alice.account.rock.name);
+    await page.locator('.account-list .account-row', { hasText: `@${alice.username}` }).waitFor({ timeout: 20_000 });
+    await shoot(page, '14-rock-page');
+    await page.goto(`${BASE_URL}/#/rocks`);
+    await page.waitForSelector('.rock-tile');
+    await shoot(page, '15-rock-gallery');
+    assert.deepEqual(problems, []);
+  });
+
+  test('the followed member sees follow and reply notifications', async () => {
+    const { page, problems } = b;
+    await logout(page);
+    await login(page, bob.username);
+    await page.goto(`${BASE_URL}/#/notifications`);
+    await page.locator('.notification', { hasText: 'followed you' }).waitFor({ timeout: 20_000 });
+    await page.locator('.notification', { hasText: 'replied to you' }).or(page.locator('.notification', { hasText: 'mentioned you' })).first().waitFor();
+    await shoot(page, '16-notifications');
+    assert.deepEqual(problems, []);
+  });
+
+  test('log in with the keyboard alone', async () => {
+    const { page, problems } = b;
+    await logout(page);
+    // The login view focuses the username field; Tab and Enter do the rest.
+    await page.keyboard.type(alice.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.timeline', { timeout: 20_000 });
+    const me = await page.evaluate(() => document.querySelector('.nav-me') !== null);
+    assert.equal(me, true, 'the navigation shows the logged-in member');
+    assert.deepEqual(problems, []);
+  });
+
+  test('the public timeline loads older posts as you scroll', async () => {
+    const { page, problems } = b;
+    const tag = `scroll-${Date.now().toString(36)}`;
+    const total = 25;
+    for (let i = 0; i < total; i += 1) {
+      await apiCall('POST', '/statuses', bob.token, { text: `${tag} #${i}` });
+    }
+    await page.goto(`${BASE_URL}/#/public`);
+    await page.locator('.feed .status', { hasText: `${tag} #${total - 1}` }).waitFor({ timeout: 20_000 });
+    const shownAt = async () => page.locator('.feed .status', { hasText: tag }).count();
+    const first = await shownAt();
+    assert.ok(first < total, `the first page holds fewer than ${total} of them (${first})`);
+    for (let i = 0; i < 10 && (await shownAt()) < total; i += 1) {
+      await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+      await page.waitForTimeout(700);
+    }
+    assert.equal(await shownAt(), total, 'scrolling brought in every post, once each');
+    assert.deepEqual(problems, []);
+  });
+
+  test('an image in a post is shown as the server returns it, before posting', async () => {
+    const { page, problems } = b;
+    const photo = selfieJpeg(2);
+    await page.goto(`${BASE_URL}/#/home`);
+    await page.waitForSelector('.compose-card textarea');
+    await page.setInputFiles('.compose-card input[type=file]', photo);
+    const preview = page.locator('.compose-card .media-preview img');
+    await preview.waitFor({ timeout: 60_000 });
+    const src = await preview.getAttribute('src');
+    assert.ok(src && !src.startsWith('blob:') && !src.startsWith('data:'), `the preview is the server's copy (${src})`);
+    const served = await fetch(new URL(src, BASE_URL));
+    assert.equal(served.status, 200);
+    const bytes = Buffer.from(await served.arrayBuffer());
+    const { readFileSync } = await import('node:fs');
+    assert.notDeepEqual(bytes, readFileSync(photo), 'the server did not just echo the upload back');
+    await shoot(page, '18-compose-with-image');
+    const text = `Scrubbed selfie (${Date.now().toString(36)})`;
+    await page.fill('.compose-card textarea', text);
+    await page.click('.compose-card button[type=submit]');
+    const card = page.locator('.feed .status', { hasText: text }).first();
+    await card.locator('.media-grid img').waitFor({ timeout: 20_000 });
+    assert.deepEqual(problems, []);
+  });
+
+  test('a script-injection attempt in a post is shown as text', async () => {
+    const { page, problems } = b;
+    await logout(page);
+    await login(page, alice.username);
+    const attack = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold?</b> (${Date.now().toString(36)})`;
+    const card = await post(page, attack);
+    assert.equal(await card.locator('.status-text').textContent(), attack, 'shown exactly as typed');
+    for (const where of [`${BASE_URL}/#/public`, `${BASE_URL}/#/@${alice.username}`]) {
+      await page.goto(where);
+      const text = page.locator('.status-text', { hasText: attack }).first();
+      await text.waitFor({ timeout: 20_000 });
+      assert.equal(await text.evaluate((el) => el.children.length), 0, 'no elements were created from the text');
+    }
+    assert.equal(await page.evaluate(() => document.querySelectorAll('.status-text img, .status-text script, .status-text b').length), 0);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined, 'the injected script never ran');
+    await shoot(page, '17-injection-as-text');
+    assert.deepEqual(problems, []);
+  });
+});
