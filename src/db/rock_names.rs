@@ -57,3 +57,12 @@ pub async fn top_names(db: &sqlx::PgPool, rock_ids: &[i64]) -> Result<std::colle
     .await?;
     Ok(rows.into_iter().collect())
 }
+
+/// (name, votes) of a rock, most votes first; empty while the social tables do not exist.
+pub async fn vote_counts(db: &sqlx::PgPool, rock_id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let has_votes: bool = sqlx::query_scalar("SELECT to_regclass('rock_name_votes') IS NOT NULL").fetch_one(db).await?;
+    if !has_votes {
+        return Ok(Vec::new());
+    }
+    Ok(list(db, None, rock_id).await?.into_iter().map(|r| (r.name, r.votes)).collect())
+}

@@ -348,18 +348,17 @@ pub async fn verify_credentials(
 #[utoipa::path(
     get, path = "/api/v1/accounts/{username}", tag = "accounts",
     params(("username" = String, Path, description = "Username (case-insensitive)")),
-    responses((status = 200, body = Account), (status = 404, body = ErrorBody))
+    responses((status = 200, body = super::follows::AccountView), (status = 404, body = ErrorBody))
 )]
 pub async fn get_account(
     path: web::Path<String>,
     state: web::Data<AppState>,
+    user: super::MaybeAuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    let not_found = || ApiError::not_found("No account has that username.");
-    let username = Username::parse(&path).map_err(|_| not_found())?;
-    let row = db::accounts::by_username(&state.db, username.as_str())
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(HttpResponse::Ok().json(Account::from(row)))
+    // With counters, and the relationship when signed in (the social layer's view).
+    let viewer = user.0.map(|u| u.account_id);
+    let row = super::timelines::visible_account(&state, viewer, &path).await?;
+    Ok(HttpResponse::Ok().json(super::follows::AccountView::from_row(row, viewer)))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]

@@ -30,6 +30,16 @@ pub struct RockView {
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// The name members voted for most (`POST /api/v1/rocks/{id}/names`), if any.
     pub community_name: Option<String>,
+    /// Names members suggested, most votes first (on a single rock's page only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<RockNameVotes>>,
+}
+
+/// A suggested name and its votes.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RockNameVotes {
+    pub name: String,
+    pub votes: i64,
 }
 
 impl RockView {
@@ -43,6 +53,7 @@ impl RockView {
             members,
             created_at: rock.created_at,
             community_name: None,
+            names: None,
         }
     }
 }
@@ -148,13 +159,14 @@ pub async fn show(service: Option<web::Data<RockService>>, path: web::Path<Strin
         Ok(r) => r,
         Err(e) => return rock_error(e),
     };
-    let names = match service.top_names(&[id]).await {
+    let names = match service.names(id).await {
         Ok(n) => n,
         Err(e) => return rock_error(e),
     };
     match service.member_counts(&[id]).await {
         Ok(c) => HttpResponse::Ok().json(RockView {
-            community_name: names.get(&id).cloned(),
+            community_name: names.first().map(|(name, _)| name.clone()),
+            names: Some(names.into_iter().map(|(name, votes)| RockNameVotes { name, votes }).collect()),
             ..RockView::new(&rock, c.get(&id).copied().unwrap_or(0))
         }),
         Err(e) => rock_error(e),

@@ -243,6 +243,11 @@ impl RockService {
         Ok(crate::db::rock_names::top_names(&self.gallery.pool, ids).await?)
     }
 
+    /// Names members suggested for a rock with their votes, most votes first.
+    pub async fn names(&self, id: i64) -> Result<Vec<(String, i64)>, RockError> {
+        Ok(crate::db::rock_names::vote_counts(&self.gallery.pool, id).await?)
+    }
+
     /// The stored rock embedding (for accounts, which keep a copy).
     pub async fn embedding(&self, id: i64) -> Result<Vec<f32>, RockError> {
         crate::db::rocks::embedding(&self.gallery.pool, id).await?.ok_or(RockError::NotFound)

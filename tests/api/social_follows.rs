@@ -24,6 +24,11 @@ async fn following_sets_flags_counts_and_lists() {
     assert_eq!(ann_seen_by_bob["relationship"], json!({"following": true, "followed_by": true, "blocking": false, "blocked_by": false, "muting": false}));
     assert_eq!(ann_seen_by_bob["following_count"], 1);
     assert_eq!(ann_seen_by_bob["followers_count"], 1);
+    // The profile itself carries the same view.
+    let profile = get(&app, "/api/v1/accounts/ann", Some(&bob.token)).await.ok(200);
+    assert_eq!(profile["relationship"], ann_seen_by_bob["relationship"]);
+    assert_eq!(profile["followers_count"], 1);
+    assert!(profile["rock"]["id"].is_string());
     let signed_out = get(&app, "/api/v1/accounts/bob/relationship", None).await.ok(200);
     assert!(signed_out.get("relationship").is_none());
     assert_eq!(signed_out["followers_count"], 2);

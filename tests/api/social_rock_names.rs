@@ -28,6 +28,7 @@ async fn members_suggest_and_vote_rock_names() {
     let rock_object = get(&app, &format!("/api/v1/rocks/{rock}"), None).await.ok(200);
     assert_eq!(rock_object["community_name"], "Pebble");
     assert_eq!(rock_object["name"], "Fixture Rock");
+    assert_eq!(rock_object["names"], json!([{ "name": "Pebble", "votes": 2 }, { "name": "Old Grumpy", "votes": 1 }]));
     let anonymous = get(&app, &path, None).await.ok(200);
     assert!(anonymous["names"][0].get("voted").is_none());
 
