@@ -5,6 +5,7 @@ pub mod health;
 pub mod openapi;
 pub mod rocks;
 pub mod sessions;
+pub mod web_app;
 
 use crate::error::ApiError;
 use actix_web::{web, HttpRequest};
