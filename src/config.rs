@@ -18,6 +18,8 @@ bind = "127.0.0.1:8080"
 body_limit = 12582912
 json_limit = 65536
 workers = 0
+# The web app's files; relative paths are taken from the working directory.
+static_dir = "static"
 
 [database]
 max_connections = 10
@@ -62,6 +64,8 @@ pub struct ServerSettings {
     pub json_limit: usize,
     /// HTTP worker threads; 0 = one per core.
     pub workers: usize,
+    /// The web app's files (`static/`).
+    pub static_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]

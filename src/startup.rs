@@ -112,6 +112,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, "listening");
         let json_limit = settings.server.json_limit;
+        let static_dir = crate::http::web_app::locate(&settings.server.static_dir);
         // The rocks routes take the service itself as app data.
         let rocks_data = state.rocks.clone().map(web::Data::new);
         let mut server = HttpServer::new(move || {
@@ -130,7 +131,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
                 .configure(crate::http::routes)
-                .default_service(web::to(not_found))
+                .configure(crate::http::web_app::routes(static_dir.clone()))
         })
         .listen(listener)?;
         if settings.server.workers > 0 {
@@ -191,9 +192,6 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
     });
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found("No such endpoint."))
-}
 
 /// Refuses bodies over the limit before reading them, and records request metrics.
 async fn guard_and_measure(

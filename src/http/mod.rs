@@ -12,6 +12,7 @@ pub mod safety;
 pub mod sessions;
 pub mod statuses;
 pub mod timelines;
+pub mod web_app;
 
 use crate::error::ApiError;
 use actix_web::{web, HttpRequest};
