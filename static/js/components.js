@@ -91,7 +91,7 @@ export function statusCard(status, opts = {}) {
       ? h('a', { class: 'status-context', href: `#/statuses/${encodeURIComponent(status.in_reply_to_id)}`, text: 'Reply in a thread' })
       : null,
     h('p', { class: 'status-text', text: status.text || '' }),
-    mediaGrid(status.media),
+    mediaGrid(status.media_attachments || status.media),
     h('footer', { class: 'status-actions' },
       replyBtn, favBtn,
       isMine ? h('button', { type: 'button', class: 'action delete', 'aria-label': 'Delete post' }, icon('trash')) : null),
