@@ -92,12 +92,27 @@ pub async fn update_profile(
 }
 
 /// Deletes the account; everything it owns goes with it (ON DELETE CASCADE).
-pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
+/// Deletes the account (everything it owns cascades); returns the object keys of its
+/// media for storage cleanup, or None when there was no such account.
+pub async fn delete(
+    conn: &mut sqlx::PgConnection,
+    id: i64,
+) -> Result<Option<Vec<String>>, sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let keys: Vec<(String, String)> =
+        sqlx::query_as("SELECT key, preview_key FROM media_attachments WHERE account_id = $1")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
     let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
         .bind(id)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
-    Ok(done.rows_affected() == 1)
+    tx.commit().await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    Ok(Some(keys.into_iter().flat_map(|(k, p)| [k, p]).collect()))
 }
 
 pub async fn count(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {

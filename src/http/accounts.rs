@@ -413,7 +413,15 @@ pub async fn delete_me(
     user: AuthUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    db::accounts::delete(&state.db, user.account_id).await?;
+    let mut conn = state.db.acquire().await?;
+    let keys = db::accounts::delete(&mut conn, user.account_id).await?;
+    drop(conn);
+    // The rows are gone; the files follow, best effort.
+    for key in keys.unwrap_or_default() {
+        if let Err(e) = state.storage.delete(&key).await {
+            tracing::warn!(error = %e, "deleting an image of a deleted account failed");
+        }
+    }
     tracing::info!(account_id = user.account_id, "account deleted");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -144,6 +144,13 @@ async fn a_photo_with_two_faces_is_stored_with_both_covered_by_rocks() {
     // Deleting the status deletes the files.
     delete(&app, &format!("/api/v1/statuses/{}", status["id"].as_str().expect("id")), &ann.token).await.ok(200);
     assert_eq!(fetch(image_url).await.0, 404, "the image left storage with its status");
+
+    // Deleting the account deletes its images too, even one never attached to a status.
+    let loose = upload(&app, &ann.token, upload_bytes.clone(), "image/jpeg").await.ok(200);
+    let loose_url = loose["url"].as_str().expect("url").to_owned();
+    assert_eq!(fetch(loose_url.clone()).await.0, 200, "the new upload is served");
+    delete(&app, "/api/v1/accounts/me", &ann.token).await.ok(204);
+    assert_eq!(fetch(loose_url).await.0, 404, "the image left storage with its account");
 }
 
 #[tokio::test]
