@@ -138,6 +138,16 @@ impl ObjectStorage {
         }
     }
 
+    /// Deletes each key, logging (not returning) failures: for files that follow rows
+    /// already deleted, where there is nothing left to roll back.
+    pub async fn delete_all_best_effort(&self, keys: &[String]) {
+        for key in keys {
+            if let Err(e) = self.delete(key).await {
+                tracing::warn!(error = %e, "deleting a stored object failed");
+            }
+        }
+    }
+
     /// Every key under `prefix` (recursive), sorted.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
         let prefix = if prefix.is_empty() { None } else { Some(path(prefix)?) };

@@ -99,11 +99,7 @@ pub async fn delete(
     id: i64,
 ) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let keys: Vec<(String, String)> =
-        sqlx::query_as("SELECT key, preview_key FROM media_attachments WHERE account_id = $1")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
+    let keys = super::media::object_keys(&mut *tx, super::media::Owner::Account(id)).await?;
     let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
@@ -112,7 +108,7 @@ pub async fn delete(
     if done.rows_affected() == 0 {
         return Ok(None);
     }
-    Ok(Some(keys.into_iter().flat_map(|(k, p)| [k, p]).collect()))
+    Ok(Some(keys))
 }
 
 pub async fn count(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {

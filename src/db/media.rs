@@ -11,6 +11,23 @@ pub struct MediaRow {
     pub faces_covered: i32,
 }
 
+/// Which media rows' object keys to collect before a cascading delete.
+pub enum Owner {
+    Status(i64),
+    Account(i64),
+}
+
+/// Object keys (image and preview) of the media a status or an account owns, so storage
+/// can follow once the rows are deleted.
+pub async fn object_keys(db: impl PgExecutor<'_>, owner: Owner) -> Result<Vec<String>, sqlx::Error> {
+    let (sql, id) = match owner {
+        Owner::Status(id) => ("SELECT key, preview_key FROM media_attachments WHERE status_id = $1", id),
+        Owner::Account(id) => ("SELECT key, preview_key FROM media_attachments WHERE account_id = $1", id),
+    };
+    let keys: Vec<(String, String)> = sqlx::query_as(sql).bind(id).fetch_all(db).await?;
+    Ok(keys.into_iter().flat_map(|(key, preview)| [key, preview]).collect())
+}
+
 /// A fresh time-ordered id (so object keys can be named before the row exists).
 pub async fn next_id(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT snowflake_id()").fetch_one(db).await

@@ -287,11 +287,7 @@ pub async fn author(db: impl PgExecutor<'_>, id: i64) -> Result<Option<i64>, sql
 /// or None when there was no such status of theirs.
 pub async fn delete(conn: &mut PgConnection, account_id: i64, id: i64) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let keys: Vec<(String, String)> =
-        sqlx::query_as("SELECT key, preview_key FROM media_attachments WHERE status_id = $1")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
+    let keys = super::media::object_keys(&mut *tx, super::media::Owner::Status(id)).await?;
     let done = sqlx::query("DELETE FROM statuses WHERE id = $1 AND account_id = $2")
         .bind(id)
         .bind(account_id)
@@ -302,7 +298,7 @@ pub async fn delete(conn: &mut PgConnection, account_id: i64, id: i64) -> Result
         return Ok(None);
     }
     tx.commit().await?;
-    Ok(Some(keys.into_iter().flat_map(|(a, b)| [a, b]).collect()))
+    Ok(Some(keys))
 }
 
 /// Thread context: (ancestor ids oldest first, descendant ids in thread order), at most

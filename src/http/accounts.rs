@@ -416,12 +416,7 @@ pub async fn delete_me(
     let mut conn = state.db.acquire().await?;
     let keys = db::accounts::delete(&mut conn, user.account_id).await?;
     drop(conn);
-    // The rows are gone; the files follow, best effort.
-    for key in keys.unwrap_or_default() {
-        if let Err(e) = state.storage.delete(&key).await {
-            tracing::warn!(error = %e, "deleting an image of a deleted account failed");
-        }
-    }
+    state.storage.delete_all_best_effort(&keys.unwrap_or_default()).await;
     tracing::info!(account_id = user.account_id, "account deleted");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -226,11 +226,7 @@ pub async fn delete(user: AuthUser, state: web::Data<AppState>, path: web::Path<
     let mut conn = state.db.acquire().await?;
     let keys = db::statuses::delete(&mut conn, me, id).await?.ok_or_else(status_not_found)?;
     drop(conn);
-    for key in keys {
-        if let Err(e) = state.storage.delete(&key).await {
-            tracing::warn!(error = %e, "deleting a status image from storage failed");
-        }
-    }
+    state.storage.delete_all_best_effort(&keys).await;
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -391,6 +391,17 @@ impl TestApp {
         body["token"].as_str().expect("token").to_owned()
     }
 
+    /// After refused input, the server must still answer.
+    pub async fn assert_still_serving(&self) {
+        let response = self
+            .client
+            .get(self.url("/healthz"))
+            .send()
+            .await
+            .expect("healthz request");
+        assert_eq!(response.status(), 200, "the server keeps serving");
+    }
+
     pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))

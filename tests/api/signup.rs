@@ -117,15 +117,7 @@ async fn images_without_exactly_one_usable_face_get_documented_errors() {
             .await
             .expect("count");
     assert_eq!(none, 0);
-    assert_eq!(
-        app.client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .expect("request")
-            .status(),
-        200
-    );
+    app.assert_still_serving().await;
 }
 
 #[tokio::test]
