@@ -149,11 +149,15 @@ describe('social', { skip }, () => {
     for (let i = 0; i < total; i += 1) {
       await apiCall('POST', '/statuses', bob.token, { text: `${tag} #${i}` });
     }
+    // The app may fetch page two at once when the feed's end is already in view, so the
+    // first page is read from the network, not from the DOM.
+    const firstResponse = page.waitForResponse((r) => r.url().includes('/api/v1/timelines/public'));
     await page.goto(`${BASE_URL}/#/public`);
+    const firstPage = await (await firstResponse).json();
+    const first = firstPage.filter((s) => s.text.includes(tag)).length;
+    assert.ok(first > 0 && first < total, `the first page holds some but fewer than ${total} of them (${first})`);
     await page.locator('.feed .status', { hasText: `${tag} #${total - 1}` }).waitFor({ timeout: 20_000 });
     const shownAt = async () => page.locator('.feed .status', { hasText: tag }).count();
-    const first = await shownAt();
-    assert.ok(first < total, `the first page holds fewer than ${total} of them (${first})`);
     for (let i = 0; i < 10 && (await shownAt()) < total; i += 1) {
       await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
       await page.waitForTimeout(700);
