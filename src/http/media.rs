@@ -115,12 +115,8 @@ pub async fn upload(
 
     let (own, others) = cover_images(&state, &rocks, me, faces.len()).await?;
     let faces_covered = faces.len();
-    let (image, jpeg) = scrubbed(&engine, decoded, faces, own, others).await?;
+    let Encoded { image, jpeg, preview, .. } = scrubbed(&engine, decoded, faces, own, others).await?;
     let (width, height) = image.dimensions();
-    let preview = tokio::task::spawn_blocking(move || scrub::encode_jpeg(&scrub::fit(image, scrub::PREVIEW_SIDE), 80))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
 
     let id = db::media::next_id(&state.db).await?;
     let key = object_key(id, "image");
@@ -161,28 +157,46 @@ const ATTEMPTS: &[Attempt] = &[
     Attempt { scale: scrub::WIDE_HEAD_SCALE, skip: 4, own_first: false },
 ];
 
-/// Encodes the image as JPEG and runs the detector on those bytes.
-async fn encode_and_detect(engine: &FaceEngine, image: image::RgbImage) -> Result<(image::RgbImage, Vec<u8>, Vec<Detection>), ApiError> {
-    let (image, jpeg) = tokio::task::spawn_blocking(move || {
-        let jpeg = scrub::encode_jpeg(&image, 88);
-        (image, jpeg)
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    let jpeg = jpeg.map_err(ApiError::internal)?;
-    let left = engine.detect(&jpeg).await?;
-    Ok((image, jpeg, left))
+/// What would be stored for one covering attempt, and the faces the detector still finds
+/// in it (in full-image coordinates).
+struct Encoded {
+    image: image::RgbImage,
+    jpeg: Vec<u8>,
+    preview: Vec<u8>,
+    left: Vec<Detection>,
 }
 
-/// Covers every face and returns the image and JPEG bytes in which the detector finds no
-/// face. Refuses rather than store a face.
+/// Encodes the image and its preview as JPEG and runs the detector on both sets of bytes:
+/// downscaling can make a cover that is not a face at full size look like one.
+async fn encode_and_detect(engine: &FaceEngine, image: image::RgbImage) -> Result<Encoded, ApiError> {
+    let (image, jpeg, preview, factor) = tokio::task::spawn_blocking(move || {
+        let jpeg = scrub::encode_jpeg(&image, 88)?;
+        let small = scrub::fit(image.clone(), scrub::PREVIEW_SIDE);
+        let factor = image.width() as f32 / small.width().max(1) as f32;
+        let preview = scrub::encode_jpeg(&small, 80)?;
+        Ok::<_, image::ImageError>((image, jpeg, preview, factor))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    let mut left = engine.detect(&jpeg).await?;
+    for mut face in engine.detect(&preview).await? {
+        face.bbox.iter_mut().for_each(|v| *v *= factor);
+        face.keypoints.iter_mut().flatten().for_each(|v| *v *= factor);
+        left.push(face);
+    }
+    Ok(Encoded { image, jpeg, preview, left })
+}
+
+/// Covers every face and returns the image, JPEG and preview bytes in which the detector
+/// finds no face. Refuses rather than store a face.
 async fn scrubbed(
     engine: &FaceEngine,
     decoded: image::RgbImage,
     faces: Vec<Detection>,
     own: Option<image::RgbImage>,
     others: Vec<image::RgbImage>,
-) -> Result<(image::RgbImage, Vec<u8>), ApiError> {
+) -> Result<Encoded, ApiError> {
     let decoded = std::sync::Arc::new(decoded);
     let faces = std::sync::Arc::new(faces);
     let own = std::sync::Arc::new(own);
@@ -208,12 +222,12 @@ async fn scrubbed(
         })
         .await
         .map_err(ApiError::internal)?;
-        let (image, jpeg, left) = encode_and_detect(engine, image).await?;
-        if left.is_empty() {
-            return Ok((image, jpeg));
+        let encoded = encode_and_detect(engine, image).await?;
+        if encoded.left.is_empty() {
+            return Ok(encoded);
         }
-        tracing::info!(faces = left.len(), scale, "a cover is still found as a face; trying again");
-        last = Some((image, left));
+        tracing::info!(faces = encoded.left.len(), scale, "a cover is still found as a face; trying again");
+        last = Some((encoded.image, encoded.left));
         if no_faces {
             break;
         }
@@ -231,12 +245,12 @@ async fn scrubbed(
         })
         .await
         .map_err(ApiError::internal)?;
-        let (back, jpeg, still) = encode_and_detect(engine, image).await?;
-        if still.is_empty() {
-            return Ok((back, jpeg));
+        let encoded = encode_and_detect(engine, image).await?;
+        if encoded.left.is_empty() {
+            return Ok(encoded);
         }
-        image = back;
-        left = still;
+        image = encoded.image;
+        left = encoded.left;
     }
     Err(ApiError::unprocessable(
         "face_not_scrubbed",
