@@ -229,12 +229,14 @@ HWIO_TO_OIHW = (3, 2, 0, 1)
 
 
 def normalise_nchw(g, x):
-    """(x - mean) / 255 in NHWC as face-api does, then NHWC -> NCHW."""
-    mean = g.const("mean_rgb", np.array(MEAN_RGB, np.float32))
+    """NHWC -> NCHW, then (x - mean) / 255 as face-api does. The same arithmetic per element as
+    normalising in NHWC, but ONNX Runtime broadcasts a [1,3,1,1] mean over 22,500-wide rows
+    quickly, where a trailing [3] mean took 0.38 ms of a 4.6 ms embedding."""
+    mean = g.const("mean_rgb", np.array(MEAN_RGB, np.float32).reshape(1, 3, 1, 1))
     d255 = g.const("div_255", np.array(255, np.float32))
+    x = g.node("Transpose", [x], "nchw", perm=[0, 3, 1, 2])
     x = g.node("Sub", [x, mean], "sub_mean")
-    x = g.node("Div", [x, d255], "div_255")
-    return g.node("Transpose", [x], "nchw", perm=[0, 3, 1, 2])
+    return g.node("Div", [x, d255], "div_255")
 
 
 def build_recognition(weights, lut):
@@ -463,6 +465,133 @@ def f32list(a):
     return [float(np.format_float_positional(np.float32(v), unique=True, trim="-")) for v in np.asarray(a).ravel()]
 
 
+# ---------------------------------------------------------------- int8 embedder
+
+INT8_FILE = "face_recognition_int8.onnx"
+INT8_CALIBRATION = 256  # LFW images for activation ranges
+INT8_HELD_OUT = 256     # the next ones, for the agreement figures
+
+
+def lfw_face_chips(paths):
+    """LFW photos cut at the mean face footprint (the centre half, 3 % lower) and resized to
+    150 px: what aligned chips look like, without needing the detector here."""
+    chips = []
+    for rel in paths:
+        img = Image.open(os.path.join(SHARED_DATA, "lfw", rel)).convert("RGB")
+        w, h = img.size
+        side = min(w, h) * 0.5
+        x0, y0 = (w - side) / 2, (h - side) / 2 + side * 0.03
+        chips.append(np.asarray(img.resize((150, 150), Image.BILINEAR, box=(x0, y0, x0 + side, y0 + side)), np.float32))
+    return np.stack(chips)
+
+
+def fold_input_normalisation(model):
+    """Transpose -> Sub(mean) -> Div(255) -> Conv(valid) becomes Transpose -> Conv with
+    W' = W / 255 and b' = b - sum(W * mean) / 255: exact, as the conv has no padding. The
+    quantiser would otherwise keep a slow NHWC broadcast Sub and put the raw input through
+    an extra quantise step."""
+    g = model.graph
+    nodes = list(g.node)
+    t, sub, div, conv = nodes[:4]
+    assert [n.op_type for n in (t, sub, div, conv)] == ["Transpose", "Sub", "Div", "Conv"], "unexpected graph head"
+    assert all(v == 0 for a in conv.attribute if a.name == "pads" for v in a.ints), "first conv must be valid"
+    inits = {i.name: i for i in g.initializer}
+    mean = onnx.numpy_helper.to_array(inits[sub.input[1]]).reshape(-1).astype(np.float64)
+    scale = float(onnx.numpy_helper.to_array(inits[div.input[1]]).reshape(-1)[0])
+    w = onnx.numpy_helper.to_array(inits[conv.input[1]]).astype(np.float64)
+    b = onnx.numpy_helper.to_array(inits[conv.input[2]]).astype(np.float64)
+    w2 = (w / scale).astype(np.float32)
+    b2 = (b - (w * mean[None, :, None, None]).sum(axis=(1, 2, 3)) / scale).astype(np.float32)
+    inits[conv.input[1]].CopyFrom(onnx.numpy_helper.from_array(w2, conv.input[1]))
+    inits[conv.input[2]].CopyFrom(onnx.numpy_helper.from_array(b2, conv.input[2]))
+    conv.input[0] = t.output[0]
+    g.ClearField("node")
+    g.node.extend([t, conv] + nodes[4:])
+    unused = {sub.input[1], div.input[1]}
+    keep = [i for i in g.initializer if i.name not in unused]
+    g.ClearField("initializer")
+    g.initializer.extend(keep)
+    return model
+
+
+def build_int8_recognition(float32_path, out_path, reference_path, fa_source):
+    """Static int8 quantisation (QDQ, per-channel int8 weights, uint8 activations, MinMax
+    ranges) of the embedder. ONNX Runtime runs it with VNNI int8 kernels, about twice as fast
+    as float32 on one core. Calibrated on LFW faces; needs ../shared/data/lfw."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    pairs = os.path.join(SHARED_DATA, "lfw", "pairs.tsv")
+    if not os.path.exists(pairs):
+        log(f"SKIP {INT8_FILE}: {pairs} is absent (calibration needs LFW); the committed file stays")
+        return None
+    images = []
+    with open(pairs) as f:
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) != 4 or cols[0] == "fold":
+                continue
+            for rel in cols[2:]:
+                if rel not in images:
+                    images.append(rel)
+    calib = lfw_face_chips(images[:INT8_CALIBRATION])
+    held = lfw_face_chips(images[INT8_CALIBRATION:INT8_CALIBRATION + INT8_HELD_OUT])
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.k = 0
+
+        def get_next(self):
+            if self.k >= len(calib):
+                return None
+            self.k += 1
+            return {"input": calib[self.k - 1:self.k]}
+
+    folded = os.path.join(WORK, "face_recognition.folded.onnx")
+    onnx.save(fold_input_normalisation(onnx.load(float32_path)), folded)
+    pre = os.path.join(WORK, "face_recognition.preprocessed.onnx")
+    quant_pre_process(folded, pre, skip_symbolic_shape=True)
+    quantize_static(pre, out_path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+
+    def unit(e):
+        return e / np.linalg.norm(e, axis=1, keepdims=True)
+
+    raw = session(reference_path).run(["embedding"], {"input": held})[0]
+    folded_diff = float(np.abs(session(folded).run(["embedding"], {"input": held})[0] - raw).max())
+    ref = unit(raw)
+    q = unit(session(out_path).run(["embedding"], {"input": held})[0])
+    cos = (ref * q).sum(1)
+    figures = {
+        "held_out_chips": f"{len(held)} LFW faces not used for calibration",
+        "folded_normalisation_float32_max_abs_diff": folded_diff,
+        "embedding_cosine_vs_float32_min": float(cos.min()),
+        "embedding_cosine_vs_float32_mean": float(cos.mean()),
+    }
+    for k, v in figures.items():
+        log(f"  int8 recognition {k}: {v}")
+    assert figures["folded_normalisation_float32_max_abs_diff"] <= 1e-4, figures
+    assert figures["embedding_cosine_vs_float32_min"] >= 0.99, figures
+    q_in, q_out = io_of(out_path)
+    q_in[0]["layout"] = "NHWC, RGB, raw 0-255 (float32)"
+    q_out[0]["meaning"] = "raw 128-D face descriptor, as face_recognition.onnx, from int8 arithmetic"
+    q_out[1]["meaning"] = "as face_recognition.onnx's appearance, from int8 arithmetic (the product takes appearance from the float32 model)"
+    return {
+        "name": INT8_FILE, "sha256": sha256_file(out_path), "bytes": os.path.getsize(out_path),
+        "source": dict(fa_source(["package/model/face_recognition_model-weights_manifest.json",
+                                  "package/model/face_recognition_model.bin"]),
+                       derived_from="face_recognition.onnx (its float32-weight twin)"),
+        "licence": "MIT (face-api); weights are dlib's dlib_face_recognition_resnet_model_v1 (public domain)",
+        "licence_file": ["LICENSES/face-api-MIT.txt", "LICENSES/dlib-model-public-domain.md"],
+        "opset": OPSET, "inputs": q_in, "outputs": q_out,
+        "quantisation": (f"onnxruntime {ort.__version__} quant_pre_process + quantize_static: QDQ, per-channel int8 "
+                         f"weights, uint8 activations, MinMax ranges over {len(calib)} LFW faces (the first unique "
+                         "images of ../shared/data/lfw/pairs.tsv, centre half of the photo 3 % lower, bilinear to 150 px)"),
+        "use": "identity embeddings (face verification); rock matching keeps the float32 model's appearance output",
+        "verification": figures,
+    }
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -666,6 +795,11 @@ def main():
                          "smaller (8->3 vs 4, 4->1 vs 2). Spatial: 150, 72, 35, 17, 8, 4, 2."),
         "verification": figures,
     })
+    # int8 embedder for the identity path, derived from the verified float32 graph
+    int8_entry = build_int8_recognition(rec32_path, os.path.join(OUT, INT8_FILE), rec_path, fa_source)
+    if int8_entry:
+        entries.append(int8_entry)
+
     lm_in, lm_out = io_of(lm_path)
     lm_in[0]["layout"] = "NHWC, RGB, raw 0-255 (float32)"
     lm_out[0]["meaning"] = ("68 landmarks as x0,y0,x1,y1,...,x67,y67 relative to the 112x112 input (0..1 inside it), "
