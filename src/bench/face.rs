@@ -1,7 +1,7 @@
 //! `rockstar bench face`: per-stage medians, batch throughput, and how far the embedder and
 //! detector are from the compute floor set by a measured FMA peak.
 use crate::face::cli::EngineOptions;
-use crate::face::{FaceEngine, Photo, StageTimings};
+use crate::face::{FaceEngine, IdentityOptions, Photo, StageTimings};
 use anyhow::{bail, Context};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -166,12 +166,22 @@ fn photos(args: &FaceBenchArgs) -> anyhow::Result<Vec<Vec<u8>>> {
     Ok(photos)
 }
 
+/// What one timed run does.
+#[derive(Clone, Copy)]
+enum Path {
+    /// The face pipeline: one face -> identity embedding.
+    Identity(IdentityOptions),
+    /// The sign-up signature: identity + rock-matching appearance views.
+    Signature,
+}
+
 /// Stage medians over `rounds` passes, with `clients` threads sharing the engine.
 fn stages(
     engine: &FaceEngine,
     photos: &[Vec<u8>],
     rounds: usize,
     clients: usize,
+    path: Path,
 ) -> (Vec<StageTimings>, usize, Duration) {
     let start = Instant::now();
     let mut all = Vec::new();
@@ -188,9 +198,20 @@ fn stages(
                             if i % clients != c {
                                 continue;
                             }
-                            match engine.analyse_timed_blocking(Photo::new(p.clone())) {
-                                Ok((Ok(_), t)) => mine.push(t),
-                                _ => failed += 1,
+                            let photo = Photo::new(p.clone());
+                            let timing = match path {
+                                Path::Identity(options) => match engine.identity_timed_blocking(photo, options) {
+                                    Ok((Ok(_), t)) => Some(t),
+                                    _ => None,
+                                },
+                                Path::Signature => match engine.analyse_timed_blocking(photo) {
+                                    Ok((Ok(_), t)) => Some(t),
+                                    _ => None,
+                                },
+                            };
+                            match timing {
+                                Some(t) => mine.push(t),
+                                None => failed += 1,
                             }
                         }
                     }
@@ -208,6 +229,48 @@ fn stages(
     (all, failures, start.elapsed())
 }
 
+/// Medians of one path's stages.
+struct StageMedians {
+    decode: Duration,
+    detect: Duration,
+    align: Duration,
+    embed: Duration,
+    /// Detect + align + embed (decode excluded).
+    total: Duration,
+    per_second: f64,
+    failed: usize,
+}
+
+fn stage_medians(engine: &FaceEngine, photos: &[Vec<u8>], rounds: usize, clients: usize, path: Path) -> StageMedians {
+    let (timings, failed, wall) = stages(engine, photos, rounds, clients, path);
+    let pick = |f: fn(&StageTimings) -> Duration| median(timings.iter().map(f).collect());
+    StageMedians {
+        decode: pick(|t| t.decode),
+        detect: pick(|t| t.detect),
+        align: pick(|t| t.align),
+        embed: pick(|t| t.embed),
+        total: pick(|t| t.detect + t.align + t.embed),
+        per_second: timings.len() as f64 / wall.as_secs_f64(),
+        failed,
+    }
+}
+
+impl StageMedians {
+    fn line(&self) -> String {
+        format!(
+            "decode {:.2} | detect {:.2} | align {:.2} | embed {:.2} | total excl. decode {:.2} ms | {:.1}/s | {} failed",
+            ms(self.decode), ms(self.detect), ms(self.align), ms(self.embed), ms(self.total), self.per_second, self.failed
+        )
+    }
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "decode_ms": ms(self.decode), "detect_ms": ms(self.detect), "align_ms": ms(self.align),
+            "embed_ms": ms(self.embed), "total_excl_decode_ms": ms(self.total), "per_second": self.per_second,
+            "failed": self.failed,
+        })
+    }
+}
+
 /// Per-chip time embedding batches of `batch` chips, `clients` at once.
 fn batch_rate(
     engine: &FaceEngine,
@@ -215,6 +278,7 @@ fn batch_rate(
     batch: usize,
     clients: usize,
     runs: usize,
+    float32: bool,
 ) -> (Duration, f64) {
     let start = Instant::now();
     let mut per_call = Vec::new();
@@ -228,7 +292,12 @@ fn batch_rate(
                         let set: Vec<image::RgbImage> =
                             chips.iter().cycle().skip(r).take(batch).cloned().collect();
                         let t = Instant::now();
-                        if engine.embed_chips_blocking(set).is_ok() {
+                        let done = if float32 {
+                            engine.embed_chips_float32_blocking(set)
+                        } else {
+                            engine.embed_chips_blocking(set)
+                        };
+                        if done.is_ok() {
                             times.push(t.elapsed() / batch as u32);
                         }
                     }
@@ -275,8 +344,17 @@ pub fn run(args: FaceBenchArgs) -> anyhow::Result<()> {
         "fma_peak_gflops": 2.0 * peak / 1e9, "isa": isa,
         "embedder_floor_ms": embed_floor * 1e3, "front_floor_ms": front_floor * 1e3, "back_floor_ms": back_floor * 1e3,
         "landmark_floor_ms": landmark_floor * 1e3, "loadavg": load.trim(),
-        "photos": photos.len(),
+        "photos": photos.len(), "face_pipeline_floor_ms": (EMBEDDER_MACS + FRONT_MACS) / peak * 1e3,
     });
+    let settings = [("default", IdentityOptions::default()), ("fast", IdentityOptions::FAST)];
+    let single_floor = embed_floor + front_floor;
+    for (name, o) in &settings {
+        println!(
+            "face pipeline {name}: {} landmark pass(es), flip {}, {:?} embedder",
+            o.landmark_passes, o.flip, o.precision
+        );
+    }
+    println!("target: face pipeline <= 1.5x the embedder + front-128 floor ({:.2} ms)", single_floor * 1e3);
     let mut chips = Vec::new();
     for workers in [1usize, 2] {
         let mut options = args.engine.clone();
@@ -285,21 +363,24 @@ pub fn run(args: FaceBenchArgs) -> anyhow::Result<()> {
         // Warm-up: first runs allocate arenas.
         for p in photos.iter().take(3) {
             let _ = engine.analyse_timed_blocking(Photo::new(p.clone()));
+            for (_, o) in &settings {
+                let _ = engine.identity_timed_blocking(Photo::new(p.clone()), *o);
+            }
         }
-        let (timings, failures, wall) = stages(&engine, &photos, args.rounds, workers);
-        let pick = |f: fn(&StageTimings) -> Duration| median(timings.iter().map(f).collect());
-        let (decode, detect, align, embed) = (
-            pick(|t| t.decode),
-            pick(|t| t.detect),
-            pick(|t| t.align),
-            pick(|t| t.embed),
-        );
-        let total = pick(|t| t.detect + t.align + t.embed);
-        let rate = timings.len() as f64 / wall.as_secs_f64();
-        println!(
-            "{workers} worker(s): median ms decode {:.2} | detect {:.2} | align {:.2} | embed {:.2} (4 views) | total excl. decode {:.2} | {:.1} signatures/s | {failures} failed",
-            ms(decode), ms(detect), ms(align), ms(embed), ms(total), rate
-        );
+        let mut pipelines = serde_json::Map::new();
+        for (name, o) in &settings {
+            let face = stage_medians(&engine, &photos, args.rounds, workers, Path::Identity(*o));
+            println!("{workers} worker(s), face pipeline {name}: {}", face.line());
+            println!(
+                "{workers} worker(s), face pipeline {name}: {:.2} ms = {:.2}x the embedder + front-128 floor",
+                ms(face.total),
+                face.total.as_secs_f64() / single_floor,
+            );
+            let mut v = face.json();
+            v["vs_floor"] = serde_json::json!(face.total.as_secs_f64() / single_floor);
+            v["options"] = serde_json::json!(o);
+            pipelines.insert((*name).to_string(), v);
+        }
         if chips.is_empty() {
             for p in photos.iter().take(16) {
                 if let Ok(c) = engine.aligned_chip_blocking(Photo::new(p.clone())) {
@@ -307,35 +388,36 @@ pub fn run(args: FaceBenchArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        let (one, _) = batch_rate(&engine, &chips, 1, 1, 40);
-        let (per16, rate16) = batch_rate(&engine, &chips, 16, workers, 6);
+        let (one, _) = batch_rate(&engine, &chips, 1, 1, 40, false);
+        let (one32, _) = batch_rate(&engine, &chips, 1, 1, 40, true);
+        let (per16, rate16) = batch_rate(&engine, &chips, 16, workers, 6, false);
         println!(
-            "{workers} worker(s): embed 1 chip {:.2} ms ({:.2}x floor) | batch of 16: {:.2} ms/chip per call, {:.0} embeddings/s",
+            "{workers} worker(s): embed 1 chip {:.2} ms int8 ({:.2}x floor), {:.2} ms float32 ({:.2}x floor) | int8 batch of 16: {:.2} ms/chip per call, {:.0} embeddings/s",
             ms(one),
             one.as_secs_f64() / embed_floor,
+            ms(one32),
+            one32.as_secs_f64() / embed_floor,
             ms(per16),
             rate16
         );
-        // The pipeline runs the front detector on the whole photo, the landmark net twice
-        // (detection box, then re-centred), and embeds four views (as is, mirror, grey, grey
-        // matched to the rocks). The target compares with one chip + the detector.
+        // The sign-up signature runs the front detector, the landmark net twice and the float32
+        // embedder on four views (as is, mirror, grey, grey matched to the rocks).
+        let signature = stage_medians(&engine, &photos, args.rounds, workers, Path::Signature);
         let floor = 4.0 * embed_floor + front_floor + 2.0 * landmark_floor;
-        let single_floor = embed_floor + front_floor;
+        println!("{workers} worker(s), sign-up signature: {}", signature.line());
         println!(
-            "{workers} worker(s): pipeline {:.2} ms = {:.2}x its floor ({:.2} ms: 4 chips + front + 2 landmark passes) = {:.2}x the 1-chip + detector floor ({:.2} ms)",
-            ms(total),
-            total.as_secs_f64() / floor,
-            floor * 1e3,
-            total.as_secs_f64() / single_floor,
-            single_floor * 1e3
+            "{workers} worker(s), sign-up signature: {:.2} ms = {:.2}x its floor ({:.2} ms: 4 chips + front + 2 landmark passes)",
+            ms(signature.total),
+            signature.total.as_secs_f64() / floor,
+            floor * 1e3
         );
         report[format!("workers_{workers}")] = serde_json::json!({
-            "decode_ms": ms(decode), "detect_ms": ms(detect), "align_ms": ms(align), "embed_ms": ms(embed),
-            "total_excl_decode_ms": ms(total), "signatures_per_s": rate, "failed": failures,
-            "embed_1_chip_ms": ms(one), "embed_1_chip_vs_floor": one.as_secs_f64() / embed_floor,
-            "batch16_ms_per_chip": ms(per16), "batch16_embeddings_per_s": rate16,
-            "pipeline_floor_ms": floor * 1e3, "pipeline_vs_floor": total.as_secs_f64() / floor,
-            "pipeline_vs_one_chip_and_detector_floor": total.as_secs_f64() / single_floor,
+            "face_pipeline": pipelines,
+            "embed_1_chip_int8_ms": ms(one), "embed_1_chip_int8_vs_floor": one.as_secs_f64() / embed_floor,
+            "embed_1_chip_float32_ms": ms(one32), "embed_1_chip_float32_vs_floor": one32.as_secs_f64() / embed_floor,
+            "batch16_int8_ms_per_chip": ms(per16), "batch16_int8_embeddings_per_s": rate16,
+            "signature": signature.json(),
+            "signature_floor_ms": floor * 1e3, "signature_vs_floor": signature.total.as_secs_f64() / floor,
         });
     }
     println!("{report}");

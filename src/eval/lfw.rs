@@ -1,5 +1,6 @@
 //! LFW face verification: cosine of identity embeddings, threshold cross-validated over folds.
 use crate::face::cli::EngineOptions;
+use crate::face::{IdentityOptions, Precision};
 use anyhow::{bail, Context};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,11 +14,30 @@ type Embeddings = HashMap<String, (Vec<f32>, bool)>;
 pub struct LfwArgs {
     /// LFW folder with pairs.tsv (columns: fold, same, a, b) and the images it names.
     pub dir: PathBuf,
-    /// Embed only the chip, not the chip and its mirror image.
-    #[arg(long)]
-    pub no_flip: bool,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
     #[command(flatten)]
     pub engine: EngineOptions,
+}
+
+/// How identity embeddings are made (defaults: the product's [`IdentityOptions`]).
+#[derive(Debug, Clone, clap::Args)]
+pub struct IdentityArgs {
+    /// Embed only the chip, not also its mirror image.
+    #[arg(long)]
+    pub no_flip: bool,
+    /// 68-point landmark passes for alignment (0 = BlazeFace's 4 keypoints).
+    #[arg(long, default_value_t = IdentityOptions::default().landmark_passes)]
+    pub landmark_passes: usize,
+    /// Embedder arithmetic.
+    #[arg(long, value_enum, default_value_t = IdentityOptions::default().precision)]
+    pub precision: Precision,
+}
+
+impl IdentityArgs {
+    pub fn options(&self) -> IdentityOptions {
+        IdentityOptions { flip: !self.no_flip, landmark_passes: self.landmark_passes, precision: self.precision }
+    }
 }
 
 /// One verification pair.
@@ -108,7 +128,7 @@ pub fn run(args: LfwArgs) -> anyhow::Result<()> {
     images.sort();
     images.dedup();
     let engine = args.engine.engine()?;
-    let flip = !args.no_flip;
+    let options = args.identity.options();
 
     let bar = indicatif::ProgressBar::new(images.len() as u64);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -139,7 +159,7 @@ pub fn run(args: LfwArgs) -> anyhow::Result<()> {
                     .map_err(|e| e.to_string())
                     .and_then(|bytes| {
                         engine
-                            .main_face_identity_blocking(bytes, flip)
+                            .main_face_identity_blocking(bytes, options)
                             .map_err(|e| e.to_string())
                     });
                 match outcome {
@@ -221,7 +241,9 @@ pub fn run(args: LfwArgs) -> anyhow::Result<()> {
         "failed_detections": failed_detections,
         "unreadable_images": errors.len(),
         "unscored_pairs": unscored,
-        "flip_averaging": flip,
+        "flip_averaging": options.flip,
+        "landmark_passes": options.landmark_passes,
+        "precision": options.precision,
         "workers": engine.workers(),
         "images_per_second": images.len() as f64 / seconds,
     });

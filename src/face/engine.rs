@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-pub use super::pipeline::StageTimings;
+pub use super::pipeline::{IdentityOptions, Precision, StageTimings};
 
 /// Where the models and runtime are, and how much the engine may do at once.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
@@ -200,6 +200,17 @@ impl FaceEngine {
         self.run_blocking(move |m| Ok(m.analyse(photo.bytes(), limits)))
     }
 
+    /// The identity embedding (L2-normalised, 128-D) of the one usable face of a photo, with
+    /// per-stage timings, blocking (benchmarks).
+    pub fn identity_timed_blocking(
+        &self,
+        photo: Photo,
+        options: IdentityOptions,
+    ) -> Result<(Result<Vec<f32>, FaceError>, StageTimings), FaceError> {
+        let limits = self.pool.limits;
+        self.run_blocking(move |m| Ok(m.identity(photo.bytes(), limits, options)))
+    }
+
     /// All faces found in an image.
     pub async fn detect(&self, bytes: &[u8]) -> Result<Vec<Detection>, FaceError> {
         let limits = self.pool.limits;
@@ -263,10 +274,10 @@ impl FaceEngine {
     pub fn main_face_identity_blocking(
         &self,
         bytes: Vec<u8>,
-        flip: bool,
+        options: IdentityOptions,
     ) -> Result<(Vec<f32>, bool), FaceError> {
         let limits = self.pool.limits;
-        self.run_blocking(move |m| m.main_face_identity(&bytes, limits, flip))
+        self.run_blocking(move |m| m.main_face_identity(&bytes, limits, options))
     }
 
     /// Identity embeddings (L2-normalised) of already aligned 150x150 chips, in one batch.
@@ -275,7 +286,7 @@ impl FaceEngine {
         chips: Vec<image::RgbImage>,
     ) -> Result<Vec<Vec<f32>>, FaceError> {
         let chips = chips_to_buffers(&chips)?;
-        self.submit(move |m| m.identities(&chips, false)).await
+        self.submit(move |m| m.identities(&chips, false, Precision::default())).await
     }
 
     /// [`Self::embed_chips`], blocking (benchmarks, bulk work).
@@ -284,7 +295,16 @@ impl FaceEngine {
         chips: Vec<image::RgbImage>,
     ) -> Result<Vec<Vec<f32>>, FaceError> {
         let chips = chips_to_buffers(&chips)?;
-        self.run_blocking(move |m| m.identities(&chips, false))
+        self.run_blocking(move |m| m.identities(&chips, false, Precision::default()))
+    }
+
+    /// [`Self::embed_chips_blocking`] with the float32 embedder (benchmarks).
+    pub fn embed_chips_float32_blocking(
+        &self,
+        chips: Vec<image::RgbImage>,
+    ) -> Result<Vec<Vec<f32>>, FaceError> {
+        let chips = chips_to_buffers(&chips)?;
+        self.run_blocking(move |m| m.identities(&chips, false, Precision::Float32))
     }
 
     /// The aligned 150x150 chip of the one usable face of a photo (benchmarks and tools;
@@ -331,16 +351,16 @@ impl Models {
         &mut self,
         bytes: &[u8],
         limits: DecodeLimits,
-        flip: bool,
+        options: IdentityOptions,
     ) -> Result<(Vec<f32>, bool), FaceError> {
         let img = decode::decode(bytes, limits)?;
         let faces = self.find_faces(&img)?;
         let (chip, found) = match pipeline::choose_main(&faces, img.width(), img.height()) {
-            Some(face) => (self.chip(&img, &face)?, true),
+            Some(face) => (self.chip_with(&img, &face, options.landmark_passes)?, true),
             None => (pipeline::centre_chip(&img), false),
         };
         let identity = self
-            .identities(&[chip], flip)?
+            .identities(&[chip], options.flip, options.precision)?
             .pop()
             .ok_or(FaceError::NoFace)?;
         Ok((identity, found))

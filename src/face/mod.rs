@@ -33,7 +33,7 @@ mod runtime;
 mod sampling;
 mod types;
 
-pub use engine::{FaceEngine, FaceEngineConfig, StageTimings};
+pub use engine::{FaceEngine, FaceEngineConfig, IdentityOptions, Precision, StageTimings};
 pub use error::FaceError;
 pub use types::{Detection, FaceSignature, Photo, APPEARANCE_DIM, IDENTITY_DIM};
 

@@ -116,6 +116,8 @@ pub(crate) struct ModelFiles {
     pub front: Vec<u8>,
     pub back: Vec<u8>,
     pub embedder: Vec<u8>,
+    /// The int8 embedder for identity embeddings, used when present.
+    pub embedder_int8: Option<Vec<u8>>,
     /// The 68-point landmark model, used for alignment when present.
     pub landmarks: Option<Vec<u8>>,
 }
@@ -124,6 +126,7 @@ pub(crate) const FRONT_FILE: &str = "blazeface_front_128.onnx";
 pub(crate) const BACK_FILE: &str = "blazeface_back_256.onnx";
 pub(crate) const EMBEDDER_FILE: &str = "face_recognition.onnx";
 pub(crate) const LANDMARKS_FILE: &str = "face_landmark_68.onnx";
+pub(crate) const EMBEDDER_INT8_FILE: &str = "face_recognition_int8.onnx";
 
 /// Every (file name, sha256) pair the manifest lists, whatever its exact layout.
 fn manifest_checksums(
@@ -213,16 +216,19 @@ impl ModelFiles {
         })?;
         let mut sums = Vec::new();
         manifest_checksums(&manifest, None, &mut sums);
-        let landmarks = if dir.join(LANDMARKS_FILE).is_file() {
-            Some(read_verified(dir, LANDMARKS_FILE, &sums)?)
-        } else {
-            None
+        let optional = |name: &str| -> Result<Option<Vec<u8>>, FaceError> {
+            if dir.join(name).is_file() {
+                read_verified(dir, name, &sums).map(Some)
+            } else {
+                Ok(None)
+            }
         };
         Ok(ModelFiles {
             front: read_verified(dir, FRONT_FILE, &sums)?,
             back: read_verified(dir, BACK_FILE, &sums)?,
             embedder: read_verified(dir, EMBEDDER_FILE, &sums)?,
-            landmarks,
+            embedder_int8: optional(EMBEDDER_INT8_FILE)?,
+            landmarks: optional(LANDMARKS_FILE)?,
         })
     }
 }
@@ -241,7 +247,7 @@ pub(crate) fn session(bytes: &[u8], what: &str) -> Result<Session, FaceError> {
     };
     Session::builder(env)
         .map_err(|e| fail(e.to_string()))?
-        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .with_optimization_level(GraphOptimizationLevel::All)
         .map_err(|e| fail(e.to_string()))?
         .with_intra_threads(1)
         .map_err(|e| fail(e.to_string()))?
