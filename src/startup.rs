@@ -178,7 +178,7 @@ async fn database_url(
     Ok((SecretString::from(cluster.url()), Some(cluster)))
 }
 
-/// Drops expired sessions and idle rate-limit keys now and then.
+/// Drops expired sessions, idle rate-limit keys and never-attached uploads now and then.
 fn spawn_housekeeping(state: web::Data<AppState>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -187,6 +187,12 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
             state.limits.retain_recent();
             if let Err(e) = crate::db::sessions::purge_expired(&state.db).await {
                 tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+            let lifetime = crate::http::media::UNATTACHED_LIFETIME;
+            match crate::http::media::purge_unattached(&state.db, &state.storage, lifetime).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(uploads = n, "removed uploads never attached to a status"),
+                Err(e) => tracing::warn!(error = %e, "purging unattached uploads failed"),
             }
         }
     });

@@ -28,6 +28,19 @@ pub async fn object_keys(db: impl PgExecutor<'_>, owner: Owner) -> Result<Vec<St
     Ok(keys.into_iter().flat_map(|(key, preview)| [key, preview]).collect())
 }
 
+/// Deletes uploads never attached to a status and older than `seconds`, returning their
+/// object keys so storage can follow.
+pub async fn delete_unattached(db: impl PgExecutor<'_>, seconds: f64) -> Result<Vec<String>, sqlx::Error> {
+    let keys: Vec<(String, String)> = sqlx::query_as(
+        "DELETE FROM media_attachments WHERE status_id IS NULL AND created_at < now() - make_interval(secs => $1) \
+         RETURNING key, preview_key",
+    )
+    .bind(seconds)
+    .fetch_all(db)
+    .await?;
+    Ok(keys.into_iter().flat_map(|(key, preview)| [key, preview]).collect())
+}
+
 /// A fresh time-ordered id (so object keys can be named before the row exists).
 pub async fn next_id(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT snowflake_id()").fetch_one(db).await

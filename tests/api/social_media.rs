@@ -172,3 +172,42 @@ async fn uploads_that_are_not_images_are_refused() {
 fn require_face_engine_quiet() -> bool {
     std::panic::catch_unwind(require_face_engine).is_ok()
 }
+
+#[tokio::test]
+async fn uploads_never_attached_are_removed_after_a_day() {
+    if !require_face_engine_quiet() {
+        println!("SKIPPED: uploads need the face engine (ONNX Runtime and models)");
+        return;
+    }
+    let app = spawn_app().await;
+    let ann = member(&app, "ann").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let media = upload(&app, &ann.token, crate::fixtures::landscape_jpeg(), "image/jpeg").await.ok(200);
+        ids.push(media["id"].as_str().expect("id").to_owned());
+    }
+    let (kept, orphan, fresh) = (&ids[0], &ids[1], &ids[2]);
+    post(&app, "/api/v1/statuses", Some(&ann.token), json!({ "text": "a view", "media_ids": [kept] })).await.ok(200);
+    let old: Vec<i64> = [kept, orphan].iter().map(|id| id.parse().expect("numeric id")).collect();
+    sqlx::query("UPDATE media_attachments SET created_at = now() - interval '2 days' WHERE id = ANY($1)")
+        .bind(&old)
+        .execute(&app.db)
+        .await
+        .expect("age two uploads");
+
+    let storage = rockstar::storage::ObjectStorage::new(&rockstar::storage::StorageConfig::Local { root: app.storage_root.clone() })
+        .expect("storage");
+    let removed = rockstar::http::media::purge_unattached(&app.db, &storage, rockstar::http::media::UNATTACHED_LIFETIME)
+        .await
+        .expect("purge");
+    assert_eq!(removed, 1, "only the old upload no status uses goes");
+    let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM media_attachments ORDER BY id").fetch_all(&app.db).await.expect("rows");
+    let want: Vec<i64> = [kept, fresh].iter().map(|id| id.parse().expect("numeric id")).collect();
+    assert_eq!(left, want);
+    let files = |id: &str| crate::helpers::walk(&app.storage_root.join("media").join(id)).len();
+    assert_eq!(files(orphan), 0, "the orphan's files are gone");
+    assert_eq!(files(kept), 2, "image and preview of the attached upload stay");
+    assert_eq!(files(fresh), 2, "a fresh upload may still be attached");
+    let gone = app.client.get(app.url(&format!("/media/attachments/{orphan}/image"))).send().await.expect("GET");
+    assert_eq!(gone.status(), 404);
+}
