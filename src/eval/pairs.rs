@@ -7,7 +7,8 @@
 //! or the same physical rock (identical file, near-identical 24x24 thumbnail, or centred
 //! appearance cosine > 0.5) never sits on both sides; settings are picked on the
 //! training folds and scored on the held-out fold. The headline figures are the
-//! held-out ranks, pooled over folds and repeats.
+//! held-out ranks, pooled over folds and repeats; `median_rank_bootstrap_se` says how much
+//! that median moves when the pairs are resampled.
 use crate::face::FaceEngine;
 use crate::rocks::matcher::{AntiHub, Matcher, MatcherSettings};
 use crate::rocks::offline::{self, progress_bar};
@@ -265,6 +266,7 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
     // Grouped cross-validation of the choice of settings.
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let mut held_out: Vec<usize> = Vec::new();
+    let mut held_out_of: Vec<Vec<usize>> = vec![Vec::new(); m];
     let mut chosen: HashMap<String, usize> = HashMap::new();
     let folds = args.folds.clamp(2, groups.len().max(2));
     for _ in 0..args.repeats {
@@ -283,11 +285,24 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
                 .unwrap_or(0);
             *chosen.entry(serde_json::to_string(&settings[best])?).or_default() += 1;
             held_out.extend(test.iter().map(|&a| ranks[best][a]));
+            for &a in &test {
+                held_out_of[a].push(ranks[best][a]);
+            }
         }
     }
     let product = MatcherSettings::default();
     let product_ranks = settings.iter().position(|s| *s == product).map(|k| figures(&ranks[k]));
     let cv = figures(&held_out);
+    // How much the median rank moves when other pairs of the same kind are drawn:
+    // resample pairs (with all their held-out ranks), 1,000 times.
+    let resampled: Vec<f64> = (0..1000)
+        .map(|_| {
+            let draw: Vec<usize> = (0..m).flat_map(|_| held_out_of[rand::Rng::gen_range(&mut rng, 0..m)].clone()).collect();
+            median(&draw)
+        })
+        .collect();
+    let mean = resampled.iter().sum::<f64>() / resampled.len() as f64;
+    let median_rank_se = (resampled.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / resampled.len() as f64).sqrt();
     println!(
         "{}",
         serde_json::json!({
@@ -298,6 +313,7 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
             "recall_at_10": cv.recall_at_10,
             "recall_at_50": cv.recall_at_50,
             "median_rank": cv.median_rank,
+            "median_rank_bootstrap_se": median_rank_se,
             "chance_at_10": 10.0 / gallery_size as f64,
             "chance_median_rank": (gallery_size as f64 + 1.0) / 2.0,
             "groups": groups.len(),
