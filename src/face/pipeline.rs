@@ -309,33 +309,31 @@ impl Models {
         align::chip(img, &four(face), &TEMPLATE_4).ok_or(FaceError::NoFace)
     }
 
-    /// Signature of a face: identity from the identity chip and its mirror image, appearance
-    /// from the four human views of the appearance chip.
+    /// Signature of a face: identity from the identity chip as [`IdentityOptions::default`]
+    /// makes it (int8, with its mirror image), appearance from the float32 model's four human
+    /// views of the appearance chip.
     pub(crate) fn signature(
         &mut self,
         chip: &[f32],
         appearance_chip: &[f32],
     ) -> Result<FaceSignature, FaceError> {
-        let mut views: Vec<Zeroizing<Vec<f32>>> = vec![
-            Zeroizing::new(chip.to_vec()),
-            Zeroizing::new(embed::mirrored(chip, align::CHIP as usize)),
-        ];
-        views.extend(
-            embed::human_views(appearance_chip)
-                .into_iter()
-                .map(Zeroizing::new),
-        );
+        let options = IdentityOptions::default();
+        let identity = self
+            .identities(&[chip], options.flip, options.precision)?
+            .pop()
+            .ok_or(FaceError::NoFace)?;
+        let views: Vec<Zeroizing<Vec<f32>>> = embed::human_views(appearance_chip)
+            .into_iter()
+            .map(Zeroizing::new)
+            .collect();
         let plain: Vec<&[f32]> = views.iter().map(|v| v.as_slice()).collect();
         let out = embed::run_slices(&mut self.embedder, &plain)?;
         let (raw_identity, raw_appearance) = (
             Zeroizing::new(out.embedding),
             Zeroizing::new(out.appearance),
         );
-        // Views 0 and 1 are the identity chip and its mirror: flip-averaged identity; the
-        // rest are the appearance views.
-        let identity = embed::mean_of_normalised(&raw_identity[..2 * IDENTITY_DIM], IDENTITY_DIM);
-        let appearance =
-            embed::mean_of_normalised(&raw_appearance[2 * APPEARANCE_DIM..], APPEARANCE_DIM);
+        drop(raw_identity);
+        let appearance = embed::mean_of_normalised(&raw_appearance, APPEARANCE_DIM);
         Ok(FaceSignature {
             identity,
             appearance,
@@ -345,22 +343,31 @@ impl Models {
     /// Identity embeddings (L2-normalised) of aligned chips, in one batch.
     pub(crate) fn identities(
         &mut self,
-        chips: &[Vec<f32>],
+        chips: &[impl AsRef<[f32]>],
         flip: bool,
         precision: Precision,
     ) -> Result<Vec<Vec<f32>>, FaceError> {
-        let mut batch: Vec<Vec<f32>> = Vec::with_capacity(chips.len() * 2);
-        for c in chips {
-            batch.push(c.clone());
-            if flip {
-                batch.push(embed::mirrored(c, align::CHIP as usize));
+        // Mirror images are face pictures too: wiped when dropped.
+        let mirrors: Vec<Zeroizing<Vec<f32>>> = if flip {
+            chips
+                .iter()
+                .map(|c| Zeroizing::new(embed::mirrored(c.as_ref(), align::CHIP as usize)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut batch: Vec<&[f32]> = Vec::with_capacity(chips.len() * 2);
+        for (i, c) in chips.iter().enumerate() {
+            batch.push(c.as_ref());
+            if let Some(m) = mirrors.get(i) {
+                batch.push(m.as_slice());
             }
         }
         let session = match (precision, self.embedder_int8.as_mut()) {
             (Precision::Int8, Some(int8)) => int8,
             _ => &mut self.embedder,
         };
-        let out = embed::run(session, &batch)?;
+        let out = embed::run_slices(session, &batch)?;
         let per = if flip { 2 } else { 1 };
         Ok(out
             .embedding
@@ -408,7 +415,7 @@ impl Models {
             let chip = Zeroizing::new(self.chip_with(&img.0, &face, options.landmark_passes)?);
             t.align = start.elapsed();
             let start = Instant::now();
-            let mut out = self.identities(std::slice::from_ref(&*chip), options.flip, options.precision)?;
+            let mut out = self.identities(&[chip.as_slice()], options.flip, options.precision)?;
             t.embed = start.elapsed();
             out.pop().ok_or(FaceError::NoFace)
         })();
