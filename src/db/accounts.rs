@@ -15,11 +15,12 @@ pub struct AccountRow {
     pub rock_id: i64,
     pub rock_name: String,
     pub rock_similarity: f32,
+    pub rock_likeness: Option<f32>,
 }
 
 const SELECT: &str = "SELECT a.id, a.username, a.display_name, a.note, a.created_at, \
      a.rock_id, r.name AS rock_name, \
-     a.rock_similarity \
+     a.rock_similarity, a.rock_likeness \
      FROM accounts a JOIN rocks r ON r.id = a.rock_id";
 
 /// Inserts an account. The stored embedding is the rock's own, copied in SQL; returns
@@ -30,16 +31,18 @@ pub async fn create(
     password_hash: &str,
     rock_id: i64,
     similarity: f32,
+    likeness: Option<f32>,
 ) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO accounts (username, password_hash, rock_id, rock_embedding, rock_similarity) \
-         SELECT $1, $2, r.id, r.embedding, $4 FROM rocks r WHERE r.id = $3 \
+        "INSERT INTO accounts (username, password_hash, rock_id, rock_embedding, rock_similarity, rock_likeness) \
+         SELECT $1, $2, r.id, r.embedding, $4, $5 FROM rocks r WHERE r.id = $3 \
          RETURNING id",
     )
     .bind(username)
     .bind(password_hash)
     .bind(rock_id)
     .bind(similarity)
+    .bind(likeness)
     .fetch_optional(db)
     .await
 }

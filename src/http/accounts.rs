@@ -48,6 +48,10 @@ pub struct Rock {
     pub face_url: String,
     /// How alike the face and the rock were at sign-up (cosine in rock space, -1..1).
     pub similarity: f32,
+    /// How that match compares with the best matches of reference faces: the share of
+    /// them (0..1) whose Rockelganger is less alike. Null for accounts from before it was
+    /// recorded.
+    pub likeness: Option<f32>,
 }
 
 impl From<db::accounts::AccountRow> for Account {
@@ -64,6 +68,7 @@ impl From<db::accounts::AccountRow> for Account {
                 image_url: super::rock_image_url(row.rock_id, "photo"),
                 face_url: super::rock_image_url(row.rock_id, "face"),
                 similarity: row.rock_similarity,
+                likeness: row.rock_likeness,
             },
         }
     }
@@ -194,6 +199,7 @@ async fn sign_up_inner(
         &password_hash,
         matched.rock_id,
         matched.similarity,
+        matched.likeness,
     )
     .await
     .map_err(|e| {

@@ -49,6 +49,8 @@ pub struct Matcher {
     /// Reference faces in rock space (n_ref x dim), for the anti-hub statistics.
     reference: Vec<f32>,
     index: RockIndex,
+    /// Each reference face's best score in this gallery, sorted; made on first use.
+    reference_best: std::sync::OnceLock<Vec<f32>>,
 }
 
 pub(crate) fn normalise(v: &mut [f32]) {
@@ -117,6 +119,7 @@ impl Matcher {
             rock_scale,
             reference: Vec::new(),
             index: RockIndex::with_capacity(dim, usable.len()),
+            reference_best: std::sync::OnceLock::new(),
         };
         // Reference rows are already centred and normalised: only scale and project them.
         let zero = vec![0f32; in_dim];
@@ -158,6 +161,25 @@ impl Matcher {
         let v = self.rock_vector(raw);
         let (scale, offset) = self.correction(&v);
         self.index.push(rock_id, &v, scale, offset);
+        self.reference_best = std::sync::OnceLock::new();
+    }
+
+    /// Share of the reference faces whose own best rock scores below `score` (0..1): how a
+    /// match compares with the matches faces usually get, as raw scores mean little to people.
+    /// None without reference faces or rocks.
+    pub fn likeness(&self, score: f32) -> Option<f32> {
+        let best = self.reference_best.get_or_init(|| {
+            let dim = self.index.dim();
+            // At most 256 faces: enough for a percentile, and cheap on a big gallery.
+            let rows = self.reference.chunks_exact(dim.max(1)).take(256);
+            let mut best: Vec<f32> = rows.filter_map(|r| self.index.top_k(r, 1).first().map(|h| h.score)).collect();
+            best.sort_by(f32::total_cmp);
+            best
+        });
+        if best.is_empty() {
+            return None;
+        }
+        Some(best.partition_point(|&s| s < score) as f32 / best.len() as f32)
     }
 
     fn to_space(&self, raw: &[f32], mean: &[f32], scale: Option<&[f32]>) -> Vec<f32> {
@@ -222,5 +244,46 @@ impl Matcher {
     /// Every rock's score for a face, in index order (see `ids`), for evaluation.
     pub fn scores(&self, human_raw: &[f32]) -> Vec<f32> {
         self.index.scores(&self.human_vector(human_raw))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rocks::calibration::Calibration;
+
+    /// Deterministic pseudo-random features.
+    fn features(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (0..n)
+            .map(|_| {
+                (0..dim)
+                    .map(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        (state >> 40) as f32 / (1u64 << 24) as f32
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn likeness_is_the_share_of_reference_faces_matched_less_closely() {
+        let (humans, rocks) = (features(40, 16, 1), features(60, 16, 2));
+        let calibration = Arc::new(Calibration::compute(&humans, &rocks, 8).unwrap_or_else(|e| panic!("calibration: {e}")));
+        let gallery: Vec<(i64, Vec<f32>)> = rocks.into_iter().enumerate().map(|(i, v)| (i as i64, v)).collect();
+        let matcher = Matcher::build(calibration, MatcherSettings::default(), &gallery);
+        assert_eq!(matcher.likeness(-100.0), Some(0.0));
+        assert_eq!(matcher.likeness(100.0), Some(1.0));
+        // Each reference face's own best score sits inside the distribution, and a higher
+        // score never ranks lower.
+        let scores: Vec<f32> = humans.iter().filter_map(|h| matcher.best(h).map(|hit| hit.score)).collect();
+        assert_eq!(scores.len(), humans.len());
+        let mut sorted = scores.clone();
+        sorted.sort_by(f32::total_cmp);
+        let likeness: Vec<f32> = sorted.iter().filter_map(|&s| matcher.likeness(s)).collect();
+        assert!(likeness.windows(2).all(|w| w[0] <= w[1]), "{likeness:?}");
+        assert_eq!(likeness.first().copied(), Some(0.0), "the lowest best score beats no reference face");
+        assert!(likeness.iter().all(|l| (0.0..1.0).contains(l)));
     }
 }

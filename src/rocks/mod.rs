@@ -28,6 +28,9 @@ pub struct RockMatch {
     pub rock_id: i64,
     /// Cosine similarity in rock space, in [-1, 1].
     pub similarity: f32,
+    /// Share of reference faces whose best rock scores lower (0..1), when the calibration
+    /// has reference faces.
+    pub likeness: Option<f32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -212,7 +215,11 @@ impl RockService {
             ))));
         }
         let hit = matcher.best(appearance).ok_or(RockError::EmptyGallery)?;
-        Ok(RockMatch { rock_id: hit.rock_id, similarity: hit.score.clamp(-1.0, 1.0) })
+        Ok(RockMatch {
+            rock_id: hit.rock_id,
+            similarity: hit.score.clamp(-1.0, 1.0),
+            likeness: matcher.likeness(hit.score),
+        })
     }
 
     /// Number of rocks in the index.

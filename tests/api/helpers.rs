@@ -427,7 +427,7 @@ impl TestApp {
         let hash = rockstar::http::auth::hash_password(password)
             .await
             .expect("hash");
-        rockstar::db::accounts::create(&self.db, username, &hash, rock_id, 0.5)
+        rockstar::db::accounts::create(&self.db, username, &hash, rock_id, 0.5, Some(0.5))
             .await
             .expect("insert account")
             .expect("fixture rock exists")

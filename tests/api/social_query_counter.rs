@@ -97,7 +97,7 @@ pub async fn insert_member(db: &PgPool, username: &str) -> i64 {
     let password = rockstar::domain::Password::parse(SecretString::from(crate::social_helpers::PASSWORD.to_owned()))
         .expect("valid password");
     let hash = rockstar::http::auth::hash_password(password).await.expect("hash");
-    rockstar::db::accounts::create(db, username, &hash, rock_id, 0.5)
+    rockstar::db::accounts::create(db, username, &hash, rock_id, 0.5, Some(0.5))
         .await
         .expect("insert account")
         .expect("fixture rock exists")

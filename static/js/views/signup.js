@@ -404,14 +404,16 @@ function pebbleCam() {
     s('path', { d: 'M30 23l6-3v10l-6-3z', fill: 'currentColor' }));
 }
 
-/** The ceremony: curtain, falling pebbles, the rock rising, the similarity counting up. */
+/** The ceremony: curtain, falling pebbles, the rock rising, the likeness counting up. */
 export function reveal(ctx, account) {
   const rock = account.rock || {};
-  const pct = formatSimilarity(rock.similarity);
+  // The likeness (how this match compares with the matches faces usually get), not the
+  // raw cosine, which is small for every face-to-rock pair.
+  const pct = formatSimilarity(rock.likeness);
   const name = rock.name || 'A nameless rock';
   ctx.title(`Meet ${name}`);
   const pctNum = h('span', { class: 'similarity-num', text: '0' });
-  const meter = h('meter', { class: 'similarity-meter', min: '0', max: '100', value: '0', 'aria-label': 'Similarity' });
+  const meter = h('meter', { class: 'similarity-meter', min: '0', max: '100', value: '0', 'aria-label': 'Likeness: share of faces whose Rockelganger is less alike' });
   const heading = h('h1', { class: 'reveal-name', tabindex: '-1', text: name });
 
   const pebbles = h('div', { class: 'pebbles', 'aria-hidden': 'true' });
@@ -433,7 +435,9 @@ export function reveal(ctx, account) {
       heading,
       pct !== null
         ? h('div', { class: 'similarity' },
-          h('p', { class: 'similarity-line' }, pctNum, h('span', { class: 'similarity-unit', text: '% alike' })),
+          h('p', { class: 'similarity-line' },
+            h('span', { class: 'similarity-unit', text: 'Closer than ' }), pctNum,
+            h('span', { class: 'similarity-unit', text: '% of matches' })),
           meter)
         : null,
       h('p', { class: 'lead' }, 'From now on this rock is your face on RockStar, ',

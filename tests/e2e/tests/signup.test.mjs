@@ -33,11 +33,12 @@ async function checkReveal(page, username) {
   assert.equal(shown, me.rock.name || 'A nameless rock', 'the reveal names the account’s rock');
   assert.ok(imgOk, 'the rock photo loaded');
   assert.equal(alt, `Rock avatar: ${me.rock.name}`);
-  if (typeof me.rock.similarity === 'number') {
-    const pct = Number((await page.textContent('.similarity-num')).trim());
-    const expected = Math.round(Math.max(0, Math.min(100, me.rock.similarity <= 1 ? me.rock.similarity * 100 : me.rock.similarity)));
-    assert.equal(pct, expected, 'the similarity shown is the API’s');
-  }
+  assert.equal(typeof me.rock.likeness, 'number', 'the API gives the match’s likeness');
+  await page.waitForFunction(
+    (want) => document.querySelector('.similarity-num')?.textContent.trim() === String(want),
+    Math.round(me.rock.likeness * 100), { timeout: 10000 });
+  const pct = Number((await page.textContent('.similarity-num')).trim());
+  assert.equal(pct, Math.round(me.rock.likeness * 100), 'the likeness shown is the API’s');
   return me;
 }
 
