@@ -3,7 +3,8 @@ use super::sampling::{warp, Affine, Border};
 use super::{Detection, FaceError};
 use image::RgbImage;
 use ort::session::Session;
-use ort::value::Tensor;
+use ort::value::TensorRef;
+use zeroize::Zeroizing;
 use std::sync::OnceLock;
 
 /// Candidates below this score are dropped before NMS.
@@ -82,11 +83,11 @@ fn output<'a>(
 /// Runs the model on a prepared input; detections in unit coordinates of the region.
 pub(crate) fn infer(
     session: &mut Session,
-    input: Vec<f32>,
+    input: &[f32],
     s: u32,
 ) -> Result<Vec<Detection>, FaceError> {
     let su = s as usize;
-    let tensor = Tensor::from_array(([1usize, su, su, 3], input.into_boxed_slice()))
+    let tensor = TensorRef::from_array_view(([1usize, su, su, 3], input))
         .map_err(|e| FaceError::Unavailable(format!("detector input: {e}")))?;
     let outputs = session
         .run(ort::inputs!["input:0" => tensor])
@@ -199,8 +200,9 @@ pub(crate) fn detect_region(
     region: Square,
 ) -> Result<Vec<Detection>, FaceError> {
     let s = model.size();
-    let input = prepare(img, region, s);
-    Ok(infer(session, input, s)?
+    // Photo pixels: wiped when dropped, and lent to ONNX Runtime rather than handed over.
+    let input = Zeroizing::new(prepare(img, region, s));
+    Ok(infer(session, &input, s)?
         .into_iter()
         .map(|d| to_source(d, region))
         .collect())

@@ -4,7 +4,8 @@ use super::sampling::{warp, Affine, Border};
 use super::{FaceError, APPEARANCE_DIM, IDENTITY_DIM};
 use image::RgbImage;
 use ort::session::Session;
-use ort::value::Tensor;
+use ort::value::TensorRef;
+use zeroize::Zeroizing;
 
 /// Pixels per chip channel-interleaved buffer.
 pub(crate) const CHIP_LEN: usize = (CHIP * CHIP * 3) as usize;
@@ -54,7 +55,8 @@ pub(crate) fn run_slices(session: &mut Session, chips: &[&[f32]]) -> Result<Embe
             appearance: Vec::new(),
         });
     }
-    let mut input = Vec::with_capacity(n * CHIP_LEN);
+    // Face pixels: wiped when dropped, and lent to ONNX Runtime rather than handed over.
+    let mut input = Zeroizing::new(Vec::with_capacity(n * CHIP_LEN));
     for c in chips {
         if c.len() != CHIP_LEN {
             return Err(FaceError::Unavailable("a chip has the wrong size".into()));
@@ -62,7 +64,7 @@ pub(crate) fn run_slices(session: &mut Session, chips: &[&[f32]]) -> Result<Embe
         input.extend_from_slice(c);
     }
     let side = CHIP as usize;
-    let tensor = Tensor::from_array(([n, side, side, 3], input.into_boxed_slice()))
+    let tensor = TensorRef::from_array_view(([n, side, side, 3], &input[..]))
         .map_err(|e| FaceError::Unavailable(format!("embedder input: {e}")))?;
     let outputs = session
         .run(ort::inputs!["input" => tensor])

@@ -4,7 +4,8 @@ use super::sampling::{warp, Affine, Border};
 use super::FaceError;
 use image::RgbImage;
 use ort::session::Session;
-use ort::value::Tensor;
+use ort::value::TensorRef;
+use zeroize::Zeroizing;
 
 const SIDE: u32 = 112;
 
@@ -16,9 +17,10 @@ pub(crate) fn locate(
 ) -> Result<Vec<[f32; 2]>, FaceError> {
     let map = Affine::rect(region.x0, region.y0, region.side, region.side, SIDE, SIDE);
     // Outside the photo is black, as face-api's zero padding.
-    let input = warp(img, map, SIDE, SIDE, Border::Zero);
+    // Face pixels: wiped when dropped, and lent to ONNX Runtime rather than handed over.
+    let input = Zeroizing::new(warp(img, map, SIDE, SIDE, Border::Zero));
     let s = SIDE as usize;
-    let tensor = Tensor::from_array(([1usize, s, s, 3], input.into_boxed_slice()))
+    let tensor = TensorRef::from_array_view(([1usize, s, s, 3], &input[..]))
         .map_err(|e| FaceError::Unavailable(format!("landmark input: {e}")))?;
     let outputs = session
         .run(ort::inputs!["input" => tensor])
