@@ -5,6 +5,7 @@ mod face_support;
 
 use face_support::*;
 use image::RgbImage;
+use rockstar::face::Precision;
 
 fn reference() -> Option<serde_json::Value> {
     let path = models_dir().join("reference/embedder_reference.json");
@@ -58,7 +59,7 @@ fn synthetic_chips_match_the_reference_embeddings() {
         .collect();
     // One batch, so batching is covered too. The reference is the float32 model's.
     let got = engine
-        .embed_chips_float32_blocking(images)
+        .embed_chips_blocking(images, Precision::Float32)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(got.len(), chips.len());
     for (chip, ours) in chips.iter().zip(&got) {
@@ -97,11 +98,11 @@ fn lfw_crops_match_the_reference_embeddings() {
         );
         let chip = image::imageops::crop_imm(&rgb(&path), x, y, w, h).to_image();
         let float32 = engine
-            .embed_chips_float32_blocking(vec![chip.clone()])
+            .embed_chips_blocking(vec![chip.clone()], Precision::Float32)
             .unwrap_or_else(|e| panic!("{e}"));
         // The int8 model (the default for identities) approximates the float32 one.
         let int8 = engine
-            .embed_chips_blocking(vec![chip])
+            .embed_chips_blocking(vec![chip], Precision::Int8)
             .unwrap_or_else(|e| panic!("{e}"));
         for key in ["onnx_embedding", "faceapi_embedding"] {
             let want = floats(&item[key]);

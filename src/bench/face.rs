@@ -1,7 +1,7 @@
 //! `rockstar bench face`: per-stage medians, batch throughput, and how far the embedder and
 //! detector are from the compute floor set by a measured FMA peak.
 use crate::face::cli::EngineOptions;
-use crate::face::{FaceEngine, IdentityOptions, Photo, StageTimings};
+use crate::face::{FaceEngine, IdentityOptions, Photo, Precision, StageTimings};
 use anyhow::{bail, Context};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -168,7 +168,7 @@ fn photos(args: &FaceBenchArgs) -> anyhow::Result<Vec<Vec<u8>>> {
 
 /// What one timed run does.
 #[derive(Clone, Copy)]
-enum Path {
+enum Workload {
     /// The face pipeline: one face -> identity embedding.
     Identity(IdentityOptions),
     /// The sign-up signature: identity + rock-matching appearance views.
@@ -181,7 +181,7 @@ fn stages(
     photos: &[Vec<u8>],
     rounds: usize,
     clients: usize,
-    path: Path,
+    workload: Workload,
 ) -> (Vec<StageTimings>, usize, Duration) {
     let start = Instant::now();
     let mut all = Vec::new();
@@ -199,12 +199,12 @@ fn stages(
                                 continue;
                             }
                             let photo = Photo::new(p.clone());
-                            let timing = match path {
-                                Path::Identity(options) => match engine.identity_timed_blocking(photo, options) {
+                            let timing = match workload {
+                                Workload::Identity(options) => match engine.identity_timed_blocking(photo, options) {
                                     Ok((Ok(_), t)) => Some(t),
                                     _ => None,
                                 },
-                                Path::Signature => match engine.analyse_timed_blocking(photo) {
+                                Workload::Signature => match engine.analyse_timed_blocking(photo) {
                                     Ok((Ok(_), t)) => Some(t),
                                     _ => None,
                                 },
@@ -229,7 +229,7 @@ fn stages(
     (all, failures, start.elapsed())
 }
 
-/// Medians of one path's stages.
+/// Medians of one workload's stages.
 struct StageMedians {
     decode: Duration,
     detect: Duration,
@@ -241,8 +241,8 @@ struct StageMedians {
     failed: usize,
 }
 
-fn stage_medians(engine: &FaceEngine, photos: &[Vec<u8>], rounds: usize, clients: usize, path: Path) -> StageMedians {
-    let (timings, failed, wall) = stages(engine, photos, rounds, clients, path);
+fn stage_medians(engine: &FaceEngine, photos: &[Vec<u8>], rounds: usize, clients: usize, workload: Workload) -> StageMedians {
+    let (timings, failed, wall) = stages(engine, photos, rounds, clients, workload);
     let pick = |f: fn(&StageTimings) -> Duration| median(timings.iter().map(f).collect());
     StageMedians {
         decode: pick(|t| t.decode),
@@ -278,7 +278,7 @@ fn batch_rate(
     batch: usize,
     clients: usize,
     runs: usize,
-    float32: bool,
+    precision: Precision,
 ) -> (Duration, f64) {
     let start = Instant::now();
     let mut per_call = Vec::new();
@@ -292,12 +292,7 @@ fn batch_rate(
                         let set: Vec<image::RgbImage> =
                             chips.iter().cycle().skip(r).take(batch).cloned().collect();
                         let t = Instant::now();
-                        let done = if float32 {
-                            engine.embed_chips_float32_blocking(set)
-                        } else {
-                            engine.embed_chips_blocking(set)
-                        };
-                        if done.is_ok() {
+                        if engine.embed_chips_blocking(set, precision).is_ok() {
                             times.push(t.elapsed() / batch as u32);
                         }
                     }
@@ -369,7 +364,7 @@ pub fn run(args: FaceBenchArgs) -> anyhow::Result<()> {
         }
         let mut pipelines = serde_json::Map::new();
         for (name, o) in &settings {
-            let face = stage_medians(&engine, &photos, args.rounds, workers, Path::Identity(*o));
+            let face = stage_medians(&engine, &photos, args.rounds, workers, Workload::Identity(*o));
             println!("{workers} worker(s), face pipeline {name}: {}", face.line());
             println!(
                 "{workers} worker(s), face pipeline {name}: {:.2} ms = {:.2}x the embedder + front-128 floor",
@@ -388,9 +383,9 @@ pub fn run(args: FaceBenchArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        let (one, _) = batch_rate(&engine, &chips, 1, 1, 40, false);
-        let (one32, _) = batch_rate(&engine, &chips, 1, 1, 40, true);
-        let (per16, rate16) = batch_rate(&engine, &chips, 16, workers, 6, false);
+        let (one, _) = batch_rate(&engine, &chips, 1, 1, 40, Precision::Int8);
+        let (one32, _) = batch_rate(&engine, &chips, 1, 1, 40, Precision::Float32);
+        let (per16, rate16) = batch_rate(&engine, &chips, 16, workers, 6, Precision::Int8);
         println!(
             "{workers} worker(s): embed 1 chip {:.2} ms int8 ({:.2}x floor), {:.2} ms float32 ({:.2}x floor) | int8 batch of 16: {:.2} ms/chip per call, {:.0} embeddings/s",
             ms(one),
@@ -404,7 +399,7 @@ pub fn run(args: FaceBenchArgs) -> anyhow::Result<()> {
         // chip), the int8 embedder on the identity chip and its mirror, and the float32
         // embedder on four views of the 4-point chip (as is, mirror, grey, grey matched to
         // the rocks). Its floor counts all six embeddings at the float32 FMA peak.
-        let signature = stage_medians(&engine, &photos, args.rounds, workers, Path::Signature);
+        let signature = stage_medians(&engine, &photos, args.rounds, workers, Workload::Signature);
         let floor = 6.0 * embed_floor + front_floor + 2.0 * landmark_floor;
         println!("{workers} worker(s), sign-up signature: {}", signature.line());
         println!(

@@ -280,31 +280,15 @@ impl FaceEngine {
         self.run_blocking(move |m| m.main_face_identity(&bytes, limits, options))
     }
 
-    /// Identity embeddings (L2-normalised) of already aligned 150x150 chips, in one batch.
-    pub async fn embed_chips(
-        &self,
-        chips: Vec<image::RgbImage>,
-    ) -> Result<Vec<Vec<f32>>, FaceError> {
-        let chips = chips_to_buffers(&chips)?;
-        self.submit(move |m| m.identities(&chips, false, Precision::default())).await
-    }
-
-    /// [`Self::embed_chips`], blocking (benchmarks, bulk work).
+    /// Identity embeddings (L2-normalised) of already aligned 150x150 chips, in one batch,
+    /// blocking (benchmarks, tests, bulk work).
     pub fn embed_chips_blocking(
         &self,
         chips: Vec<image::RgbImage>,
+        precision: Precision,
     ) -> Result<Vec<Vec<f32>>, FaceError> {
         let chips = chips_to_buffers(&chips)?;
-        self.run_blocking(move |m| m.identities(&chips, false, Precision::default()))
-    }
-
-    /// [`Self::embed_chips_blocking`] with the float32 embedder (benchmarks).
-    pub fn embed_chips_float32_blocking(
-        &self,
-        chips: Vec<image::RgbImage>,
-    ) -> Result<Vec<Vec<f32>>, FaceError> {
-        let chips = chips_to_buffers(&chips)?;
-        self.run_blocking(move |m| m.identities(&chips, false, Precision::Float32))
+        self.run_blocking(move |m| m.identities(&chips, false, precision))
     }
 
     /// The aligned 150x150 chip of the one usable face of a photo (benchmarks and tools;

@@ -77,7 +77,8 @@ impl IdentityOptions {
 
 /// Alignment settings, chosen on LFW folds 1-3 (eval lfw): 68-point landmarks on a crop
 /// 1.4x the detection box, then once more on a crop 1.3x the landmarks' extent, gave 99.28 %
-/// (1.2x: 98.78 %, 1.4x once: 99.22 %, 4-point with 128+256 keypoints: 98.89 %).
+/// (1.2x: 98.78 %, 1.4x once: 99.22 %, 4-point with 128+256 keypoints: 98.89 %). How many
+/// passes run is [`IdentityOptions::landmark_passes`].
 #[derive(Debug, Clone, Copy)]
 struct Tuning {
     /// Use the 68-point landmarks when the model is present.
@@ -88,9 +89,7 @@ struct Tuning {
     lm_scale: f32,
     /// Landmark crop centre shift down, relative to the box side.
     lm_dy: f32,
-    /// Extra landmark passes on a crop re-centred on the previous landmarks.
-    lm_iters: usize,
-    /// Crop side relative to the landmarks' extent in those passes.
+    /// Crop side relative to the landmarks' extent in passes after the first.
     lm_scale2: f32,
 }
 
@@ -100,7 +99,6 @@ fn tuning() -> Tuning {
         refine: true,
         lm_scale: 1.4,
         lm_dy: 0.0,
-        lm_iters: 1,
         lm_scale2: 1.3,
     }
 }
@@ -281,9 +279,9 @@ impl Models {
         Ok((points.to_vec(), &TEMPLATE_4))
     }
 
-    /// Aligned chip of `face`, as the sign-up signature uses it.
+    /// Aligned chip of `face` as [`IdentityOptions::default`] aligns it.
     pub(crate) fn chip(&mut self, img: &RgbImage, face: &Detection) -> Result<Vec<f32>, FaceError> {
-        self.chip_with(img, face, 1 + tuning().lm_iters)
+        self.chip_with(img, face, IdentityOptions::default().landmark_passes)
     }
 
     /// Aligned chip of `face` with `landmark_passes` landmark passes.
@@ -328,11 +326,9 @@ impl Models {
             .collect();
         let plain: Vec<&[f32]> = views.iter().map(|v| v.as_slice()).collect();
         let out = embed::run_slices(&mut self.embedder, &plain)?;
-        let (raw_identity, raw_appearance) = (
-            Zeroizing::new(out.embedding),
-            Zeroizing::new(out.appearance),
-        );
-        drop(raw_identity);
+        // The views' own embeddings are not used, but they describe the face: wiped.
+        drop(Zeroizing::new(out.embedding));
+        let raw_appearance = Zeroizing::new(out.appearance);
         let appearance = embed::mean_of_normalised(&raw_appearance, APPEARANCE_DIM);
         Ok(FaceSignature {
             identity,
@@ -394,6 +390,23 @@ impl Models {
         Ok(result)
     }
 
+    /// Decodes a photo and finds its one usable face, timing both stages into `t`.
+    fn single_face(
+        &mut self,
+        bytes: &[u8],
+        limits: DecodeLimits,
+        t: &mut StageTimings,
+    ) -> Result<(Scrubbed, Detection), FaceError> {
+        let start = Instant::now();
+        let img = Scrubbed(decode::decode(bytes, limits)?);
+        t.decode = start.elapsed();
+        let start = Instant::now();
+        let faces = self.find_faces(&img.0)?;
+        let face = choose_single(&faces)?;
+        t.detect = start.elapsed();
+        Ok((img, face))
+    }
+
     /// The face pipeline for one face: decode, detect (exactly one usable face), align and
     /// embed, with per-stage timings.
     pub(crate) fn identity(
@@ -404,13 +417,7 @@ impl Models {
     ) -> (Result<Vec<f32>, FaceError>, StageTimings) {
         let mut t = StageTimings::default();
         let result = (|| {
-            let start = Instant::now();
-            let img = Scrubbed(decode::decode(bytes, limits)?);
-            t.decode = start.elapsed();
-            let start = Instant::now();
-            let faces = self.find_faces(&img.0)?;
-            let face = choose_single(&faces)?;
-            t.detect = start.elapsed();
+            let (img, face) = self.single_face(bytes, limits, &mut t)?;
             let start = Instant::now();
             let chip = Zeroizing::new(self.chip_with(&img.0, &face, options.landmark_passes)?);
             t.align = start.elapsed();
@@ -430,13 +437,7 @@ impl Models {
     ) -> (Result<FaceSignature, FaceError>, StageTimings) {
         let mut t = StageTimings::default();
         let result = (|| {
-            let start = Instant::now();
-            let img = Scrubbed(decode::decode(bytes, limits)?);
-            t.decode = start.elapsed();
-            let start = Instant::now();
-            let faces = self.find_faces(&img.0)?;
-            let face = choose_single(&faces)?;
-            t.detect = start.elapsed();
+            let (img, face) = self.single_face(bytes, limits, &mut t)?;
             let start = Instant::now();
             let chip = Zeroizing::new(self.chip(&img.0, &face)?);
             let look = Zeroizing::new(self.appearance_chip(&img.0, &face)?);

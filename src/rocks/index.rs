@@ -131,6 +131,14 @@ impl RockIndex {
         best.into_iter().map(|(score, row)| Hit { rock_id: self.ids[row], score }).collect()
     }
 
+    /// Score of the i-th rock for a query already quantised with [`quantise`], exactly as
+    /// [`Self::top_k`] scores it.
+    pub fn score_quantised(&self, i: usize, q: &[i8], qs: f32) -> f32 {
+        let mut out = [0f32; 1];
+        self.score_block(q, qs, i, &mut out);
+        out[0]
+    }
+
     fn score_block(&self, q: &[i8], qs: f32, start: usize, out: &mut [f32]) {
         let d = self.dim;
         let codes = &self.codes[start * d..(start + out.len()) * d];

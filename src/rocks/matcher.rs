@@ -7,7 +7,7 @@
 //! that are near everyone — are penalised per rock against the reference faces (CSLS or
 //! z-scoring), so distinct people spread over the gallery.
 use super::calibration::Calibration;
-use super::index::{Hit, RockIndex};
+use super::index::{quantise, Hit, RockIndex};
 use std::sync::Arc;
 
 /// How rock scores are corrected for hubness.
@@ -49,8 +49,10 @@ pub struct Matcher {
     /// Reference faces in rock space (n_ref x dim), for the anti-hub statistics.
     reference: Vec<f32>,
     index: RockIndex,
-    /// Each reference face's best score in this gallery, sorted; made on first use.
-    reference_best: std::sync::OnceLock<Vec<f32>>,
+    /// The reference faces quantised as queries, and each one's best score in this gallery
+    /// (as the index scores it), kept up to date as rocks are added.
+    reference_queries: Vec<(Vec<i8>, f32)>,
+    reference_best: Vec<f32>,
 }
 
 pub(crate) fn normalise(v: &mut [f32]) {
@@ -119,7 +121,8 @@ impl Matcher {
             rock_scale,
             reference: Vec::new(),
             index: RockIndex::with_capacity(dim, usable.len()),
-            reference_best: std::sync::OnceLock::new(),
+            reference_queries: Vec::new(),
+            reference_best: Vec::new(),
         };
         // Reference rows are already centred and normalised: only scale and project them.
         let zero = vec![0f32; in_dim];
@@ -129,6 +132,8 @@ impl Matcher {
             .chunks_exact(in_dim)
             .flat_map(|r| matcher.to_space(r, &zero, matcher.human_scale.as_deref()))
             .collect();
+        matcher.reference_queries = matcher.reference.chunks_exact(dim.max(1)).map(quantise).collect();
+        matcher.reference_best = vec![f32::NEG_INFINITY; matcher.reference_queries.len()];
         for (id, v) in usable {
             matcher.add(*id, v);
         }
@@ -159,27 +164,24 @@ impl Matcher {
             return;
         }
         let v = self.rock_vector(raw);
-        let (scale, offset) = self.correction(&v);
+        let sims: Vec<f32> = self.reference.chunks_exact(v.len()).map(|r| dot(r, &v)).collect();
+        let (scale, offset) = self.correction(&sims);
         self.index.push(rock_id, &v, scale, offset);
-        self.reference_best = std::sync::OnceLock::new();
+        let row = self.index.len() - 1;
+        for (best, (q, qs)) in self.reference_best.iter_mut().zip(&self.reference_queries) {
+            *best = best.max(self.index.score_quantised(row, q, *qs));
+        }
     }
 
     /// Share of the reference faces whose own best rock scores below `score` (0..1): how a
     /// match compares with the matches faces usually get, as raw scores mean little to people.
     /// None without reference faces or rocks.
     pub fn likeness(&self, score: f32) -> Option<f32> {
-        let best = self.reference_best.get_or_init(|| {
-            let dim = self.index.dim();
-            // At most 256 faces: enough for a percentile, and cheap on a big gallery.
-            let rows = self.reference.chunks_exact(dim.max(1)).take(256);
-            let mut best: Vec<f32> = rows.filter_map(|r| self.index.top_k(r, 1).first().map(|h| h.score)).collect();
-            best.sort_by(f32::total_cmp);
-            best
-        });
-        if best.is_empty() {
+        if self.reference_best.is_empty() || self.index.is_empty() {
             return None;
         }
-        Some(best.partition_point(|&s| s < score) as f32 / best.len() as f32)
+        let below = self.reference_best.iter().filter(|&&best| best < score).count();
+        Some(below as f32 / self.reference_best.len() as f32)
     }
 
     fn to_space(&self, raw: &[f32], mean: &[f32], scale: Option<&[f32]>) -> Vec<f32> {
@@ -202,27 +204,25 @@ impl Matcher {
         self.to_space(raw, self.calibration.human_mean(), self.human_scale.as_deref())
     }
 
-    /// (scale, offset) so that score = scale * cos - offset.
-    fn correction(&self, rock: &[f32]) -> (f32, f32) {
-        let dim = rock.len();
-        if self.reference.is_empty() {
+    /// (scale, offset) so that score = scale * cos - offset, from the rock's cosines to the
+    /// reference faces.
+    fn correction(&self, sims: &[f32]) -> (f32, f32) {
+        if sims.is_empty() {
             return (1.0, 0.0);
         }
-        let sims = || self.reference.chunks_exact(dim).map(|r| dot(r, rock));
         match self.settings.anti_hub {
             AntiHub::None => (1.0, 0.0),
             AntiHub::Csls { k, weight } => {
-                let mut all: Vec<f32> = sims().collect();
+                let mut all = sims.to_vec();
                 let k = k.clamp(1, all.len());
                 all.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
                 let mean_top = all[..k].iter().sum::<f32>() / k as f32;
                 (1.0, weight * mean_top)
             }
             AntiHub::ZScore => {
-                let all: Vec<f32> = sims().collect();
-                let n = all.len() as f32;
-                let mean = all.iter().sum::<f32>() / n;
-                let var = all.iter().map(|s| (s - mean) * (s - mean)).sum::<f32>() / n;
+                let n = sims.len() as f32;
+                let mean = sims.iter().sum::<f32>() / n;
+                let var = sims.iter().map(|s| (s - mean) * (s - mean)).sum::<f32>() / n;
                 let sd = var.sqrt().max(1e-4);
                 (1.0 / sd, mean / sd)
             }

@@ -270,34 +270,49 @@ export function composeBox(opts = {}) {
   return form;
 }
 
-/** Follow / Unfollow toggle for an account with an optional relationship. */
-export function followButton(account, onChange) {
-  let following = Boolean(account.relationship && account.relationship.following);
-  const btn = h('button', { type: 'button', class: 'btn follow-btn' });
-  function paint() {
-    btn.textContent = following ? 'Following' : 'Follow';
-    btn.classList.toggle('btn-primary', !following);
-    btn.classList.toggle('btn-outline', following);
-    btn.setAttribute('aria-pressed', String(following));
-    btn.setAttribute('aria-label', `${following ? 'Unfollow' : 'Follow'} @${account.username}`);
-  }
+/**
+ * A button that flips one relationship with `account` (`key`: following, muting,
+ * blocking) by posting `verbOn` or `verbOff`, trusting the relationship the server returns.
+ * `paint(btn, on)` draws it; `onChange(on, data)` runs after each change.
+ */
+export function relationshipToggle(account, { key, verbOn, verbOff, className, paint, onChange }) {
+  let on = Boolean(account.relationship && account.relationship[key]);
+  const btn = h('button', { type: 'button', class: className });
   btn.addEventListener('click', async () => {
     if (!session.me) { location.hash = '#/login'; return; }
     btn.disabled = true;
     try {
-      const { data } = await api.post(`/accounts/${encodeName(account.username)}/${following ? 'unfollow' : 'follow'}`);
+      const { data } = await api.post(`/accounts/${encodeName(account.username)}/${on ? verbOff : verbOn}`);
       const rel = data && (data.relationship || data);
-      following = rel && typeof rel.following === 'boolean' ? rel.following : !following;
-      paint();
-      if (onChange) onChange(following, data);
+      on = rel && typeof rel[key] === 'boolean' ? rel[key] : !on;
+      paint(btn, on);
+      if (onChange) onChange(on, data);
     } catch (err) {
       toast(describeError(err), 'error');
     } finally {
       btn.disabled = false;
     }
   });
-  paint();
+  paint(btn, on);
   return btn;
+}
+
+/** Follow / Unfollow toggle for an account with an optional relationship. */
+export function followButton(account, onChange) {
+  return relationshipToggle(account, {
+    key: 'following',
+    verbOn: 'follow',
+    verbOff: 'unfollow',
+    className: 'btn follow-btn',
+    paint(btn, following) {
+      btn.textContent = following ? 'Following' : 'Follow';
+      btn.classList.toggle('btn-primary', !following);
+      btn.classList.toggle('btn-outline', following);
+      btn.setAttribute('aria-pressed', String(following));
+      btn.setAttribute('aria-label', `${following ? 'Unfollow' : 'Follow'} @${account.username}`);
+    },
+    onChange,
+  });
 }
 
 /** A compact account row for member lists. */

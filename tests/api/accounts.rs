@@ -6,12 +6,7 @@ async fn public_profile_shows_the_account_and_its_rock() {
     let id = app
         .create_account_directly("obsidian", "correct horse battery")
         .await;
-    let response = app
-        .client
-        .get(app.url("/api/v1/accounts/OBSIDIAN"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get("/api/v1/accounts/OBSIDIAN").await;
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["id"], id.to_string());
@@ -33,11 +28,7 @@ async fn public_profile_shows_the_account_and_its_rock() {
         "{body}"
     );
     assert_error(
-        app.client
-            .get(app.url("/api/v1/accounts/nobody_here"))
-            .send()
-            .await
-            .expect("request"),
+        app.get("/api/v1/accounts/nobody_here").await,
         404,
         "not_found",
     )
@@ -107,11 +98,8 @@ async fn patch_me_updates_display_name_and_bio_with_limits() {
         .expect("request");
     assert_error(unauthenticated, 401, "unauthorized").await;
     let profile: serde_json::Value = app
-        .client
-        .get(app.url("/api/v1/accounts/marble"))
-        .send()
+        .get("/api/v1/accounts/marble")
         .await
-        .expect("request")
         .json()
         .await
         .expect("json");
@@ -133,16 +121,7 @@ async fn delete_me_removes_the_account_and_its_sessions() {
         .await
         .expect("request");
     assert_eq!(response.status(), 204);
-    assert_error(
-        app.client
-            .get(app.url("/api/v1/accounts/gneiss"))
-            .send()
-            .await
-            .expect("request"),
-        404,
-        "not_found",
-    )
-    .await;
+    assert_error(app.get("/api/v1/accounts/gneiss").await, 404, "not_found").await;
     assert_eq!(
         app.get_auth("/api/v1/accounts/verify_credentials", &token)
             .await

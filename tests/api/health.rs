@@ -3,12 +3,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn healthz_answers_200() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get("/healthz").await;
     assert_eq!(response.status(), 200);
     assert!(
         response.headers().contains_key("x-request-id"),
@@ -19,12 +14,7 @@ async fn healthz_answers_200() {
 #[tokio::test]
 async fn readyz_checks_the_database() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get("/readyz").await;
     let status = response.status().as_u16();
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["checks"]["database"], "ok", "{body}");
@@ -38,26 +28,10 @@ async fn readyz_checks_the_database() {
 async fn metrics_count_requests_by_route_and_status() {
     let app = spawn_app().await;
     for _ in 0..3 {
-        app.client
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .expect("request");
+        app.get("/healthz").await;
     }
-    app.client
-        .get(app.url("/api/v1/accounts/nobody_here"))
-        .send()
-        .await
-        .expect("request");
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("text");
+    app.get("/api/v1/accounts/nobody_here").await;
+    let text = app.get("/metrics").await.text().await.expect("text");
     assert!(
         text.contains(
             r#"rockstar_http_requests_total{method="GET",route="/healthz",status="200"} 3"#
@@ -75,11 +49,8 @@ async fn metrics_count_requests_by_route_and_status() {
 async fn openapi_document_lists_the_endpoints_and_docs_work_offline() {
     let app = spawn_app().await;
     let spec: serde_json::Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
+        .get("/api/v1/openapi.json")
         .await
-        .expect("request")
         .json()
         .await
         .expect("json");
@@ -94,12 +65,7 @@ async fn openapi_document_lists_the_endpoints_and_docs_work_offline() {
         assert!(spec["paths"].get(path).is_some(), "spec lacks {path}");
     }
     assert!(spec["components"]["schemas"].get("Account").is_some());
-    let page = app
-        .client
-        .get(app.url("/api/docs"))
-        .send()
-        .await
-        .expect("request");
+    let page = app.get("/api/docs").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("html");
     assert!(html.contains("/api/v1/openapi.json"));
@@ -112,11 +78,6 @@ async fn openapi_document_lists_the_endpoints_and_docs_work_offline() {
 #[tokio::test]
 async fn unknown_routes_are_404_in_the_json_format() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/no/such/thing"))
-        .send()
-        .await
-        .expect("request");
+    let response = app.get("/no/such/thing").await;
     assert_error(response, 404, "not_found").await;
 }

@@ -393,13 +393,19 @@ impl TestApp {
 
     /// After refused input, the server must still answer.
     pub async fn assert_still_serving(&self) {
-        let response = self
-            .client
-            .get(self.url("/healthz"))
+        assert_eq!(
+            self.get("/healthz").await.status(),
+            200,
+            "the server keeps serving"
+        );
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
             .send()
             .await
-            .expect("healthz request");
-        assert_eq!(response.status(), 200, "the server keeps serving");
+            .expect("request")
     }
 
     pub async fn get_auth(&self, path: &str, token: &str) -> reqwest::Response {
@@ -441,13 +447,18 @@ pub async fn assert_error(
 ) -> serde_json::Value {
     let actual = response.status().as_u16();
     let body: serde_json::Value = response.json().await.expect("error body is JSON");
+    check_error(actual, &body, status, code);
+    body
+}
+
+/// The one JSON error format: the expected status, code and a message.
+pub fn check_error(actual: u16, body: &serde_json::Value, status: u16, code: &str) {
     assert_eq!(actual, status, "unexpected status; body {body}");
     assert_eq!(body["error"], code, "unexpected error code; body {body}");
     assert!(
         body["message"].as_str().is_some_and(|m| !m.is_empty()),
         "error has a message: {body}"
     );
-    body
 }
 
 /// Lists every file under a folder.

@@ -78,12 +78,7 @@ async fn missing_bad_and_expired_tokens_are_401() {
     let id = app
         .create_account_directly("shale", "correct horse battery")
         .await;
-    let no_token = app
-        .client
-        .get(app.url("/api/v1/accounts/verify_credentials"))
-        .send()
-        .await
-        .expect("request");
+    let no_token = app.get("/api/v1/accounts/verify_credentials").await;
     assert_error(no_token, 401, "unauthorized").await;
     assert_error(
         app.get_auth("/api/v1/accounts/verify_credentials", "not.a.jwt")

@@ -40,9 +40,7 @@ impl Reply {
     }
 
     pub fn error(self, status: u16, code: &str) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body {}", self.body);
-        assert_eq!(self.body["error"], code, "unexpected error code; body {}", self.body);
-        assert!(self.body["message"].as_str().is_some_and(|m| !m.is_empty()), "error has a message");
+        crate::helpers::check_error(self.status, &self.body, status, code);
         self.body
     }
 

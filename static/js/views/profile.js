@@ -2,7 +2,7 @@
 import { api } from '../api.js';
 import { h, mount, toast } from '../dom.js';
 import { session } from '../session.js';
-import { accountRow, avatar, displayName, followButton, infiniteList, profileHref, statusCard, composeBox } from '../components.js';
+import { accountRow, avatar, displayName, followButton, infiniteList, profileHref, relationshipToggle, statusCard, composeBox } from '../components.js';
 import { describeError } from '../errors.js';
 
 function count(n, label, href, current) {
@@ -12,27 +12,22 @@ function count(n, label, href, current) {
     : h('span', { class: 'count-link' }, inner);
 }
 
+/** Mute / Block style toggle, with a toast saying what happened. */
 function toggleButton(account, verbOn, verbOff, key, labelOn, labelOff) {
-  let on = Boolean(account.relationship && account.relationship[key]);
-  const btn = h('button', { type: 'button', class: 'btn btn-ghost btn-small' });
-  const paint = () => { btn.textContent = on ? labelOff : labelOn; btn.setAttribute('aria-pressed', String(on)); };
-  btn.addEventListener('click', async () => {
-    btn.disabled = true;
-    try {
-      const { data } = await api.post(`/accounts/${encodeURIComponent(account.username)}/${on ? verbOff : verbOn}`);
-      const rel = data && (data.relationship || data);
-      on = rel && typeof rel[key] === 'boolean' ? rel[key] : !on;
-      paint();
-      const past = { mute: 'Muted', unmute: 'Unmuted', block: 'Blocked', unblock: 'Unblocked' };
+  const past = { mute: 'Muted', unmute: 'Unmuted', block: 'Blocked', unblock: 'Unblocked' };
+  return relationshipToggle(account, {
+    key,
+    verbOn,
+    verbOff,
+    className: 'btn btn-ghost btn-small',
+    paint(btn, on) {
+      btn.textContent = on ? labelOff : labelOn;
+      btn.setAttribute('aria-pressed', String(on));
+    },
+    onChange(on) {
       toast(`${past[on ? verbOn : verbOff]} @${account.username}`);
-    } catch (err) {
-      toast(describeError(err), 'error');
-    } finally {
-      btn.disabled = false;
-    }
+    },
   });
-  paint();
-  return btn;
 }
 
 export async function profileView(ctx, username, tab) {
