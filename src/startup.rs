@@ -198,7 +198,6 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
     });
 }
 
-
 /// Refuses bodies over the limit before reading them, and records request metrics.
 async fn guard_and_measure(
     req: ServiceRequest,

@@ -16,7 +16,9 @@ use std::time::Duration;
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(tag = "backend", rename_all = "snake_case")]
 pub enum StorageConfig {
-    Local { root: PathBuf },
+    Local {
+        root: PathBuf,
+    },
     /// `endpoint` None = AWS itself. An `http://` endpoint (a test server) is allowed as such.
     S3 {
         endpoint: Option<String>,
@@ -30,7 +32,9 @@ pub enum StorageConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig::Local { root: PathBuf::from("data/media") }
+        StorageConfig::Local {
+            root: PathBuf::from("data/media"),
+        }
     }
 }
 
@@ -82,9 +86,19 @@ impl ObjectStorage {
             StorageConfig::Local { root } => {
                 std::fs::create_dir_all(root)?;
                 let fs = LocalFileSystem::new_with_prefix(root)?.with_automatic_cleanup(true);
-                Ok(ObjectStorage { store: Arc::new(fs), backend: Backend::Local })
+                Ok(ObjectStorage {
+                    store: Arc::new(fs),
+                    backend: Backend::Local,
+                })
             }
-            StorageConfig::S3 { endpoint, bucket, region, path_style, access_key_id, secret_access_key } => {
+            StorageConfig::S3 {
+                endpoint,
+                bucket,
+                region,
+                path_style,
+                access_key_id,
+                secret_access_key,
+            } => {
                 if bucket.is_empty() {
                     return Err(StorageError::Config("the S3 bucket name is empty".into()));
                 }
@@ -95,10 +109,15 @@ impl ObjectStorage {
                     .with_secret_access_key(secret_access_key)
                     .with_virtual_hosted_style_request(!path_style);
                 if let Some(endpoint) = endpoint {
-                    builder = builder.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
+                    builder = builder
+                        .with_endpoint(endpoint)
+                        .with_allow_http(endpoint.starts_with("http://"));
                 }
                 let s3 = Arc::new(builder.build()?);
-                Ok(ObjectStorage { store: s3.clone(), backend: Backend::S3(s3) })
+                Ok(ObjectStorage {
+                    store: s3.clone(),
+                    backend: Backend::S3(s3),
+                })
             }
         }
     }
@@ -109,14 +128,18 @@ impl ObjectStorage {
     }
 
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
-        self.store.put(&path(key)?, PutPayload::from_bytes(bytes)).await?;
+        self.store
+            .put(&path(key)?, PutPayload::from_bytes(bytes))
+            .await?;
         Ok(())
     }
 
     pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
         match self.store.get(&path(key)?).await {
             Ok(found) => Ok(found.bytes().await?),
-            Err(object_store::Error::NotFound { .. }) => Err(StorageError::NotFound(key.to_string())),
+            Err(object_store::Error::NotFound { .. }) => {
+                Err(StorageError::NotFound(key.to_string()))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -124,7 +147,10 @@ impl ObjectStorage {
     /// None when absent.
     pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StorageError> {
         match self.store.head(&path(key)?).await {
-            Ok(meta) => Ok(Some(ObjectInfo { size: meta.size, e_tag: meta.e_tag })),
+            Ok(meta) => Ok(Some(ObjectInfo {
+                size: meta.size,
+                e_tag: meta.e_tag,
+            })),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),
         }
@@ -150,7 +176,11 @@ impl ObjectStorage {
 
     /// Every key under `prefix` (recursive), sorted.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
-        let prefix = if prefix.is_empty() { None } else { Some(path(prefix)?) };
+        let prefix = if prefix.is_empty() {
+            None
+        } else {
+            Some(path(prefix)?)
+        };
         let metas: Vec<_> = self.store.list(prefix.as_ref()).try_collect().await?;
         let mut keys: Vec<String> = metas.into_iter().map(|m| m.location.to_string()).collect();
         keys.sort();
@@ -163,14 +193,22 @@ impl ObjectStorage {
         let p = path(key)?;
         match &self.backend {
             Backend::Local => Ok(format!("/media/{p}")),
-            Backend::S3(s3) => Ok(s3.signed_url(http::Method::GET, &p, PRESIGN_TTL).await?.to_string()),
+            Backend::S3(s3) => Ok(s3
+                .signed_url(http::Method::GET, &p, PRESIGN_TTL)
+                .await?
+                .to_string()),
         }
     }
 }
 
 /// Rejects keys that could escape the store (`..`, absolute, empty segments).
 fn path(key: &str) -> Result<StorePath, StorageError> {
-    if key.is_empty() || key.starts_with('/') || key.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+    if key.is_empty()
+        || key.starts_with('/')
+        || key
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+    {
         return Err(StorageError::InvalidKey(key.to_string()));
     }
     StorePath::parse(key).map_err(|_| StorageError::InvalidKey(key.to_string()))
@@ -191,15 +229,34 @@ mod tests {
     #[tokio::test]
     async fn local_round_trip() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
-        let storage = ObjectStorage::new(&StorageConfig::Local { root: dir.path().join("media") })?;
-        storage.put("rocks/a/photo.jpg", Bytes::from_static(b"abc")).await?;
-        assert_eq!(storage.get("rocks/a/photo.jpg").await?, Bytes::from_static(b"abc"));
-        assert_eq!(storage.head("rocks/a/photo.jpg").await?.map(|i| i.size), Some(3));
-        assert_eq!(storage.list("rocks").await?, vec!["rocks/a/photo.jpg".to_string()]);
-        assert_eq!(storage.url_for("rocks/a/photo.jpg").await?, "/media/rocks/a/photo.jpg");
+        let storage = ObjectStorage::new(&StorageConfig::Local {
+            root: dir.path().join("media"),
+        })?;
+        storage
+            .put("rocks/a/photo.jpg", Bytes::from_static(b"abc"))
+            .await?;
+        assert_eq!(
+            storage.get("rocks/a/photo.jpg").await?,
+            Bytes::from_static(b"abc")
+        );
+        assert_eq!(
+            storage.head("rocks/a/photo.jpg").await?.map(|i| i.size),
+            Some(3)
+        );
+        assert_eq!(
+            storage.list("rocks").await?,
+            vec!["rocks/a/photo.jpg".to_string()]
+        );
+        assert_eq!(
+            storage.url_for("rocks/a/photo.jpg").await?,
+            "/media/rocks/a/photo.jpg"
+        );
         storage.delete("rocks/a/photo.jpg").await?;
         assert!(storage.head("rocks/a/photo.jpg").await?.is_none());
-        assert!(matches!(storage.get("rocks/a/photo.jpg").await, Err(StorageError::NotFound(_))));
+        assert!(matches!(
+            storage.get("rocks/a/photo.jpg").await,
+            Err(StorageError::NotFound(_))
+        ));
         Ok(())
     }
 }

@@ -107,9 +107,17 @@ fn lfw_crops_match_the_reference_embeddings() {
         for key in ["onnx_embedding", "faceapi_embedding"] {
             let want = floats(&item[key]);
             let c = cosine(&float32[0], &want);
-            assert!(c > 0.999, "{}: float32 cosine {c} against {key}", path.display());
+            assert!(
+                c > 0.999,
+                "{}: float32 cosine {c} against {key}",
+                path.display()
+            );
             let c = cosine(&int8[0], &want);
-            assert!(c > 0.995, "{}: int8 cosine {c} against {key}", path.display());
+            assert!(
+                c > 0.995,
+                "{}: int8 cosine {c} against {key}",
+                path.display()
+            );
         }
     }
 }

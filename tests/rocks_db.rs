@@ -4,45 +4,92 @@ mod common;
 use rockstar::db::rocks::{self, NewRock};
 
 fn rock<'a>(key: &'a str, embedding: &'a [f32]) -> NewRock<'a> {
-    NewRock { source_key: key, name: "Rock", photo_key: "rocks/p.jpg", face_key: "rocks/f.jpg", embedding, source: "imported" }
+    NewRock {
+        source_key: key,
+        name: "Rock",
+        photo_key: "rocks/p.jpg",
+        face_key: "rocks/f.jpg",
+        embedding,
+        source: "imported",
+    }
 }
 
 #[tokio::test]
 async fn insert_is_idempotent_and_pages_follow_ids() -> anyhow::Result<()> {
-    let Some(pool) = common::database().await else { return Ok(()) };
+    let Some(pool) = common::database().await else {
+        return Ok(());
+    };
     let e = [0.25f32, -1.5, 3.0];
-    let a = rocks::insert(&pool, &rock("import:a", &e)).await?.ok_or_else(|| anyhow::anyhow!("a not inserted"))?;
+    let a = rocks::insert(&pool, &rock("import:a", &e))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("a not inserted"))?;
     assert_eq!(rocks::insert(&pool, &rock("import:a", &e)).await?, None);
-    let b = rocks::insert(&pool, &rock("import:b", &e)).await?.ok_or_else(|| anyhow::anyhow!("b not inserted"))?;
-    let c = rocks::insert(&pool, &rock("import:c", &e)).await?.ok_or_else(|| anyhow::anyhow!("c not inserted"))?;
+    let b = rocks::insert(&pool, &rock("import:b", &e))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("b not inserted"))?;
+    let c = rocks::insert(&pool, &rock("import:c", &e))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("c not inserted"))?;
     assert_eq!(rocks::count(&pool).await?, 3);
     assert_eq!(rocks::embedding(&pool, b).await?, Some(e.to_vec()));
-    let first: Vec<i64> = rocks::page(&pool, 0, 2).await?.iter().map(|r| r.id).collect();
+    let first: Vec<i64> = rocks::page(&pool, 0, 2)
+        .await?
+        .iter()
+        .map(|r| r.id)
+        .collect();
     assert_eq!(first, vec![a, b]);
-    let next: Vec<i64> = rocks::page(&pool, b, 2).await?.iter().map(|r| r.id).collect();
+    let next: Vec<i64> = rocks::page(&pool, b, 2)
+        .await?
+        .iter()
+        .map(|r| r.id)
+        .collect();
     assert_eq!(next, vec![c]);
-    let existing = rocks::existing_source_keys(&pool, &["import:a".into(), "import:zzz".into()]).await?;
+    let existing =
+        rocks::existing_source_keys(&pool, &["import:a".into(), "import:zzz".into()]).await?;
     assert_eq!(existing, vec!["import:a".to_string()]);
     assert!(rocks::get(&pool, 999_999).await?.is_none());
     // A source outside the two kinds is refused by the table.
-    assert!(rocks::insert(&pool, &NewRock { source: "other", ..rock("import:d", &e) }).await.is_err());
+    assert!(rocks::insert(
+        &pool,
+        &NewRock {
+            source: "other",
+            ..rock("import:d", &e)
+        }
+    )
+    .await
+    .is_err());
     Ok(())
 }
 
 #[tokio::test]
 async fn member_counts_read_accounts() -> anyhow::Result<()> {
-    let Some(pool) = common::database().await else { return Ok(()) };
+    let Some(pool) = common::database().await else {
+        return Ok(());
+    };
     let e = [1.0f32];
-    let a = rocks::insert(&pool, &rock("import:a", &e)).await?.ok_or_else(|| anyhow::anyhow!("not inserted"))?;
-    let b = rocks::insert(&pool, &rock("import:b", &e)).await?.ok_or_else(|| anyhow::anyhow!("not inserted"))?;
-    let has_accounts: bool = sqlx::query_scalar("SELECT to_regclass('accounts') IS NOT NULL").fetch_one(&pool).await?;
+    let a = rocks::insert(&pool, &rock("import:a", &e))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("not inserted"))?;
+    let b = rocks::insert(&pool, &rock("import:b", &e))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("not inserted"))?;
+    let has_accounts: bool = sqlx::query_scalar("SELECT to_regclass('accounts') IS NOT NULL")
+        .fetch_one(&pool)
+        .await?;
     if !has_accounts {
         // Before the accounts migration exists: zero, not an error.
         assert_eq!(rocks::member_count(&pool, a).await?, 0);
         println!("accounts table absent: counting against a minimal stand-in");
-        sqlx::query("CREATE TABLE accounts (id BIGSERIAL PRIMARY KEY, rock_id BIGINT REFERENCES rocks(id))").execute(&pool).await?;
+        sqlx::query(
+            "CREATE TABLE accounts (id BIGSERIAL PRIMARY KEY, rock_id BIGINT REFERENCES rocks(id))",
+        )
+        .execute(&pool)
+        .await?;
         for r in [a, a, b] {
-            sqlx::query("INSERT INTO accounts (rock_id) VALUES ($1)").bind(r).execute(&pool).await?;
+            sqlx::query("INSERT INTO accounts (rock_id) VALUES ($1)")
+                .bind(r)
+                .execute(&pool)
+                .await?;
         }
         assert_eq!(rocks::member_count(&pool, a).await?, 2);
         let counts = rocks::member_counts(&pool, &[a, b]).await?;

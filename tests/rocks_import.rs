@@ -16,7 +16,11 @@ fn handful(n: usize) -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
     let (photos, faces) = (dir.path().join("photos"), dir.path().join("faces"));
     std::fs::create_dir_all(&photos).expect("photos dir");
     std::fs::create_dir_all(&faces).expect("faces dir");
-    let mut names: Vec<_> = std::fs::read_dir(&photos_src).expect("read photos").flatten().map(|e| e.file_name()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&photos_src)
+        .expect("read photos")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     names.sort();
     for name in names.into_iter().take(n) {
         // Symlinks: the shared images are never copied.
@@ -28,17 +32,31 @@ fn handful(n: usize) -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
 }
 
 fn settings() -> RockSettings {
-    RockSettings { human_reference: common::repo().join("models/human_reference.bin"), ..RockSettings::default() }
+    RockSettings {
+        human_reference: common::repo().join("models/human_reference.bin"),
+        ..RockSettings::default()
+    }
 }
 
-async fn import_into(storage: ObjectStorage, keys_present: impl Fn(&str) -> bool) -> anyhow::Result<()> {
-    let Some(engine) = common::engine() else { return Ok(()) };
-    let Some(pool) = common::database().await else { return Ok(()) };
-    let Some((_dir, photos, faces)) = handful(5) else { return Ok(()) };
+async fn import_into(
+    storage: ObjectStorage,
+    keys_present: impl Fn(&str) -> bool,
+) -> anyhow::Result<()> {
+    let Some(engine) = common::engine() else {
+        return Ok(());
+    };
+    let Some(pool) = common::database().await else {
+        return Ok(());
+    };
+    let Some((_dir, photos, faces)) = handful(5) else {
+        return Ok(());
+    };
     let service = RockService::load_with(pool.clone(), storage.clone(), engine, settings()).await?;
     assert_eq!(service.len(), 0);
 
-    let report = service.import_dir(&photos, Some(&faces), &|_, _| {}).await?;
+    let report = service
+        .import_dir(&photos, Some(&faces), &|_, _| {})
+        .await?;
     assert_eq!(report.added.len(), 5, "skipped: {:?}", report.failed);
     assert_eq!(report.failed.len(), 1);
     assert!(report.failed[0].0.ends_with("broken_rock.jpg"));
@@ -46,20 +64,29 @@ async fn import_into(storage: ObjectStorage, keys_present: impl Fn(&str) -> bool
 
     let rock = service.get(report.added[0]).await?;
     assert!(keys_present(&rock.photo_key) && keys_present(&rock.face_key));
-    let photo = service.image(&rock, rockstar::rocks::RockImage::Photo).await?;
-    let original = std::fs::read(photos.join(format!("{}.jpg", rock.photo_key.split('/').nth(2).unwrap_or_default())))?;
+    let photo = service
+        .image(&rock, rockstar::rocks::RockImage::Photo)
+        .await?;
+    let original = std::fs::read(photos.join(format!(
+        "{}.jpg",
+        rock.photo_key.split('/').nth(2).unwrap_or_default()
+    )))?;
     assert_eq!(photo.as_ref(), original.as_slice());
     let embedding = service.embedding(rock.id).await?;
     assert_eq!(embedding.len(), rockstar::face::APPEARANCE_DIM);
 
     // Idempotent: a second run adds nothing.
-    let again = service.import_dir(&photos, Some(&faces), &|_, _| {}).await?;
+    let again = service
+        .import_dir(&photos, Some(&faces), &|_, _| {})
+        .await?;
     assert!(again.added.is_empty());
     assert_eq!(again.already_present, 5);
     assert_eq!(rockstar::db::rocks::count(&pool).await?, 5);
 
     // A reload from the database sees the same gallery.
-    let reloaded = RockService::load_with(pool, storage, common::engine().expect("engine"), settings()).await?;
+    let reloaded =
+        RockService::load_with(pool, storage, common::engine().expect("engine"), settings())
+            .await?;
     assert_eq!(reloaded.len(), 5);
     Ok(())
 }
@@ -74,7 +101,9 @@ async fn import_a_handful_into_local_storage() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn import_a_handful_into_s3() -> anyhow::Result<()> {
-    let Some(server) = common::s3_server().await else { return Ok(()) };
+    let Some(server) = common::s3_server().await else {
+        return Ok(());
+    };
     let storage = ObjectStorage::new(&server.config())?;
     let bucket_dir = server.root.path().join(&server.bucket);
     import_into(storage, |key| bucket_dir.join(key).is_file()).await
@@ -82,48 +111,90 @@ async fn import_a_handful_into_s3() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn import_without_faces_uses_a_detected_or_centred_crop() -> anyhow::Result<()> {
-    let Some(engine) = common::engine() else { return Ok(()) };
-    let Some(pool) = common::database().await else { return Ok(()) };
-    let Some((_dir, photos, _faces)) = handful(3) else { return Ok(()) };
+    let Some(engine) = common::engine() else {
+        return Ok(());
+    };
+    let Some(pool) = common::database().await else {
+        return Ok(());
+    };
+    let Some((_dir, photos, _faces)) = handful(3) else {
+        return Ok(());
+    };
     let media = tempfile::tempdir()?;
-    let storage = ObjectStorage::new(&StorageConfig::Local { root: media.path().to_path_buf() })?;
+    let storage = ObjectStorage::new(&StorageConfig::Local {
+        root: media.path().to_path_buf(),
+    })?;
     let service = RockService::load_with(pool, storage, engine, settings()).await?;
     let report = service.import_dir(&photos, None, &|_, _| {}).await?;
     assert_eq!(report.added.len(), 3);
     let rock = service.get(report.added[0]).await?;
-    let face = image::load_from_memory(&service.image(&rock, rockstar::rocks::RockImage::Face).await?)?;
-    let photo = image::load_from_memory(&service.image(&rock, rockstar::rocks::RockImage::Photo).await?)?;
-    assert!(face.width() < photo.width() || face.height() < photo.height(), "the face is a crop of the photo");
+    let face = image::load_from_memory(
+        &service
+            .image(&rock, rockstar::rocks::RockImage::Face)
+            .await?,
+    )?;
+    let photo = image::load_from_memory(
+        &service
+            .image(&rock, rockstar::rocks::RockImage::Photo)
+            .await?,
+    )?;
+    assert!(
+        face.width() < photo.width() || face.height() < photo.height(),
+        "the face is a crop of the photo"
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn generated_gallery_fills_an_empty_install_once() -> anyhow::Result<()> {
-    let Some(engine) = common::engine() else { return Ok(()) };
-    let Some(pool) = common::database().await else { return Ok(()) };
+    let Some(engine) = common::engine() else {
+        return Ok(());
+    };
+    let Some(pool) = common::database().await else {
+        return Ok(());
+    };
     let media = tempfile::tempdir()?;
-    let storage = ObjectStorage::new(&StorageConfig::Local { root: media.path().to_path_buf() })?;
-    let settings = RockSettings { generate_count: 6, ..settings() };
+    let storage = ObjectStorage::new(&StorageConfig::Local {
+        root: media.path().to_path_buf(),
+    })?;
+    let settings = RockSettings {
+        generate_count: 6,
+        ..settings()
+    };
     let service = RockService::load_with(pool.clone(), storage, engine, settings).await?;
     service.ensure_gallery().await?;
     assert_eq!(service.len(), 6);
     service.ensure_gallery().await?;
     assert_eq!(rockstar::db::rocks::count(&pool).await?, 6);
-    let sources: Vec<String> = sqlx::query_scalar("SELECT DISTINCT source FROM rocks").fetch_all(&pool).await?;
+    let sources: Vec<String> = sqlx::query_scalar("SELECT DISTINCT source FROM rocks")
+        .fetch_all(&pool)
+        .await?;
     assert_eq!(sources, vec!["generated".to_string()]);
     Ok(())
 }
 
 #[tokio::test]
 async fn a_face_gets_a_rock_of_the_gallery_and_the_api_serves_it() -> anyhow::Result<()> {
-    let Some(engine) = common::engine() else { return Ok(()) };
-    let Some(pool) = common::database().await else { return Ok(()) };
-    let Some((_dir, photos, faces)) = handful(8) else { return Ok(()) };
-    let Some(pairs) = common::shared_data("pairs") else { return Ok(()) };
+    let Some(engine) = common::engine() else {
+        return Ok(());
+    };
+    let Some(pool) = common::database().await else {
+        return Ok(());
+    };
+    let Some((_dir, photos, faces)) = handful(8) else {
+        return Ok(());
+    };
+    let Some(pairs) = common::shared_data("pairs") else {
+        return Ok(());
+    };
     let media = tempfile::tempdir()?;
-    let storage = ObjectStorage::new(&StorageConfig::Local { root: media.path().to_path_buf() })?;
+    let storage = ObjectStorage::new(&StorageConfig::Local {
+        root: media.path().to_path_buf(),
+    })?;
     let service = RockService::load_with(pool, storage, engine.clone(), settings()).await?;
-    let report = service.import_dir(&photos, Some(&faces), &|_, _| {}).await?;
+    let report = service
+        .import_dir(&photos, Some(&faces), &|_, _| {})
+        .await?;
 
     let selfie = std::fs::read(pairs.join("human_000.jpg"))?;
     let signature = engine.analyse(rockstar::face::Photo::new(selfie)).await?;
@@ -131,30 +202,80 @@ async fn a_face_gets_a_rock_of_the_gallery_and_the_api_serves_it() -> anyhow::Re
     assert!(report.added.contains(&found.rock_id));
     assert!((-1.0..=1.0).contains(&found.similarity));
 
-    let app = test::init_service(App::new().app_data(web::Data::new(service.clone())).configure(rockstar::http::rocks::routes)).await;
-    let resp = test::call_service(&app, test::TestRequest::get().uri("/api/v1/rocks?limit=5").to_request()).await;
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(service.clone()))
+            .configure(rockstar::http::rocks::routes),
+    )
+    .await;
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/rocks?limit=5")
+            .to_request(),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
-    let link = resp.headers().get("link").and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_default();
+    let link = resp
+        .headers()
+        .get("link")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_default();
     assert!(link.contains("rel=\"next\""), "{link}");
     let page: Vec<serde_json::Value> = test::read_body_json(resp).await;
     assert_eq!(page.len(), 5);
 
     let id = found.rock_id;
-    let body: serde_json::Value = test::call_and_read_body_json(&app, test::TestRequest::get().uri(&format!("/api/v1/rocks/{id}")).to_request()).await;
+    let body: serde_json::Value = test::call_and_read_body_json(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("/api/v1/rocks/{id}"))
+            .to_request(),
+    )
+    .await;
     assert_eq!(body["id"], id.to_string());
     assert_eq!(body["photo_url"], format!("/media/rocks/{id}/photo"));
     assert_eq!(body["members"], 0);
 
-    let resp = test::call_service(&app, test::TestRequest::get().uri(&format!("/media/rocks/{id}/face")).to_request()).await;
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("/media/rocks/{id}/face"))
+            .to_request(),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
-    assert!(resp.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default().contains("immutable"));
-    let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_default();
+    assert!(resp
+        .headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .contains("immutable"));
+    let etag = resp
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_default();
     let bytes = test::read_body(resp).await;
     assert!(image::load_from_memory(&bytes).is_ok());
-    let resp = test::call_service(&app, test::TestRequest::get().uri(&format!("/media/rocks/{id}/face")).insert_header(("if-none-match", etag)).to_request()).await;
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("/media/rocks/{id}/face"))
+            .insert_header(("if-none-match", etag))
+            .to_request(),
+    )
+    .await;
     assert_eq!(resp.status(), 304);
 
-    for (uri, status) in [("/api/v1/rocks/999999", 404), ("/api/v1/rocks/abc", 404), ("/api/v1/rocks?limit=0", 400), ("/media/rocks/1/ear", 404)] {
+    for (uri, status) in [
+        ("/api/v1/rocks/999999", 404),
+        ("/api/v1/rocks/abc", 404),
+        ("/api/v1/rocks?limit=0", 400),
+        ("/media/rocks/1/ear", 404),
+    ] {
         let resp = test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;
         assert_eq!(resp.status(), status, "{uri}");
     }

@@ -6,19 +6,38 @@ use rockstar::storage::{ObjectStorage, StorageConfig};
 
 #[tokio::test]
 async fn s3_put_get_head_list_delete_and_presigned_get() -> anyhow::Result<()> {
-    let Some(server) = common::s3_server().await else { return Ok(()) };
+    let Some(server) = common::s3_server().await else {
+        return Ok(());
+    };
     let storage = ObjectStorage::new(&server.config())?;
     assert!(storage.is_s3());
     let body = Bytes::from(vec![7u8; 3000]);
-    storage.put("rocks/imported/a/photo.jpg", body.clone()).await?;
-    storage.put("rocks/imported/b/photo.jpg", Bytes::from_static(b"b")).await?;
+    storage
+        .put("rocks/imported/a/photo.jpg", body.clone())
+        .await?;
+    storage
+        .put("rocks/imported/b/photo.jpg", Bytes::from_static(b"b"))
+        .await?;
     storage.put("other/x", Bytes::from_static(b"x")).await?;
     assert_eq!(storage.get("rocks/imported/a/photo.jpg").await?, body);
-    assert_eq!(storage.head("rocks/imported/a/photo.jpg").await?.map(|i| i.size), Some(3000));
+    assert_eq!(
+        storage
+            .head("rocks/imported/a/photo.jpg")
+            .await?
+            .map(|i| i.size),
+        Some(3000)
+    );
     assert!(storage.head("rocks/nope").await?.is_none());
-    assert_eq!(storage.list("rocks").await?, vec!["rocks/imported/a/photo.jpg", "rocks/imported/b/photo.jpg"]);
+    assert_eq!(
+        storage.list("rocks").await?,
+        vec!["rocks/imported/a/photo.jpg", "rocks/imported/b/photo.jpg"]
+    );
     // The object really is in the server's folder.
-    assert!(server.root.path().join("rocks/rocks/imported/a/photo.jpg").exists());
+    assert!(server
+        .root
+        .path()
+        .join("rocks/rocks/imported/a/photo.jpg")
+        .exists());
 
     // A presigned URL works without credentials; an altered signature does not.
     let url = storage.url_for("rocks/imported/a/photo.jpg").await?;
@@ -37,21 +56,46 @@ async fn s3_put_get_head_list_delete_and_presigned_get() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn s3_rejects_a_wrong_secret() -> anyhow::Result<()> {
-    let Some(server) = common::s3_server().await else { return Ok(()) };
-    let StorageConfig::S3 { endpoint, bucket, region, path_style, access_key_id, .. } = server.config() else {
+    let Some(server) = common::s3_server().await else {
+        return Ok(());
+    };
+    let StorageConfig::S3 {
+        endpoint,
+        bucket,
+        region,
+        path_style,
+        access_key_id,
+        ..
+    } = server.config()
+    else {
         anyhow::bail!("not an S3 config")
     };
-    let wrong = StorageConfig::S3 { endpoint, bucket, region, path_style, access_key_id, secret_access_key: "wrong-secret-xxxxxxxx".into() };
+    let wrong = StorageConfig::S3 {
+        endpoint,
+        bucket,
+        region,
+        path_style,
+        access_key_id,
+        secret_access_key: "wrong-secret-xxxxxxxx".into(),
+    };
     let storage = ObjectStorage::new(&wrong)?;
-    assert!(storage.put("rocks/x", Bytes::from_static(b"x")).await.is_err());
+    assert!(storage
+        .put("rocks/x", Bytes::from_static(b"x"))
+        .await
+        .is_err());
     Ok(())
 }
 
 #[tokio::test]
 async fn local_keys_cannot_escape_the_root() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let storage = ObjectStorage::new(&StorageConfig::Local { root: dir.path().join("media") })?;
-    assert!(storage.put("../outside", Bytes::from_static(b"x")).await.is_err());
+    let storage = ObjectStorage::new(&StorageConfig::Local {
+        root: dir.path().join("media"),
+    })?;
+    assert!(storage
+        .put("../outside", Bytes::from_static(b"x"))
+        .await
+        .is_err());
     assert!(!dir.path().join("outside").exists());
     Ok(())
 }

@@ -200,10 +200,12 @@ fn stages(
                             }
                             let photo = Photo::new(p.clone());
                             let timing = match workload {
-                                Workload::Identity(options) => match engine.identity_timed_blocking(photo, options) {
-                                    Ok((Ok(_), t)) => Some(t),
-                                    _ => None,
-                                },
+                                Workload::Identity(options) => {
+                                    match engine.identity_timed_blocking(photo, options) {
+                                        Ok((Ok(_), t)) => Some(t),
+                                        _ => None,
+                                    }
+                                }
                                 Workload::Signature => match engine.analyse_timed_blocking(photo) {
                                     Ok((Ok(_), t)) => Some(t),
                                     _ => None,
@@ -241,7 +243,13 @@ struct StageMedians {
     failed: usize,
 }
 
-fn stage_medians(engine: &FaceEngine, photos: &[Vec<u8>], rounds: usize, clients: usize, workload: Workload) -> StageMedians {
+fn stage_medians(
+    engine: &FaceEngine,
+    photos: &[Vec<u8>],
+    rounds: usize,
+    clients: usize,
+    workload: Workload,
+) -> StageMedians {
     let (timings, failed, wall) = stages(engine, photos, rounds, clients, workload);
     let pick = |f: fn(&StageTimings) -> Duration| median(timings.iter().map(f).collect());
     StageMedians {
@@ -341,7 +349,10 @@ pub fn run(args: FaceBenchArgs) -> anyhow::Result<()> {
         "landmark_floor_ms": landmark_floor * 1e3, "loadavg": load.trim(),
         "photos": photos.len(), "face_pipeline_floor_ms": (EMBEDDER_MACS + FRONT_MACS) / peak * 1e3,
     });
-    let settings = [("default", IdentityOptions::default()), ("fast", IdentityOptions::FAST)];
+    let settings = [
+        ("default", IdentityOptions::default()),
+        ("fast", IdentityOptions::FAST),
+    ];
     let single_floor = embed_floor + front_floor;
     for (name, o) in &settings {
         println!(
@@ -349,7 +360,10 @@ pub fn run(args: FaceBenchArgs) -> anyhow::Result<()> {
             o.landmark_passes, o.flip, o.precision
         );
     }
-    println!("target: face pipeline <= 1.5x the embedder + front-128 floor ({:.2} ms)", single_floor * 1e3);
+    println!(
+        "target: face pipeline <= 1.5x the embedder + front-128 floor ({:.2} ms)",
+        single_floor * 1e3
+    );
     let mut chips = Vec::new();
     for workers in [1usize, 2] {
         let mut options = args.engine.clone();
@@ -364,7 +378,13 @@ pub fn run(args: FaceBenchArgs) -> anyhow::Result<()> {
         }
         let mut pipelines = serde_json::Map::new();
         for (name, o) in &settings {
-            let face = stage_medians(&engine, &photos, args.rounds, workers, Workload::Identity(*o));
+            let face = stage_medians(
+                &engine,
+                &photos,
+                args.rounds,
+                workers,
+                Workload::Identity(*o),
+            );
             println!("{workers} worker(s), face pipeline {name}: {}", face.line());
             println!(
                 "{workers} worker(s), face pipeline {name}: {:.2} ms = {:.2}x the embedder + front-128 floor",
@@ -401,7 +421,10 @@ pub fn run(args: FaceBenchArgs) -> anyhow::Result<()> {
         // the rocks). Its floor counts all six embeddings at the float32 FMA peak.
         let signature = stage_medians(&engine, &photos, args.rounds, workers, Workload::Signature);
         let floor = 6.0 * embed_floor + front_floor + 2.0 * landmark_floor;
-        println!("{workers} worker(s), sign-up signature: {}", signature.line());
+        println!(
+            "{workers} worker(s), sign-up signature: {}",
+            signature.line()
+        );
         println!(
             "{workers} worker(s), sign-up signature: {:.2} ms = {:.2}x its floor ({:.2} ms: 6 chips + front + 2 landmark passes)",
             ms(signature.total),

@@ -39,16 +39,29 @@ fn measure_bandwidth(buf: &[u64]) -> f64 {
 }
 
 pub fn run(args: SearchArgs) -> anyhow::Result<()> {
-    let dim = args.dim.unwrap_or_else(|| Calibration::load(&args.reference).map(|c| c.out_dim()).unwrap_or(128));
+    let dim = args.dim.unwrap_or_else(|| {
+        Calibration::load(&args.reference)
+            .map(|c| c.out_dim())
+            .unwrap_or(128)
+    });
     let n = args.rocks;
     let mut rng = rand::rngs::StdRng::seed_from_u64(42);
     let mut index = RockIndex::with_capacity(dim, n);
     let mut codes = vec![0i8; dim];
     for id in 0..n {
-        codes.iter_mut().for_each(|c| *c = rng.gen_range(-127..=127));
-        index.push_quantised(id as i64, &codes, rng.gen_range(0.5e-4..1.5e-4), rng.gen_range(0.0..0.05));
+        codes
+            .iter_mut()
+            .for_each(|c| *c = rng.gen_range(-127..=127));
+        index.push_quantised(
+            id as i64,
+            &codes,
+            rng.gen_range(0.5e-4..1.5e-4),
+            rng.gen_range(0.0..0.05),
+        );
     }
-    let queries: Vec<Vec<f32>> = (0..args.queries).map(|_| (0..dim).map(|_| rng.gen_range(-1.0f32..1.0)).collect()).collect();
+    let queries: Vec<Vec<f32>> = (0..args.queries)
+        .map(|_| (0..dim).map(|_| rng.gen_range(-1.0f32..1.0)).collect())
+        .collect();
     // Warm up (page in, caches, CPU clocks).
     for q in queries.iter().take(3) {
         std::hint::black_box(index.top_k(q, 1));

@@ -2,7 +2,11 @@
 use sqlx::PgConnection;
 
 /// Blocks `target`: follows both ways end. True when the block is new.
-pub async fn block(conn: &mut PgConnection, account_id: i64, target: i64) -> Result<bool, sqlx::Error> {
+pub async fn block(
+    conn: &mut PgConnection,
+    account_id: i64,
+    target: i64,
+) -> Result<bool, sqlx::Error> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     sqlx::query(
         "DELETE FROM follows WHERE (follower_id = $1 AND followee_id = $2) OR (follower_id = $2 AND followee_id = $1)",
@@ -11,16 +15,22 @@ pub async fn block(conn: &mut PgConnection, account_id: i64, target: i64) -> Res
     .bind(target)
     .execute(&mut *tx)
     .await?;
-    let done = sqlx::query("INSERT INTO blocks (account_id, target_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(account_id)
-        .bind(target)
-        .execute(&mut *tx)
-        .await?;
+    let done = sqlx::query(
+        "INSERT INTO blocks (account_id, target_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(target)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn unblock(db: impl sqlx::PgExecutor<'_>, account_id: i64, target: i64) -> Result<bool, sqlx::Error> {
+pub async fn unblock(
+    db: impl sqlx::PgExecutor<'_>,
+    account_id: i64,
+    target: i64,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM blocks WHERE account_id = $1 AND target_id = $2")
         .bind(account_id)
         .bind(target)
@@ -29,16 +39,26 @@ pub async fn unblock(db: impl sqlx::PgExecutor<'_>, account_id: i64, target: i64
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn mute(db: impl sqlx::PgExecutor<'_>, account_id: i64, target: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("INSERT INTO mutes (account_id, target_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(account_id)
-        .bind(target)
-        .execute(db)
-        .await?;
+pub async fn mute(
+    db: impl sqlx::PgExecutor<'_>,
+    account_id: i64,
+    target: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO mutes (account_id, target_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(target)
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn unmute(db: impl sqlx::PgExecutor<'_>, account_id: i64, target: i64) -> Result<bool, sqlx::Error> {
+pub async fn unmute(
+    db: impl sqlx::PgExecutor<'_>,
+    account_id: i64,
+    target: i64,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM mutes WHERE account_id = $1 AND target_id = $2")
         .bind(account_id)
         .bind(target)
@@ -48,7 +68,11 @@ pub async fn unmute(db: impl sqlx::PgExecutor<'_>, account_id: i64, target: i64)
 }
 
 /// Whether either account blocks the other.
-pub async fn either_blocks(db: impl sqlx::PgExecutor<'_>, a: i64, b: i64) -> Result<bool, sqlx::Error> {
+pub async fn either_blocks(
+    db: impl sqlx::PgExecutor<'_>,
+    a: i64,
+    b: i64,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $1 AND target_id = $2) OR (account_id = $2 AND target_id = $1))",
     )

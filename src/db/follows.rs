@@ -23,24 +23,36 @@ pub async fn account_by_id(
     viewer: Option<i64>,
     id: i64,
 ) -> Result<Option<SocialAccountRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a {ACCOUNT_JOINS} WHERE a.id = $2"))
-        .bind(viewer)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts a {ACCOUNT_JOINS} WHERE a.id = $2"
+    ))
+    .bind(viewer)
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Creates the follow; true when it is new.
-pub async fn follow(db: impl PgExecutor<'_>, follower: i64, followee: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(follower)
-        .bind(followee)
-        .execute(db)
-        .await?;
+pub async fn follow(
+    db: impl PgExecutor<'_>,
+    follower: i64,
+    followee: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(follower)
+    .bind(followee)
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn unfollow(db: impl PgExecutor<'_>, follower: i64, followee: i64) -> Result<bool, sqlx::Error> {
+pub async fn unfollow(
+    db: impl PgExecutor<'_>,
+    follower: i64,
+    followee: i64,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2")
         .bind(follower)
         .bind(followee)

@@ -19,18 +19,33 @@ pub enum Owner {
 
 /// Object keys (image and preview) of the media a status or an account owns, so storage
 /// can follow once the rows are deleted.
-pub async fn object_keys(db: impl PgExecutor<'_>, owner: Owner) -> Result<Vec<String>, sqlx::Error> {
+pub async fn object_keys(
+    db: impl PgExecutor<'_>,
+    owner: Owner,
+) -> Result<Vec<String>, sqlx::Error> {
     let (sql, id) = match owner {
-        Owner::Status(id) => ("SELECT key, preview_key FROM media_attachments WHERE status_id = $1", id),
-        Owner::Account(id) => ("SELECT key, preview_key FROM media_attachments WHERE account_id = $1", id),
+        Owner::Status(id) => (
+            "SELECT key, preview_key FROM media_attachments WHERE status_id = $1",
+            id,
+        ),
+        Owner::Account(id) => (
+            "SELECT key, preview_key FROM media_attachments WHERE account_id = $1",
+            id,
+        ),
     };
     let keys: Vec<(String, String)> = sqlx::query_as(sql).bind(id).fetch_all(db).await?;
-    Ok(keys.into_iter().flat_map(|(key, preview)| [key, preview]).collect())
+    Ok(keys
+        .into_iter()
+        .flat_map(|(key, preview)| [key, preview])
+        .collect())
 }
 
 /// Deletes uploads never attached to a status and older than `seconds`, returning their
 /// object keys so storage can follow.
-pub async fn delete_unattached(db: impl PgExecutor<'_>, seconds: f64) -> Result<Vec<String>, sqlx::Error> {
+pub async fn delete_unattached(
+    db: impl PgExecutor<'_>,
+    seconds: f64,
+) -> Result<Vec<String>, sqlx::Error> {
     let keys: Vec<(String, String)> = sqlx::query_as(
         "DELETE FROM media_attachments WHERE status_id IS NULL AND created_at < now() - make_interval(secs => $1) \
          RETURNING key, preview_key",
@@ -38,12 +53,17 @@ pub async fn delete_unattached(db: impl PgExecutor<'_>, seconds: f64) -> Result<
     .bind(seconds)
     .fetch_all(db)
     .await?;
-    Ok(keys.into_iter().flat_map(|(key, preview)| [key, preview]).collect())
+    Ok(keys
+        .into_iter()
+        .flat_map(|(key, preview)| [key, preview])
+        .collect())
 }
 
 /// A fresh time-ordered id (so object keys can be named before the row exists).
 pub async fn next_id(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT snowflake_id()").fetch_one(db).await
+    sqlx::query_scalar("SELECT snowflake_id()")
+        .fetch_one(db)
+        .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -73,7 +93,11 @@ pub async fn create(
 }
 
 /// Up to `n` random gallery rocks other than `except`, for covering strangers' faces.
-pub async fn other_rock_ids(db: impl PgExecutor<'_>, except: i64, n: i64) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn other_rock_ids(
+    db: impl PgExecutor<'_>,
+    except: i64,
+    n: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM rocks WHERE id <> $1 ORDER BY random() LIMIT $2")
         .bind(except)
         .bind(n)

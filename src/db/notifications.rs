@@ -60,8 +60,13 @@ pub async fn page(
         not_muted("n.from_account_id"),
         if ascending { "ASC" } else { "DESC" }
     );
-    let mut rows: Vec<NotificationRow> =
-        sqlx::query_as(&sql).bind(viewer).bind(window.max_id).bind(lower).bind(window.limit).fetch_all(db).await?;
+    let mut rows: Vec<NotificationRow> = sqlx::query_as(&sql)
+        .bind(viewer)
+        .bind(window.max_id)
+        .bind(lower)
+        .bind(window.limit)
+        .fetch_all(db)
+        .await?;
     if ascending {
         rows.reverse();
     }
@@ -69,7 +74,11 @@ pub async fn page(
 }
 
 /// Marks read all notifications up to and including `up_to` (all when None). Returns how many changed.
-pub async fn mark_read(db: impl PgExecutor<'_>, account_id: i64, up_to: Option<i64>) -> Result<u64, sqlx::Error> {
+pub async fn mark_read(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    up_to: Option<i64>,
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE notifications SET read = true WHERE account_id = $1 AND NOT read AND ($2::BIGINT IS NULL OR id <= $2)",
     )

@@ -10,7 +10,12 @@ pub struct RockNameRow {
 }
 
 /// True when the vote is new. Fails with a foreign-key violation when the rock is absent.
-pub async fn vote(db: impl PgExecutor<'_>, rock_id: i64, account_id: i64, name: &str) -> Result<bool, sqlx::Error> {
+pub async fn vote(
+    db: impl PgExecutor<'_>,
+    rock_id: i64,
+    account_id: i64,
+    name: &str,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO rock_name_votes (rock_id, name_key, name, account_id) VALUES ($1, lower($2), $2, $3) \
          ON CONFLICT DO NOTHING",
@@ -25,7 +30,11 @@ pub async fn vote(db: impl PgExecutor<'_>, rock_id: i64, account_id: i64, name: 
 
 /// Names with their votes, most votes first (ties: the earliest suggestion first). The
 /// shown spelling is the first suggester's.
-pub async fn list(db: impl PgExecutor<'_>, viewer: Option<i64>, rock_id: i64) -> Result<Vec<RockNameRow>, sqlx::Error> {
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    rock_id: i64,
+) -> Result<Vec<RockNameRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT (array_agg(name ORDER BY created_at, account_id))[1] AS name, count(*) AS votes, \
                 COALESCE(bool_or(account_id = $2), false) AS voted \
@@ -40,8 +49,13 @@ pub async fn list(db: impl PgExecutor<'_>, viewer: Option<i64>, rock_id: i64) ->
 
 /// The most-voted name of each rock (absent = no suggestions yet). Empty while the
 /// social tables do not exist (a database migrated only as far as the rocks).
-pub async fn top_names(db: &sqlx::PgPool, rock_ids: &[i64]) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
-    let has_votes: bool = sqlx::query_scalar("SELECT to_regclass('rock_name_votes') IS NOT NULL").fetch_one(db).await?;
+pub async fn top_names(
+    db: &sqlx::PgPool,
+    rock_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+    let has_votes: bool = sqlx::query_scalar("SELECT to_regclass('rock_name_votes') IS NOT NULL")
+        .fetch_one(db)
+        .await?;
     if !has_votes || rock_ids.is_empty() {
         return Ok(Default::default());
     }
@@ -59,10 +73,19 @@ pub async fn top_names(db: &sqlx::PgPool, rock_ids: &[i64]) -> Result<std::colle
 }
 
 /// (name, votes) of a rock, most votes first; empty while the social tables do not exist.
-pub async fn vote_counts(db: &sqlx::PgPool, rock_id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let has_votes: bool = sqlx::query_scalar("SELECT to_regclass('rock_name_votes') IS NOT NULL").fetch_one(db).await?;
+pub async fn vote_counts(
+    db: &sqlx::PgPool,
+    rock_id: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let has_votes: bool = sqlx::query_scalar("SELECT to_regclass('rock_name_votes') IS NOT NULL")
+        .fetch_one(db)
+        .await?;
     if !has_votes {
         return Ok(Vec::new());
     }
-    Ok(list(db, None, rock_id).await?.into_iter().map(|r| (r.name, r.votes)).collect())
+    Ok(list(db, None, rock_id)
+        .await?
+        .into_iter()
+        .map(|r| (r.name, r.votes))
+        .collect())
 }

@@ -43,7 +43,10 @@ pub async fn insert(pool: &PgPool, rock: &NewRock<'_>) -> Result<Option<i64>, sq
 }
 
 /// Which of these source keys are already stored.
-pub async fn existing_source_keys(pool: &PgPool, keys: &[String]) -> Result<Vec<String>, sqlx::Error> {
+pub async fn existing_source_keys(
+    pool: &PgPool,
+    keys: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT source_key FROM rocks WHERE source_key = ANY($1)")
         .bind(keys)
         .fetch_all(pool)
@@ -51,7 +54,9 @@ pub async fn existing_source_keys(pool: &PgPool, keys: &[String]) -> Result<Vec<
 }
 
 pub async fn count(pool: &PgPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM rocks").fetch_one(pool).await
+    sqlx::query_scalar("SELECT count(*) FROM rocks")
+        .fetch_one(pool)
+        .await
 }
 
 pub async fn get(pool: &PgPool, id: i64) -> Result<Option<RockRow>, sqlx::Error> {
@@ -77,33 +82,49 @@ pub async fn page(pool: &PgPool, after: i64, limit: i64) -> Result<Vec<RockRow>,
 
 /// (id, embedding) of every rock, in id order, for the in-memory index.
 pub async fn all_embeddings(pool: &PgPool) -> Result<Vec<(i64, Vec<f32>)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, embedding FROM rocks ORDER BY id").fetch_all(pool).await
+    sqlx::query_as("SELECT id, embedding FROM rocks ORDER BY id")
+        .fetch_all(pool)
+        .await
 }
 
 pub async fn embedding(pool: &PgPool, id: i64) -> Result<Option<Vec<f32>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT embedding FROM rocks WHERE id = $1").bind(id).fetch_optional(pool).await
+    sqlx::query_scalar("SELECT embedding FROM rocks WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
 }
 
 /// Members whose rock this is. 0 while the accounts table does not exist yet
 /// (a database migrated only as far as the rocks).
 pub async fn member_count(pool: &PgPool, id: i64) -> Result<i64, sqlx::Error> {
-    let has_accounts: bool = sqlx::query_scalar("SELECT to_regclass('accounts') IS NOT NULL").fetch_one(pool).await?;
+    let has_accounts: bool = sqlx::query_scalar("SELECT to_regclass('accounts') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
     if !has_accounts {
         return Ok(0);
     }
-    sqlx::query_scalar("SELECT count(*) FROM accounts WHERE rock_id = $1").bind(id).fetch_one(pool).await
+    sqlx::query_scalar("SELECT count(*) FROM accounts WHERE rock_id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await
 }
 
 /// Members per rock for these ids (absent = 0); empty while `accounts` does not exist.
-pub async fn member_counts(pool: &PgPool, ids: &[i64]) -> Result<std::collections::HashMap<i64, i64>, sqlx::Error> {
-    let has_accounts: bool = sqlx::query_scalar("SELECT to_regclass('accounts') IS NOT NULL").fetch_one(pool).await?;
+pub async fn member_counts(
+    pool: &PgPool,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, i64>, sqlx::Error> {
+    let has_accounts: bool = sqlx::query_scalar("SELECT to_regclass('accounts') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
     if !has_accounts || ids.is_empty() {
         return Ok(Default::default());
     }
-    let rows: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT rock_id, count(*) FROM accounts WHERE rock_id = ANY($1) GROUP BY rock_id")
-            .bind(ids)
-            .fetch_all(pool)
-            .await?;
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT rock_id, count(*) FROM accounts WHERE rock_id = ANY($1) GROUP BY rock_id",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
     Ok(rows.into_iter().collect())
 }

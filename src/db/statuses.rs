@@ -124,16 +124,28 @@ pub fn select_statuses() -> String {
 }
 
 /// One status the viewer may see (None when absent or blocked either way).
-pub async fn get(db: impl PgExecutor<'_>, viewer: Option<i64>, id: i64) -> Result<Option<StatusRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{} WHERE s.id = $2 AND {}", select_statuses(), not_blocked("s.account_id")))
-        .bind(viewer)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    id: i64,
+) -> Result<Option<StatusRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{} WHERE s.id = $2 AND {}",
+        select_statuses(),
+        not_blocked("s.account_id")
+    ))
+    .bind(viewer)
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Statuses by id, newest first, that the viewer may see.
-pub async fn by_ids(db: impl PgExecutor<'_>, viewer: Option<i64>, ids: &[i64]) -> Result<Vec<StatusRow>, sqlx::Error> {
+pub async fn by_ids(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    ids: &[i64],
+) -> Result<Vec<StatusRow>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -170,7 +182,10 @@ pub enum CreateOutcome {
 }
 
 /// Creates a status with its mentions, media and notifications in one transaction.
-pub async fn create(conn: &mut PgConnection, new: &NewStatus<'_>) -> Result<CreateOutcome, sqlx::Error> {
+pub async fn create(
+    conn: &mut PgConnection,
+    new: &NewStatus<'_>,
+) -> Result<CreateOutcome, sqlx::Error> {
     let me = new.account_id;
     if let Some(key) = new.idempotency_key {
         if let Some(id) = idempotent_status(&mut *conn, me, key).await? {
@@ -272,22 +287,35 @@ pub async fn create(conn: &mut PgConnection, new: &NewStatus<'_>) -> Result<Crea
     Ok(CreateOutcome::Created(id))
 }
 
-async fn idempotent_status(db: impl PgExecutor<'_>, account_id: i64, key: &str) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT status_id FROM status_idempotency_keys WHERE account_id = $1 AND key = $2")
-        .bind(account_id)
-        .bind(key)
-        .fetch_optional(db)
-        .await
+async fn idempotent_status(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    key: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT status_id FROM status_idempotency_keys WHERE account_id = $1 AND key = $2",
+    )
+    .bind(account_id)
+    .bind(key)
+    .fetch_optional(db)
+    .await
 }
 
 /// Author of a status (None when absent).
 pub async fn author(db: impl PgExecutor<'_>, id: i64) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = $1").bind(id).fetch_optional(db).await
+    sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
 /// Deletes the author's status; returns the object keys of its media (for storage cleanup),
 /// or None when there was no such status of theirs.
-pub async fn delete(conn: &mut PgConnection, account_id: i64, id: i64) -> Result<Option<Vec<String>>, sqlx::Error> {
+pub async fn delete(
+    conn: &mut PgConnection,
+    account_id: i64,
+    id: i64,
+) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let keys = super::media::object_keys(&mut *tx, super::media::Owner::Status(id)).await?;
     let done = sqlx::query("DELETE FROM statuses WHERE id = $1 AND account_id = $2")
@@ -305,7 +333,11 @@ pub async fn delete(conn: &mut PgConnection, account_id: i64, id: i64) -> Result
 
 /// Thread context: (ancestor ids oldest first, descendant ids in thread order), at most
 /// `limit` each, walking the `in_reply_to_id` index.
-pub async fn context_ids(db: impl PgExecutor<'_>, id: i64, limit: i64) -> Result<(Vec<i64>, Vec<i64>), sqlx::Error> {
+pub async fn context_ids(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    limit: i64,
+) -> Result<(Vec<i64>, Vec<i64>), sqlx::Error> {
     let mut rows: Vec<(String, i64, i64)> = sqlx::query_as(
         "WITH RECURSIVE up (id, parent, depth) AS ( \
              SELECT s.id, s.in_reply_to_id, 0 FROM statuses s WHERE s.id = $1 \

@@ -62,7 +62,11 @@ pub async fn page(
         not_blocked("s.account_id"),
         if ascending { "ASC" } else { "DESC" }
     );
-    let mut query = sqlx::query_as(&sql).bind(viewer).bind(window.max_id).bind(lower).bind(window.limit);
+    let mut query = sqlx::query_as(&sql)
+        .bind(viewer)
+        .bind(window.max_id)
+        .bind(lower)
+        .bind(window.limit);
     if let Some(account) = account {
         query = query.bind(account);
     }

@@ -11,7 +11,10 @@ impl StatusText {
     pub fn parse(raw: &str) -> Result<StatusText, DomainError> {
         let text = raw.trim();
         if text.is_empty() {
-            return Err(DomainError::new("status_empty", "A status needs some text."));
+            return Err(DomainError::new(
+                "status_empty",
+                "A status needs some text.",
+            ));
         }
         let len = text.chars().count();
         if len > MAX_STATUS_CHARS {
@@ -20,8 +23,14 @@ impl StatusText {
                 format!("A status has at most {MAX_STATUS_CHARS} characters; this one has {len}."),
             ));
         }
-        if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            return Err(DomainError::new("invalid_status_text", "A status may not contain control characters."));
+        if text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(DomainError::new(
+                "invalid_status_text",
+                "A status may not contain control characters.",
+            ));
         }
         Ok(StatusText(text.to_owned()))
     }
@@ -39,7 +48,9 @@ impl StatusText {
         let mut i = 0;
         while i < chars.len() {
             let starts = chars[i] == '@'
-                && (i == 0 || !(chars[i - 1].is_alphanumeric() || matches!(chars[i - 1], '_' | '.' | '-' | '@')));
+                && (i == 0
+                    || !(chars[i - 1].is_alphanumeric()
+                        || matches!(chars[i - 1], '_' | '.' | '-' | '@')));
             if !starts {
                 i += 1;
                 continue;
@@ -67,18 +78,32 @@ mod tests {
     #[test]
     fn length_is_counted_in_characters() {
         assert!(StatusText::parse(&"é".repeat(500)).is_ok());
-        assert_eq!(StatusText::parse(&"é".repeat(501)).map_err(|e| e.code), Err("status_too_long"));
-        assert_eq!(StatusText::parse("   ").map_err(|e| e.code), Err("status_empty"));
+        assert_eq!(
+            StatusText::parse(&"é".repeat(501)).map_err(|e| e.code),
+            Err("status_too_long")
+        );
+        assert_eq!(
+            StatusText::parse("   ").map_err(|e| e.code),
+            Err("status_empty")
+        );
         assert!(StatusText::parse("bell\u{7}").is_err());
-        assert_eq!(StatusText::parse("  hi\nthere ").map(|t| t.0), Ok("hi\nthere".to_string()));
+        assert_eq!(
+            StatusText::parse("  hi\nthere ").map(|t| t.0),
+            Ok("hi\nthere".to_string())
+        );
     }
 
     #[test]
     fn mentions_are_found_once_and_lowercased() -> Result<(), DomainError> {
-        let t = StatusText::parse("@Alice hi @bob_9, and @alice again; mail me@example.com (@carol)")?;
+        let t =
+            StatusText::parse("@Alice hi @bob_9, and @alice again; mail me@example.com (@carol)")?;
         assert_eq!(t.mentions(), vec!["alice", "bob_9", "carol"]);
-        assert!(StatusText::parse("@ab is too short, @@x, a@b")?.mentions().is_empty());
-        assert!(StatusText::parse(&format!("@{}", "a".repeat(31)))?.mentions().is_empty());
+        assert!(StatusText::parse("@ab is too short, @@x, a@b")?
+            .mentions()
+            .is_empty());
+        assert!(StatusText::parse(&format!("@{}", "a".repeat(31)))?
+            .mentions()
+            .is_empty());
         assert_eq!(StatusText::parse("héllo @dave!")?.mentions(), vec!["dave"]);
         Ok(())
     }

@@ -36,7 +36,11 @@ pub struct IdentityArgs {
 
 impl IdentityArgs {
     pub fn options(&self) -> IdentityOptions {
-        IdentityOptions { flip: !self.no_flip, landmark_passes: self.landmark_passes, precision: self.precision }
+        IdentityOptions {
+            flip: !self.no_flip,
+            landmark_passes: self.landmark_passes,
+            precision: self.precision,
+        }
     }
 }
 
@@ -110,6 +114,66 @@ pub fn accuracy(samples: &[(f32, bool)], threshold: f32) -> f64 {
         .filter(|(s, same)| (*s > threshold) == *same)
         .count() as f64
         / samples.len() as f64
+}
+
+/// Verification figures over every pair of distinct images (about 2.7 M on folds 1-3), a
+/// larger and steadier sample than the official pairs' ~20 errors for comparing settings.
+/// The person is the image's folder. Returns (same-person pairs, different pairs,
+/// equal error rate, true-accept rate at a false-accept rate of 0.1 %).
+pub fn all_pairs_figures(embeddings: &[(&str, &[f32])]) -> (usize, usize, f64, f64) {
+    let person = |name: &str| name.split('/').next().unwrap_or(name).to_string();
+    let people: Vec<String> = embeddings.iter().map(|(n, _)| person(n)).collect();
+    let mut same = Vec::new();
+    let mut different = Vec::new();
+    for i in 0..embeddings.len() {
+        for j in i + 1..embeddings.len() {
+            let s = cosine(embeddings[i].1, embeddings[j].1);
+            if people[i] == people[j] {
+                same.push(s);
+            } else {
+                different.push(s);
+            }
+        }
+    }
+    (
+        same.len(),
+        different.len(),
+        equal_error_rate(&same, &different),
+        tar_at_far(&same, &different, 1e-3),
+    )
+}
+
+/// The error rate where false rejects (same <= t) equal false accepts (different > t).
+pub fn equal_error_rate(same: &[f32], different: &[f32]) -> f64 {
+    if same.is_empty() || different.is_empty() {
+        return f64::NAN;
+    }
+    let mut s = same.to_vec();
+    let mut d = different.to_vec();
+    s.sort_by(f32::total_cmp);
+    d.sort_by(f32::total_cmp);
+    let (mut best, mut eer) = (f64::INFINITY, 0.5);
+    for &t in s.iter().chain(d.iter()) {
+        let frr = s.partition_point(|&x| x <= t) as f64 / s.len() as f64;
+        let far = (d.len() - d.partition_point(|&x| x <= t)) as f64 / d.len() as f64;
+        if (frr - far).abs() < best {
+            best = (frr - far).abs();
+            eer = (frr + far) / 2.0;
+        }
+    }
+    eer
+}
+
+/// Share of same-person pairs accepted at the threshold that accepts `far` of the others.
+pub fn tar_at_far(same: &[f32], different: &[f32], far: f64) -> f64 {
+    if same.is_empty() || different.is_empty() {
+        return f64::NAN;
+    }
+    let mut d = different.to_vec();
+    d.sort_by(|a, b| b.total_cmp(a));
+    let allowed = (far * d.len() as f64).floor() as usize;
+    let t = d[allowed.min(d.len() - 1)];
+    same.iter().filter(|&&x| x > t).count() as f64 / same.len() as f64
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -230,6 +294,12 @@ pub fn run(args: LfwArgs) -> anyhow::Result<()> {
         / fold_accs.len().max(1) as f64)
         .sqrt();
     let threshold = thresholds.iter().sum::<f32>() / thresholds.len().max(1) as f32;
+    let mut named: Vec<(&str, &[f32])> = results
+        .iter()
+        .map(|(n, (e, _))| (n.as_str(), e.as_slice()))
+        .collect();
+    named.sort_by(|a, b| a.0.cmp(b.0));
+    let (same_pairs, different_pairs, eer, tar) = all_pairs_figures(&named);
     let summary = serde_json::json!({
         "pairs": pairs.len(),
         "accuracy": correct as f64 / pairs.len() as f64,
@@ -239,6 +309,12 @@ pub fn run(args: LfwArgs) -> anyhow::Result<()> {
         "folds": per_fold,
         "images": images.len(),
         "failed_detections": failed_detections,
+        "all_image_pairs": {
+            "same": same_pairs,
+            "different": different_pairs,
+            "equal_error_rate": eer,
+            "tar_at_far_0_001": tar,
+        },
         "unreadable_images": errors.len(),
         "unscored_pairs": unscored,
         "flip_averaging": options.flip,
@@ -254,6 +330,33 @@ pub fn run(args: LfwArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equal_error_rate_of_overlapping_uniform_scores() {
+        // same ~ 0.30..0.99, different ~ 0.00..0.69 (step 0.01): they cross at 0.5 where
+        // 20 of 70 are wrong on each side.
+        let same: Vec<f32> = (30..100).map(|i| i as f32 / 100.0).collect();
+        let different: Vec<f32> = (0..70).map(|i| i as f32 / 100.0).collect();
+        let eer = equal_error_rate(&same, &different);
+        assert!((eer - 20.0 / 70.0).abs() < 0.02, "{eer}");
+        assert_eq!(equal_error_rate(&[0.9, 0.8], &[0.1, 0.2]), 0.0);
+    }
+
+    #[test]
+    fn true_accepts_at_a_fixed_false_accept_rate() {
+        // 1,000 different pairs at 0.000..0.999; FAR 1 % leaves 10 above the threshold 0.989.
+        let different: Vec<f32> = (0..1000).map(|i| i as f32 / 1000.0).collect();
+        let same = [0.5, 0.9895, 0.995, 1.5];
+        assert_eq!(tar_at_far(&same, &different, 0.01), 0.75);
+    }
+
+    #[test]
+    fn all_pairs_are_split_by_folder() {
+        let (a, b, c) = ([1.0, 0.0], [0.9, 0.1], [0.0, 1.0]);
+        let figures = all_pairs_figures(&[("x/1.jpg", &a), ("x/2.jpg", &b), ("y/1.jpg", &c)]);
+        assert_eq!((figures.0, figures.1), (1, 2));
+        assert_eq!(figures.2, 0.0);
+    }
 
     #[test]
     fn threshold_separates_separable_samples() {

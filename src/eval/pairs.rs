@@ -55,7 +55,13 @@ pub struct RankFigures {
 pub fn figures(ranks: &[usize]) -> RankFigures {
     let n = ranks.len().max(1) as f64;
     let at = |k: usize| ranks.iter().filter(|&&r| r <= k).count() as f64 / n;
-    RankFigures { recall_at_1: at(1), recall_at_5: at(5), recall_at_10: at(10), recall_at_50: at(50), median_rank: median(ranks) }
+    RankFigures {
+        recall_at_1: at(1),
+        recall_at_5: at(5),
+        recall_at_10: at(10),
+        recall_at_50: at(50),
+        median_rank: median(ranks),
+    }
 }
 
 fn median(ranks: &[usize]) -> f64 {
@@ -83,7 +89,11 @@ pub fn candidate_settings() -> Vec<MatcherSettings> {
                 AntiHub::Csls { k: 10, weight: 1.0 },
                 AntiHub::ZScore,
             ] {
-                out.push(MatcherSettings { anti_hub, project, standardise });
+                out.push(MatcherSettings {
+                    anti_hub,
+                    project,
+                    standardise,
+                });
             }
         }
     }
@@ -101,14 +111,27 @@ fn list_pairs(dir: &Path) -> anyhow::Result<Vec<Pair>> {
     let mut rocks: HashMap<String, PathBuf> = HashMap::new();
     let mut humans: Vec<(String, PathBuf)> = Vec::new();
     for f in files {
-        let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let stem = f
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
         if let Some(n) = stem.strip_prefix("rock_") {
             rocks.insert(n.to_string(), f.clone());
         } else if let Some(n) = stem.strip_prefix("human_") {
             humans.push((n.to_string(), f.clone()));
         }
     }
-    Ok(humans.into_iter().filter_map(|(n, human)| rocks.get(&n).map(|rock| Pair { n: n.clone(), human, rock: rock.clone() })).collect())
+    Ok(humans
+        .into_iter()
+        .filter_map(|(n, human)| {
+            rocks.get(&n).map(|rock| Pair {
+                n: n.clone(),
+                human,
+                rock: rock.clone(),
+            })
+        })
+        .collect())
 }
 
 struct UnionFind(Vec<usize>);
@@ -151,7 +174,11 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
         }
     });
     let pairs = list_pairs(&args.dir)?;
-    anyhow::ensure!(!pairs.is_empty(), "no human_<n>/rock_<n> pairs in {}", args.dir.display());
+    anyhow::ensure!(
+        !pairs.is_empty(),
+        "no human_<n>/rock_<n> pairs in {}",
+        args.dir.display()
+    );
 
     // Gallery: FACES_DIR plus the pairs' rocks, deduplicated by content.
     let mut gallery_files: Vec<PathBuf> = Vec::new();
@@ -166,30 +193,54 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
     for f in offline::images_in(&args.gallery)? {
         add(&f, &mut gallery_files)?;
     }
-    let pair_rock: Vec<usize> = pairs.iter().map(|p| add(&p.rock, &mut gallery_files)).collect::<anyhow::Result<_>>()?;
+    let pair_rock: Vec<usize> = pairs
+        .iter()
+        .map(|p| add(&p.rock, &mut gallery_files))
+        .collect::<anyhow::Result<_>>()?;
 
     let mut cache: HashMap<String, Vec<f32>> = match &args.features_cache {
         Some(p) if p.exists() => serde_json::from_slice(&std::fs::read(p)?)?,
         _ => HashMap::new(),
     };
     let key = |kind: &str, p: &Path| format!("{kind}:{}", p.display());
-    let missing: Vec<PathBuf> = gallery_files.iter().filter(|p| !cache.contains_key(&key("rock", p))).cloned().collect();
+    let missing: Vec<PathBuf> = gallery_files
+        .iter()
+        .filter(|p| !cache.contains_key(&key("rock", p)))
+        .cloned()
+        .collect();
     let bar = progress_bar(missing.len() as u64, "rocks");
     let fresh = offline::rock_features(&engine, &missing, &|n| bar.set_position(n)).await?;
     bar.finish();
     for (p, f) in missing.iter().zip(fresh) {
         cache.insert(key("rock", p), f.unwrap_or_default());
     }
-    let rock_feats: Vec<Option<Vec<f32>>> =
-        gallery_files.iter().map(|p| cache.get(&key("rock", p)).filter(|f| !f.is_empty()).cloned()).collect();
+    let rock_feats: Vec<Option<Vec<f32>>> = gallery_files
+        .iter()
+        .map(|p| {
+            cache
+                .get(&key("rock", p))
+                .filter(|f| !f.is_empty())
+                .cloned()
+        })
+        .collect();
     // Rocks that fail to decode are left out of the gallery.
-    let rocks: Vec<(i64, Vec<f32>)> = rock_feats.iter().enumerate().filter_map(|(i, f)| f.clone().map(|f| (i as i64, f))).collect();
+    let rocks: Vec<(i64, Vec<f32>)> = rock_feats
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.clone().map(|f| (i as i64, f)))
+        .collect();
 
     let bar = progress_bar(pairs.len() as u64, "humans");
     let mut humans = Vec::new(); // (pair index, features)
     for (i, p) in pairs.iter().enumerate() {
-        let cached = match (cache.get(&key("human", &p.human)), cache.get(&key("identity", &p.human))) {
-            (Some(a), Some(i)) if !a.is_empty() => Ok(offline::HumanFeatures { appearance: a.clone(), identity: i.clone() }),
+        let cached = match (
+            cache.get(&key("human", &p.human)),
+            cache.get(&key("identity", &p.human)),
+        ) {
+            (Some(a), Some(i)) if !a.is_empty() => Ok(offline::HumanFeatures {
+                appearance: a.clone(),
+                identity: i.clone(),
+            }),
             _ => offline::human_features(&engine, &p.human).await,
         };
         if let Ok(f) = &cached {
@@ -212,14 +263,25 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
     // Groups: same person or same physical rock.
     let m = humans.len();
     let mut uf = UnionFind((0..m).collect());
-    let thumbs: Vec<Option<Vec<f32>>> = humans.iter().map(|(i, _)| offline::thumbnail(&gallery_files[pair_rock[*i]])).collect();
+    let thumbs: Vec<Option<Vec<f32>>> = humans
+        .iter()
+        .map(|(i, _)| offline::thumbnail(&gallery_files[pair_rock[*i]]))
+        .collect();
     let mut rock_mean = vec![0f32; calibration.in_dim()];
     for (_, f) in &rocks {
-        rock_mean.iter_mut().zip(f).for_each(|(m, x)| *m += x / rocks.len() as f32);
+        rock_mean
+            .iter_mut()
+            .zip(f)
+            .for_each(|(m, x)| *m += x / rocks.len() as f32);
     }
     let centred: Vec<Vec<f32>> = humans
         .iter()
-        .map(|(i, _)| rock_feats[pair_rock[*i]].as_ref().map(|f| f.iter().zip(&rock_mean).map(|(x, m)| x - m).collect()).unwrap_or_default())
+        .map(|(i, _)| {
+            rock_feats[pair_rock[*i]]
+                .as_ref()
+                .map(|f| f.iter().zip(&rock_mean).map(|(x, m)| x - m).collect())
+                .unwrap_or_default()
+        })
         .collect();
     for a in 0..m {
         for b in a + 1..m {
@@ -227,7 +289,10 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
             let same_person = cos(&humans[a].1.identity, &humans[b].1.identity) > 0.94;
             let same_file = pair_rock[ia] == pair_rock[ib];
             let near_thumb = match (&thumbs[a], &thumbs[b]) {
-                (Some(x), Some(y)) => x.iter().zip(y).map(|(p, q)| (p - q).abs()).sum::<f32>() / (x.len() as f32) < 0.03,
+                (Some(x), Some(y)) => {
+                    x.iter().zip(y).map(|(p, q)| (p - q).abs()).sum::<f32>() / (x.len() as f32)
+                        < 0.03
+                }
                 _ => false,
             };
             let similar_features = cos(&centred[a], &centred[b]) > 0.5;
@@ -247,7 +312,12 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
         .iter()
         .map(|s| {
             let matcher = Matcher::build(calibration.clone(), *s, &rocks);
-            let pos: HashMap<i64, usize> = matcher.ids().iter().enumerate().map(|(j, id)| (*id, j)).collect();
+            let pos: HashMap<i64, usize> = matcher
+                .ids()
+                .iter()
+                .enumerate()
+                .map(|(j, id)| (*id, j))
+                .collect();
             humans
                 .iter()
                 .map(|(i, f)| {
@@ -260,7 +330,10 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
         .collect();
     let gallery_size = rocks.len();
     for (s, r) in settings.iter().zip(&ranks) {
-        eprintln!("{}", serde_json::json!({"settings": s, "all_pairs": figures(r)}));
+        eprintln!(
+            "{}",
+            serde_json::json!({"settings": s, "all_pairs": figures(r)})
+        );
     }
 
     // Grouped cross-validation of the choice of settings.
@@ -272,7 +345,11 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
     for _ in 0..args.repeats {
         let mut order = groups.clone();
         order.shuffle(&mut rng);
-        let fold_of: HashMap<usize, usize> = order.iter().enumerate().map(|(k, g)| (*g, k % folds)).collect();
+        let fold_of: HashMap<usize, usize> = order
+            .iter()
+            .enumerate()
+            .map(|(k, g)| (*g, k % folds))
+            .collect();
         for fold in 0..folds {
             let train: Vec<usize> = (0..m).filter(|&a| fold_of[&group_of[a]] != fold).collect();
             let test: Vec<usize> = (0..m).filter(|&a| fold_of[&group_of[a]] == fold).collect();
@@ -280,10 +357,14 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
                 .min_by(|&x, &y| {
                     let fx = figures(&train.iter().map(|&a| ranks[x][a]).collect::<Vec<_>>());
                     let fy = figures(&train.iter().map(|&a| ranks[y][a]).collect::<Vec<_>>());
-                    fx.median_rank.total_cmp(&fy.median_rank).then(fy.recall_at_10.total_cmp(&fx.recall_at_10))
+                    fx.median_rank
+                        .total_cmp(&fy.median_rank)
+                        .then(fy.recall_at_10.total_cmp(&fx.recall_at_10))
                 })
                 .unwrap_or(0);
-            *chosen.entry(serde_json::to_string(&settings[best])?).or_default() += 1;
+            *chosen
+                .entry(serde_json::to_string(&settings[best])?)
+                .or_default() += 1;
             held_out.extend(test.iter().map(|&a| ranks[best][a]));
             for &a in &test {
                 held_out_of[a].push(ranks[best][a]);
@@ -291,18 +372,24 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
         }
     }
     let product = MatcherSettings::default();
-    let product_ranks = settings.iter().position(|s| *s == product).map(|k| figures(&ranks[k]));
+    let product_ranks = settings
+        .iter()
+        .position(|s| *s == product)
+        .map(|k| figures(&ranks[k]));
     let cv = figures(&held_out);
     // How much the median rank moves when other pairs of the same kind are drawn:
     // resample pairs (with all their held-out ranks), 1,000 times.
     let resampled: Vec<f64> = (0..1000)
         .map(|_| {
-            let draw: Vec<usize> = (0..m).flat_map(|_| held_out_of[rand::Rng::gen_range(&mut rng, 0..m)].clone()).collect();
+            let draw: Vec<usize> = (0..m)
+                .flat_map(|_| held_out_of[rand::Rng::gen_range(&mut rng, 0..m)].clone())
+                .collect();
             median(&draw)
         })
         .collect();
     let mean = resampled.iter().sum::<f64>() / resampled.len() as f64;
-    let median_rank_se = (resampled.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / resampled.len() as f64).sqrt();
+    let median_rank_se =
+        (resampled.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / resampled.len() as f64).sqrt();
     println!(
         "{}",
         serde_json::json!({

@@ -49,11 +49,24 @@ pub fn spread(choices: &[i64], gallery: usize) -> Spread {
     let n = use_.len() as f64;
     let total: f64 = use_.iter().sum();
     let gini = if total > 0.0 {
-        use_.iter().enumerate().map(|(i, x)| (2.0 * (i as f64 + 1.0) - n - 1.0) * x).sum::<f64>() / (n * total)
+        use_.iter()
+            .enumerate()
+            .map(|(i, x)| (2.0 * (i as f64 + 1.0) - n - 1.0) * x)
+            .sum::<f64>()
+            / (n * total)
     } else {
         0.0
     };
-    Spread { people, distinct_rocks: counts.len(), max_share: if people > 0 { max as f64 / people as f64 } else { 0.0 }, gini }
+    Spread {
+        people,
+        distinct_rocks: counts.len(),
+        max_share: if people > 0 {
+            max as f64 / people as f64
+        } else {
+            0.0
+        },
+        gini,
+    }
 }
 
 pub async fn run(args: SpreadArgs) -> anyhow::Result<()> {
@@ -66,8 +79,16 @@ pub async fn run(args: SpreadArgs) -> anyhow::Result<()> {
     let bar = progress_bar(rock_files.len() as u64, "rocks");
     let feats = offline::rock_features(&engine, &rock_files, &|n| bar.set_position(n)).await?;
     bar.finish();
-    let rocks: Vec<(i64, Vec<f32>)> = feats.into_iter().enumerate().filter_map(|(i, f)| f.map(|f| (i as i64, f))).collect();
-    anyhow::ensure!(!rocks.is_empty(), "no readable rocks in {}", args.gallery.display());
+    let rocks: Vec<(i64, Vec<f32>)> = feats
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.map(|f| (i as i64, f)))
+        .collect();
+    anyhow::ensure!(
+        !rocks.is_empty(),
+        "no readable rocks in {}",
+        args.gallery.display()
+    );
     let matcher = Matcher::build(calibration, MatcherSettings::default(), &rocks);
 
     let mut people = offline::one_photo_per_person(&args.dir)?;

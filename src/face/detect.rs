@@ -4,8 +4,8 @@ use super::{Detection, FaceError};
 use image::RgbImage;
 use ort::session::Session;
 use ort::value::TensorRef;
-use zeroize::Zeroizing;
 use std::sync::OnceLock;
+use zeroize::Zeroizing;
 
 /// Candidates below this score are dropped before NMS.
 pub(crate) const MIN_SCORE: f32 = 0.5;

@@ -45,6 +45,10 @@ pub use types::{Detection, FaceSignature, Photo, APPEARANCE_DIM, IDENTITY_DIM};
 pub fn decode_image(bytes: &[u8], config: &FaceEngineConfig) -> Result<image::RgbImage, FaceError> {
     decode::decode(
         bytes,
-        decode::DecodeLimits { max_bytes: config.max_bytes, max_pixels: config.max_pixels, max_side: config.max_side },
+        decode::DecodeLimits {
+            max_bytes: config.max_bytes,
+            max_pixels: config.max_pixels,
+            max_side: config.max_side,
+        },
     )
 }

@@ -42,7 +42,17 @@ pub(crate) struct Models {
 }
 
 /// Arithmetic of the identity embedder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Deserialize,
+    serde::Serialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// The int8 model (about twice as fast; cosine >= 0.999 to float32, see models/manifest.json).
@@ -66,13 +76,21 @@ impl Default for IdentityOptions {
     /// Two landmark passes, flip averaging and the int8 embedder: LFW folds 1-3 99.11 %
     /// (float32: 99.28 %), at about twice the cost of [`IdentityOptions::FAST`].
     fn default() -> Self {
-        IdentityOptions { flip: true, landmark_passes: 2, precision: Precision::Int8 }
+        IdentityOptions {
+            flip: true,
+            landmark_passes: 2,
+            precision: Precision::Int8,
+        }
     }
 }
 
 impl IdentityOptions {
     /// One landmark pass, one int8 embedding: LFW folds 1-3 98.61 %.
-    pub const FAST: IdentityOptions = IdentityOptions { flip: false, landmark_passes: 1, precision: Precision::Int8 };
+    pub const FAST: IdentityOptions = IdentityOptions {
+        flip: false,
+        landmark_passes: 1,
+        precision: Precision::Int8,
+    };
 }
 
 /// Alignment settings, chosen on LFW folds 1-3 (eval lfw): 68-point landmarks on a crop
@@ -236,7 +254,9 @@ impl Models {
         landmark_passes: usize,
     ) -> Result<(Vec<[f32; 2]>, Template), FaceError> {
         let t = tuning();
-        if let (true, true, Some(session)) = (t.use_68, landmark_passes > 0, self.landmarks.as_mut()) {
+        if let (true, true, Some(session)) =
+            (t.use_68, landmark_passes > 0, self.landmarks.as_mut())
+        {
             let (cx, cy) = (
                 (face.bbox[0] + face.bbox[2]) / 2.0,
                 (face.bbox[1] + face.bbox[3]) / 2.0,

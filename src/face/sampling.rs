@@ -82,7 +82,8 @@ impl Source<'_> {
             let j = i + self.w as usize * 3;
             let q = &self.raw[i..i + 6];
             let r = &self.raw[j..j + 6];
-            let get = |s: &[u8], k: usize| [f32::from(s[k]), f32::from(s[k + 1]), f32::from(s[k + 2])];
+            let get =
+                |s: &[u8], k: usize| [f32::from(s[k]), f32::from(s[k + 1]), f32::from(s[k + 2])];
             (get(q, 0), get(q, 3), get(r, 0), get(r, 3))
         } else {
             (
@@ -109,7 +110,12 @@ pub(crate) fn warp(img: &RgbImage, map: Affine, tw: u32, th: u32, border: Border
     // A bilinear tap already averages a 2x2 neighbourhood, so one tap per 2 source pixels
     // keeps shrinking free of aliasing (at exactly 2x it is a 2x2 box filter).
     let taps = ((map.scale() / 2.0).ceil() as usize).clamp(1, 4);
-    let src = Source { raw: img.as_raw(), w: i64::from(img.width()), h: i64::from(img.height()), border };
+    let src = Source {
+        raw: img.as_raw(),
+        w: i64::from(img.width()),
+        h: i64::from(img.height()),
+        border,
+    };
     let mut out = vec![0.0f32; (tw * th * 3) as usize];
     if out.is_empty() {
         return out;
@@ -177,7 +183,12 @@ fn taps_1d(scale: f32, offset: f32, targets: usize, len: i64, border: Border) ->
                 ),
                 Border::Replicate => (1.0 - a, a),
             };
-            Tap { i0: clamp(i), i1: clamp(i + 1), w0, w1 }
+            Tap {
+                i0: clamp(i),
+                i1: clamp(i + 1),
+                w0,
+                w1,
+            }
         })
         .collect()
 }
@@ -191,7 +202,10 @@ fn warp_axis_aligned(src: &Source<'_>, map: Affine, tw: u32, out: &mut [f32]) {
     let ys = taps_1d(m[4], m[5], th, src.h, src.border);
     let stride = src.w as usize * 3;
     for (row, ty) in out.chunks_exact_mut(tw as usize * 3).zip(&ys) {
-        let (r0, r1) = (&src.raw[ty.i0 * stride..][..stride], &src.raw[ty.i1 * stride..][..stride]);
+        let (r0, r1) = (
+            &src.raw[ty.i0 * stride..][..stride],
+            &src.raw[ty.i1 * stride..][..stride],
+        );
         for (px, tx) in row.chunks_exact_mut(3).zip(&xs) {
             let (a, b) = (tx.i0 * 3, tx.i1 * 3);
             for c in 0..3 {
@@ -218,17 +232,35 @@ mod tests {
 
     #[test]
     fn the_axis_aligned_path_samples_as_the_general_one() {
-        let img = RgbImage::from_fn(37, 23, |x, y| image::Rgb([(x * 7 + y * 3) as u8, (x * y) as u8, (255 - x * 5) as u8]));
+        let img = RgbImage::from_fn(37, 23, |x, y| {
+            image::Rgb([(x * 7 + y * 3) as u8, (x * y) as u8, (255 - x * 5) as u8])
+        });
         for border in [Border::Zero, Border::Replicate] {
             // Inside, enlarging, and reaching past every edge.
-            for (x0, y0, w, h) in [(2.0, 3.0, 30.0, 15.0), (5.5, 4.2, 8.0, 6.0), (-10.0, -7.0, 60.0, 40.0)] {
+            for (x0, y0, w, h) in [
+                (2.0, 3.0, 30.0, 15.0),
+                (5.5, 4.2, 8.0, 6.0),
+                (-10.0, -7.0, 60.0, 40.0),
+            ] {
                 let map = Affine::rect(x0, y0, w, h, 31, 19);
-                let src = Source { raw: img.as_raw(), w: 37, h: 23, border };
+                let src = Source {
+                    raw: img.as_raw(),
+                    w: 37,
+                    h: 23,
+                    border,
+                };
                 let (mut fast, mut general) = (vec![0.0; 31 * 19 * 3], vec![0.0; 31 * 19 * 3]);
                 warp_axis_aligned(&src, map, 31, &mut fast);
                 warp_general(&src, map, 1, 31, &mut general);
-                let worst = fast.iter().zip(&general).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-                assert!(worst < 1e-3, "{border:?} ({x0}, {y0}, {w}, {h}): max difference {worst}");
+                let worst = fast
+                    .iter()
+                    .zip(&general)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(
+                    worst < 1e-3,
+                    "{border:?} ({x0}, {y0}, {w}, {h}): max difference {worst}"
+                );
             }
         }
     }

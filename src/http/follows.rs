@@ -15,7 +15,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/accounts/{username}/unfollow", web::post().to(unfollow))
         .route("/accounts/{username}/followers", web::get().to(followers))
         .route("/accounts/{username}/following", web::get().to(following))
-        .route("/accounts/{username}/relationship", web::get().to(relationship));
+        .route(
+            "/accounts/{username}/relationship",
+            web::get().to(relationship),
+        );
 }
 
 /// The viewer's relationship with an account.
@@ -65,10 +68,18 @@ impl AccountView {
 }
 
 /// The target of an action by `me`: exists, is not `me`, and neither blocks the other.
-pub async fn action_target(state: &AppState, me: i64, username: &str, verb: &str) -> Result<SocialAccountRow, ApiError> {
+pub async fn action_target(
+    state: &AppState,
+    me: i64,
+    username: &str,
+    verb: &str,
+) -> Result<SocialAccountRow, ApiError> {
     let target = visible_account(state, Some(me), username).await?;
     if target.a_id == me {
-        return Err(ApiError::unprocessable("self_action", format!("You cannot {verb} yourself.")));
+        return Err(ApiError::unprocessable(
+            "self_action",
+            format!("You cannot {verb} yourself."),
+        ));
     }
     Ok(target)
 }
@@ -83,11 +94,17 @@ async fn refreshed(state: &AppState, me: i64, id: i64) -> Result<HttpResponse, A
 #[utoipa::path(post, path = "/api/v1/accounts/{username}/follow", tag = "follows", security(("bearer" = [])), params(("username" = String, Path)),
     responses((status = 200, body = AccountView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "self_action", body = ErrorBody)))]
 /// Follow an account (idempotent). Answers the account with the new relationship.
-pub async fn follow(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn follow(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let target = action_target(&state, me, &path, "follow").await?;
     if target.a_blocking {
-        return Err(ApiError::forbidden("Unblock this account before following it."));
+        return Err(ApiError::forbidden(
+            "Unblock this account before following it.",
+        ));
     }
     if db::follows::follow(&state.db, me, target.a_id).await? {
         db::notifications::notify(&state.db, target.a_id, me, "follow", None).await?;
@@ -98,7 +115,11 @@ pub async fn follow(user: AuthUser, state: web::Data<AppState>, path: web::Path<
 #[utoipa::path(post, path = "/api/v1/accounts/{username}/unfollow", tag = "follows", security(("bearer" = [])), params(("username" = String, Path)),
     responses((status = 200, body = AccountView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Stop following an account (idempotent).
-pub async fn unfollow(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn unfollow(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let target = action_target(&state, me, &path, "unfollow").await?;
     db::follows::unfollow(&state.db, me, target.a_id).await?;
@@ -131,7 +152,10 @@ async fn list(
     let subject = visible_account(&state, viewer, &path).await?;
     let rows = db::follows::list(&state.db, viewer, subject.a_id, direction, window).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.a_id).collect();
-    let views: Vec<AccountView> = rows.into_iter().map(|r| AccountView::from_row(r, viewer)).collect();
+    let views: Vec<AccountView> = rows
+        .into_iter()
+        .map(|r| AccountView::from_row(r, viewer))
+        .collect();
     Ok(page_response(&req, &ids, window.limit, &views))
 }
 

@@ -36,18 +36,35 @@ fn object_key(id: i64, file: &str) -> String {
     responses((status = 200, description = "JPEG"), (status = 302, description = "Presigned S3 URL"), (status = 404, body = ErrorBody)))]
 /// Serves a stored image: a redirect to a presigned URL when storage is S3, else the
 /// bytes with an ETag and an immutable cache policy (stored images never change).
-pub async fn file(req: HttpRequest, state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+pub async fn file(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     use actix_web::http::header;
     let (raw_id, which) = path.into_inner();
     let not_found = || ApiError::not_found("No such media file.");
-    let id = raw_id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(not_found)?;
+    let id = raw_id
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(not_found)?;
     if which != "image" && which != "preview" {
         return Err(not_found());
     }
     let key = object_key(id, &which);
     if state.storage.is_s3() {
-        state.storage.head(&key).await.map_err(ApiError::internal)?.ok_or_else(not_found)?;
-        let url = state.storage.url_for(&key).await.map_err(ApiError::internal)?;
+        state
+            .storage
+            .head(&key)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(not_found)?;
+        let url = state
+            .storage
+            .url_for(&key)
+            .await
+            .map_err(ApiError::internal)?;
         return Ok(HttpResponse::Found()
             .insert_header((header::LOCATION, url))
             .insert_header((header::CACHE_CONTROL, "private, max-age=600"))
@@ -66,9 +83,16 @@ pub async fn file(req: HttpRequest, state: web::Data<AppState>, path: web::Path<
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     if matches {
-        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).insert_header(cache).finish());
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header(cache)
+            .finish());
     }
-    Ok(HttpResponse::Ok().content_type("image/jpeg").insert_header((header::ETAG, etag)).insert_header(cache).body(bytes))
+    Ok(HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header((header::ETAG, etag))
+        .insert_header(cache)
+        .body(bytes))
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -87,7 +111,11 @@ pub struct UploadedMedia {
 }
 
 fn unavailable() -> ApiError {
-    ApiError::unavailable("face_engine_unavailable", "The face engine is not available right now.", 30)
+    ApiError::unavailable(
+        "face_engine_unavailable",
+        "The face engine is not available right now.",
+        30,
+    )
 }
 
 #[utoipa::path(post, path = "/api/v1/media", tag = "media", security(("bearer" = [])), request_body(content = UploadForm, content_type = "multipart/form-data"),
@@ -102,30 +130,61 @@ pub async fn upload(
     let me = user.account_id;
     let engine = state.face.clone().ok_or_else(unavailable)?;
     let rocks = state.rocks.clone().ok_or_else(|| {
-        ApiError::unavailable("gallery_unavailable", "The rock gallery is not available right now.", 30)
+        ApiError::unavailable(
+            "gallery_unavailable",
+            "The rock gallery is not available right now.",
+            30,
+        )
     })?;
     let limit = state.settings.face.max_bytes;
     let photo = read_file(&req, payload, limit).await?;
 
     let faces = engine.detect(photo.bytes()).await?;
     let config = state.settings.face.clone();
-    let decoded = tokio::task::spawn_blocking(move || crate::face::decode_image(photo.bytes(), &config))
-        .await
-        .map_err(ApiError::internal)??;
+    let decoded =
+        tokio::task::spawn_blocking(move || crate::face::decode_image(photo.bytes(), &config))
+            .await
+            .map_err(ApiError::internal)??;
 
     let (own, others) = cover_images(&state, &rocks, me, faces.len()).await?;
     let faces_covered = faces.len();
-    let Encoded { image, jpeg, preview, .. } = scrubbed(&engine, decoded, faces, own, others).await?;
+    let Encoded {
+        image,
+        jpeg,
+        preview,
+        ..
+    } = scrubbed(&engine, decoded, faces, own, others).await?;
     let (width, height) = image.dimensions();
 
     let id = db::media::next_id(&state.db).await?;
     let key = object_key(id, "image");
     let preview_key = object_key(id, "preview");
-    state.storage.put(&key, bytes::Bytes::from(jpeg)).await.map_err(ApiError::internal)?;
-    state.storage.put(&preview_key, bytes::Bytes::from(preview)).await.map_err(ApiError::internal)?;
-    let row = db::media::create(&state.db, id, me, &key, &preview_key, width as i32, height as i32, faces_covered as i32)
-        .await?;
-    tracing::info!(media_id = id, faces_covered, "media stored with faces covered");
+    state
+        .storage
+        .put(&key, bytes::Bytes::from(jpeg))
+        .await
+        .map_err(ApiError::internal)?;
+    state
+        .storage
+        .put(&preview_key, bytes::Bytes::from(preview))
+        .await
+        .map_err(ApiError::internal)?;
+    let row = db::media::create(
+        &state.db,
+        id,
+        me,
+        &key,
+        &preview_key,
+        width as i32,
+        height as i32,
+        faces_covered as i32,
+    )
+    .await?;
+    tracing::info!(
+        media_id = id,
+        faces_covered,
+        "media stored with faces covered"
+    );
     Ok(HttpResponse::Ok().json(UploadedMedia {
         id: row.id.to_string(),
         kind: "image".into(),
@@ -166,10 +225,26 @@ struct Attempt {
 /// be found as a face; larger covers and other rocks fix that, the uploader's own rock
 /// is given up last, and pixelation is the last resort.
 const ATTEMPTS: &[Attempt] = &[
-    Attempt { scale: scrub::HEAD_SCALE, skip: 0, own_first: true },
-    Attempt { scale: scrub::WIDE_HEAD_SCALE, skip: 0, own_first: true },
-    Attempt { scale: scrub::WIDE_HEAD_SCALE, skip: 2, own_first: true },
-    Attempt { scale: scrub::WIDE_HEAD_SCALE, skip: 4, own_first: false },
+    Attempt {
+        scale: scrub::HEAD_SCALE,
+        skip: 0,
+        own_first: true,
+    },
+    Attempt {
+        scale: scrub::WIDE_HEAD_SCALE,
+        skip: 0,
+        own_first: true,
+    },
+    Attempt {
+        scale: scrub::WIDE_HEAD_SCALE,
+        skip: 2,
+        own_first: true,
+    },
+    Attempt {
+        scale: scrub::WIDE_HEAD_SCALE,
+        skip: 4,
+        own_first: false,
+    },
 ];
 
 /// What would be stored for one covering attempt, and the faces the detector still finds
@@ -183,7 +258,10 @@ struct Encoded {
 
 /// Encodes the image and its preview as JPEG and runs the detector on both sets of bytes:
 /// downscaling can make a cover that is not a face at full size look like one.
-async fn encode_and_detect(engine: &FaceEngine, image: image::RgbImage) -> Result<Encoded, ApiError> {
+async fn encode_and_detect(
+    engine: &FaceEngine,
+    image: image::RgbImage,
+) -> Result<Encoded, ApiError> {
     let (image, jpeg, preview, factor) = tokio::task::spawn_blocking(move || {
         let jpeg = scrub::encode_jpeg(&image, 88)?;
         let small = scrub::fit(image.clone(), scrub::PREVIEW_SIDE);
@@ -197,10 +275,18 @@ async fn encode_and_detect(engine: &FaceEngine, image: image::RgbImage) -> Resul
     let mut left = engine.detect(&jpeg).await?;
     for mut face in engine.detect(&preview).await? {
         face.bbox.iter_mut().for_each(|v| *v *= factor);
-        face.keypoints.iter_mut().flatten().for_each(|v| *v *= factor);
+        face.keypoints
+            .iter_mut()
+            .flatten()
+            .for_each(|v| *v *= factor);
         left.push(face);
     }
-    Ok(Encoded { image, jpeg, preview, left })
+    Ok(Encoded {
+        image,
+        jpeg,
+        preview,
+        left,
+    })
 }
 
 /// Covers every face and returns the image, JPEG and preview bytes in which the detector
@@ -219,7 +305,8 @@ async fn scrubbed(
     let no_faces = faces.is_empty();
     let mut last = None;
     for attempt in ATTEMPTS {
-        let (decoded, faces, own, others) = (decoded.clone(), faces.clone(), own.clone(), others.clone());
+        let (decoded, faces, own, others) =
+            (decoded.clone(), faces.clone(), own.clone(), others.clone());
         let (scale, skip, own_first) = (attempt.scale, attempt.skip, attempt.own_first);
         let image = tokio::task::spawn_blocking(move || {
             let mut rocks: Vec<image::RgbImage> = Vec::new();
@@ -241,7 +328,11 @@ async fn scrubbed(
         if encoded.left.is_empty() {
             return Ok(encoded);
         }
-        tracing::info!(faces = encoded.left.len(), scale, "a cover is still found as a face; trying again");
+        tracing::info!(
+            faces = encoded.left.len(),
+            scale,
+            "a cover is still found as a face; trying again"
+        );
         last = Some((encoded.image, encoded.left));
         if no_faces {
             break;
@@ -251,7 +342,10 @@ async fn scrubbed(
         return Err(ApiError::internal("no covering attempt ran"));
     };
     for _ in 0..2 {
-        tracing::info!(faces = left.len(), "pixelating what the detector still finds");
+        tracing::info!(
+            faces = left.len(),
+            "pixelating what the detector still finds"
+        );
         image = tokio::task::spawn_blocking(move || {
             for face in &left {
                 scrub::pixelate(&mut image, face);
@@ -297,7 +391,11 @@ async fn cover_images(
         }
     }
     if own.is_none() && others.is_empty() {
-        return Err(ApiError::unavailable("gallery_unavailable", "No rock images are available to cover faces.", 30));
+        return Err(ApiError::unavailable(
+            "gallery_unavailable",
+            "No rock images are available to cover faces.",
+            30,
+        ));
     }
     Ok((own, others))
 }
@@ -321,12 +419,20 @@ async fn rock_face(rocks: &RockService, id: i64) -> Option<image::RgbImage> {
 
 /// Reads the multipart field `file` (at most `limit` bytes) into a buffer that is zeroed
 /// when dropped: the upload may show faces.
-async fn read_file(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Photo, ApiError> {
+async fn read_file(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Photo, ApiError> {
     let is_multipart = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
     if !is_multipart {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -334,8 +440,12 @@ async fn read_file(req: &HttpRequest, payload: web::Payload, limit: usize) -> Re
             "Send the image as multipart/form-data in the field `file`.",
         ));
     }
-    let malformed =
-        |e: actix_multipart::MultipartError| ApiError::bad_request("invalid_multipart", format!("The multipart form could not be read: {e}."));
+    let malformed = |e: actix_multipart::MultipartError| {
+        ApiError::bad_request(
+            "invalid_multipart",
+            format!("The multipart form could not be read: {e}."),
+        )
+    };
     let hint = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -347,7 +457,11 @@ async fn read_file(req: &HttpRequest, payload: web::Payload, limit: usize) -> Re
     let mut file: Option<Photo> = None;
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(malformed)?;
-        let name = field.content_disposition().and_then(|cd| cd.get_name()).unwrap_or("").to_owned();
+        let name = field
+            .content_disposition()
+            .and_then(|cd| cd.get_name())
+            .unwrap_or("")
+            .to_owned();
         match name.as_str() {
             "file" => {
                 // Sized once from Content-Length so the buffer is not reallocated (and
@@ -369,12 +483,17 @@ async fn read_file(req: &HttpRequest, payload: web::Payload, limit: usize) -> Re
             other => {
                 return Err(ApiError::bad_request(
                     "unknown_field",
-                    format!("Unexpected form field `{}`.", other.chars().take(40).collect::<String>()),
+                    format!(
+                        "Unexpected form field `{}`.",
+                        other.chars().take(40).collect::<String>()
+                    ),
                 ))
             }
         }
     }
-    let file = file.ok_or_else(|| ApiError::bad_request("missing_field", "The form field `file` is required."))?;
+    let file = file.ok_or_else(|| {
+        ApiError::bad_request("missing_field", "The form field `file` is required.")
+    })?;
     if file.bytes().is_empty() {
         return Err(ApiError::bad_request("missing_field", "The file is empty."));
     }
@@ -385,7 +504,8 @@ async fn read_file(req: &HttpRequest, payload: web::Payload, limit: usize) -> Re
 /// copy of the image is left in freed memory.
 fn append(buffer: &mut zeroize::Zeroizing<Vec<u8>>, chunk: &[u8]) {
     if buffer.capacity() - buffer.len() < chunk.len() {
-        let mut bigger = Vec::with_capacity((buffer.len() + chunk.len()).max(buffer.capacity() * 2));
+        let mut bigger =
+            Vec::with_capacity((buffer.len() + chunk.len()).max(buffer.capacity() * 2));
         bigger.extend_from_slice(buffer);
         *buffer = zeroize::Zeroizing::new(bigger);
     }

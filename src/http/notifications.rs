@@ -42,11 +42,12 @@ pub async fn list(
     let window = query.window()?;
     let rows = db::notifications::page(&state.db, me, window).await?;
     let status_ids: Vec<i64> = rows.iter().filter_map(|n| n.status_id).collect();
-    let statuses: std::collections::HashMap<i64, StatusView> = db::statuses::by_ids(&state.db, Some(me), &status_ids)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, StatusView::from_row(r, Some(me))))
-        .collect();
+    let statuses: std::collections::HashMap<i64, StatusView> =
+        db::statuses::by_ids(&state.db, Some(me), &status_ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, StatusView::from_row(r, Some(me))))
+            .collect();
     let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
     let items: Vec<Notification> = rows
         .into_iter()
@@ -70,7 +71,10 @@ pub struct UnreadCount {
 
 #[utoipa::path(get, path = "/api/v1/notifications/unread_count", tag = "notifications", security(("bearer" = [])),
     responses((status = 200, body = UnreadCount), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody)))]
-pub async fn unread_count(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn unread_count(
+    user: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let count = db::notifications::unread_count(&state.db, user.account_id).await?;
     Ok(HttpResponse::Ok().json(UnreadCount { count }))
 }

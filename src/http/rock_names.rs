@@ -11,7 +11,11 @@ use actix_web::{web, HttpResponse};
 pub const MAX_NAME_CHARS: usize = 40;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/rocks/{id}/names").route(web::get().to(list)).route(web::post().to(suggest)));
+    cfg.service(
+        web::resource("/rocks/{id}/names")
+            .route(web::get().to(list))
+            .route(web::post().to(suggest)),
+    );
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -39,24 +43,40 @@ pub struct RockNames {
 }
 
 fn rock_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "rock_not_found", "There is no rock with this id.")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "rock_not_found",
+        "There is no rock with this id.",
+    )
 }
 
 fn parse_rock_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(rock_not_found)
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(rock_not_found)
 }
 
 /// Trimmed, inner whitespace collapsed, 1–40 characters, no control characters.
 pub fn clean_name(raw: &str) -> Result<String, ApiError> {
     let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
-        return Err(ApiError::unprocessable("name_empty", "A rock name needs at least one character."));
+        return Err(ApiError::unprocessable(
+            "name_empty",
+            "A rock name needs at least one character.",
+        ));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::unprocessable("name_too_long", format!("A rock name has at most {MAX_NAME_CHARS} characters.")));
+        return Err(ApiError::unprocessable(
+            "name_too_long",
+            format!("A rock name has at most {MAX_NAME_CHARS} characters."),
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(ApiError::unprocessable("invalid_name", "A rock name may not contain control characters."));
+        return Err(ApiError::unprocessable(
+            "invalid_name",
+            "A rock name may not contain control characters.",
+        ));
     }
     Ok(name)
 }
@@ -68,7 +88,11 @@ async fn names(state: &AppState, viewer: Option<i64>, rock_id: i64) -> Result<Ro
         top_name: rows.first().map(|r| r.name.clone()),
         names: rows
             .into_iter()
-            .map(|r| RockName { name: r.name, votes: r.votes, voted: viewer.map(|_| r.voted) })
+            .map(|r| RockName {
+                name: r.name,
+                votes: r.votes,
+                voted: viewer.map(|_| r.voted),
+            })
             .collect(),
     })
 }
@@ -76,9 +100,15 @@ async fn names(state: &AppState, viewer: Option<i64>, rock_id: i64) -> Result<Ro
 #[utoipa::path(get, path = "/api/v1/rocks/{id}/names", tag = "rocks", params(("id" = String, Path)),
     responses((status = 200, body = RockNames), (status = 404, description = "rock_not_found", body = ErrorBody)))]
 /// Names suggested for a rock, most votes first.
-pub async fn list(user: MaybeAuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    user: MaybeAuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let rock_id = parse_rock_id(&path)?;
-    db::rocks::get(&state.db, rock_id).await?.ok_or_else(rock_not_found)?;
+    db::rocks::get(&state.db, rock_id)
+        .await?
+        .ok_or_else(rock_not_found)?;
     Ok(HttpResponse::Ok().json(names(&state, user.0.map(|u| u.account_id), rock_id).await?))
 }
 
@@ -94,7 +124,9 @@ pub async fn suggest(
     let me = user.account_id;
     let rock_id = parse_rock_id(&path)?;
     let name = clean_name(&body.name)?;
-    db::rocks::get(&state.db, rock_id).await?.ok_or_else(rock_not_found)?;
+    db::rocks::get(&state.db, rock_id)
+        .await?
+        .ok_or_else(rock_not_found)?;
     db::rock_names::vote(&state.db, rock_id, me, &name).await?;
     Ok(HttpResponse::Ok().json(names(&state, Some(me), rock_id).await?))
 }

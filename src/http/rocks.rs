@@ -83,17 +83,29 @@ fn unavailable() -> HttpResponse {
 fn rock_error(e: RockError) -> HttpResponse {
     use actix_web::http::StatusCode;
     match e {
-        RockError::NotFound => error(StatusCode::NOT_FOUND, "rock_not_found", "There is no rock with this id."),
+        RockError::NotFound => error(
+            StatusCode::NOT_FOUND,
+            "rock_not_found",
+            "There is no rock with this id.",
+        ),
         e => {
             tracing::error!(error = %e, "rock request failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Something went wrong on our side.",
+            )
         }
     }
 }
 
 fn parse_id(raw: &str) -> Result<i64, Box<HttpResponse>> {
     raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        Box::new(error(actix_web::http::StatusCode::NOT_FOUND, "rock_not_found", "There is no rock with this id."))
+        Box::new(error(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "rock_not_found",
+            "There is no rock with this id.",
+        ))
     })
 }
 
@@ -103,19 +115,34 @@ fn parse_id(raw: &str) -> Result<i64, Box<HttpResponse>> {
            ("limit" = Option<i64>, Query, description = "1 to 200, default 40")),
     responses((status = 200, description = "A page of rocks", body = [RockView]),
               (status = 400, description = "invalid_parameter")))]
-pub async fn list(service: Option<web::Data<RockService>>, query: web::Query<PageQuery>) -> HttpResponse {
+pub async fn list(
+    service: Option<web::Data<RockService>>,
+    query: web::Query<PageQuery>,
+) -> HttpResponse {
     use actix_web::http::StatusCode;
-    let Some(service) = service else { return unavailable() };
+    let Some(service) = service else {
+        return unavailable();
+    };
     let after = match query.after.as_deref().map(str::parse::<i64>) {
         None => 0,
         Some(Ok(a)) if a >= 0 => a,
-        Some(_) => return error(StatusCode::BAD_REQUEST, "invalid_parameter", "`after` must be a rock id."),
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                "`after` must be a rock id.",
+            )
+        }
     };
     let limit = match query.limit.as_deref().map(str::parse::<i64>) {
         None => DEFAULT_LIMIT,
         Some(Ok(l)) if (1..=MAX_LIMIT).contains(&l) => l,
         Some(_) => {
-            return error(StatusCode::BAD_REQUEST, "invalid_parameter", &format!("`limit` must be between 1 and {MAX_LIMIT}."))
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                &format!("`limit` must be between 1 and {MAX_LIMIT}."),
+            )
         }
     };
     let rocks = match service.page(after, limit).await {
@@ -133,12 +160,21 @@ pub async fn list(service: Option<web::Data<RockService>>, query: web::Query<Pag
     };
     let views: Vec<RockView> = rocks
         .iter()
-        .map(|r| RockView { community_name: names.get(&r.id).cloned(), ..RockView::new(r, counts.get(&r.id).copied().unwrap_or(0)) })
+        .map(|r| RockView {
+            community_name: names.get(&r.id).cloned(),
+            ..RockView::new(r, counts.get(&r.id).copied().unwrap_or(0))
+        })
         .collect();
     let mut response = HttpResponse::Ok();
     if rocks.len() as i64 == limit {
         if let Some(last) = rocks.last() {
-            response.insert_header((header::LINK, format!("</api/v1/rocks?after={}&limit={limit}>; rel=\"next\"", last.id)));
+            response.insert_header((
+                header::LINK,
+                format!(
+                    "</api/v1/rocks?after={}&limit={limit}>; rel=\"next\"",
+                    last.id
+                ),
+            ));
         }
     }
     response.json(views)
@@ -149,8 +185,13 @@ pub async fn list(service: Option<web::Data<RockService>>, query: web::Query<Pag
     params(("id" = i64, Path, description = "Rock id")),
     responses((status = 200, description = "The rock", body = RockView),
               (status = 404, description = "rock_not_found")))]
-pub async fn show(service: Option<web::Data<RockService>>, path: web::Path<String>) -> HttpResponse {
-    let Some(service) = service else { return unavailable() };
+pub async fn show(
+    service: Option<web::Data<RockService>>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let Some(service) = service else {
+        return unavailable();
+    };
     let id = match parse_id(&path) {
         Ok(id) => id,
         Err(r) => return *r,
@@ -166,7 +207,12 @@ pub async fn show(service: Option<web::Data<RockService>>, path: web::Path<Strin
     match service.member_counts(&[id]).await {
         Ok(c) => HttpResponse::Ok().json(RockView {
             community_name: names.first().map(|(name, _)| name.clone()),
-            names: Some(names.into_iter().map(|(name, votes)| RockNameVotes { name, votes }).collect()),
+            names: Some(
+                names
+                    .into_iter()
+                    .map(|(name, votes)| RockNameVotes { name, votes })
+                    .collect(),
+            ),
             ..RockView::new(&rock, c.get(&id).copied().unwrap_or(0))
         }),
         Err(e) => rock_error(e),
@@ -181,13 +227,25 @@ pub async fn show(service: Option<web::Data<RockService>>, path: web::Path<Strin
               (status = 302, description = "Presigned S3 URL"),
               (status = 304, description = "Not modified"),
               (status = 404, description = "rock_not_found")))]
-pub async fn media(req: HttpRequest, service: Option<web::Data<RockService>>, path: web::Path<(String, String)>) -> HttpResponse {
-    let Some(service) = service else { return unavailable() };
+pub async fn media(
+    req: HttpRequest,
+    service: Option<web::Data<RockService>>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let Some(service) = service else {
+        return unavailable();
+    };
     let (raw_id, image) = path.into_inner();
     let which = match image.as_str() {
         "photo" => RockImage::Photo,
         "face" => RockImage::Face,
-        _ => return error(actix_web::http::StatusCode::NOT_FOUND, "not_found", "No such rock image."),
+        _ => {
+            return error(
+                actix_web::http::StatusCode::NOT_FOUND,
+                "not_found",
+                "No such rock image.",
+            )
+        }
     };
     let id = match parse_id(&raw_id) {
         Ok(id) => id,
@@ -221,7 +279,10 @@ pub async fn media(req: HttpRequest, service: Option<web::Data<RockService>>, pa
         .unwrap_or(false);
     let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
     if matches {
-        return HttpResponse::NotModified().insert_header((header::ETAG, etag)).insert_header(cache).finish();
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header(cache)
+            .finish();
     }
     HttpResponse::Ok()
         .content_type("image/jpeg")
@@ -235,13 +296,21 @@ mod tests {
     use utoipa::OpenApi;
 
     #[derive(OpenApi)]
-    #[openapi(paths(super::list, super::show, super::media), components(schemas(super::RockView)))]
+    #[openapi(
+        paths(super::list, super::show, super::media),
+        components(schemas(super::RockView))
+    )]
     struct Doc;
 
     #[test]
     fn routes_are_documented() -> Result<(), serde_json::Error> {
         let json = Doc::openapi().to_json()?;
-        for path in ["/api/v1/rocks", "/api/v1/rocks/{id}", "/media/rocks/{id}/{image}", "RockView"] {
+        for path in [
+            "/api/v1/rocks",
+            "/api/v1/rocks/{id}",
+            "/media/rocks/{id}/{image}",
+            "RockView",
+        ] {
             assert!(json.contains(path), "{path} missing");
         }
         Ok(())

@@ -30,12 +30,22 @@ async fn answer(state: &AppState, me: i64, id: i64) -> Result<HttpResponse, ApiE
 }
 
 /// A target that may block us still exists for block/unblock purposes.
-async fn any_target(state: &AppState, me: i64, username: &str, verb: &str) -> Result<i64, ApiError> {
+async fn any_target(
+    state: &AppState,
+    me: i64,
+    username: &str,
+    verb: &str,
+) -> Result<i64, ApiError> {
     let not_found = || ApiError::not_found("No account has that username.");
     let username = Username::parse(username).map_err(|_| not_found())?;
-    let row = db::follows::account_by_username(&state.db, Some(me), username.as_str()).await?.ok_or_else(not_found)?;
+    let row = db::follows::account_by_username(&state.db, Some(me), username.as_str())
+        .await?
+        .ok_or_else(not_found)?;
     if row.a_id == me {
-        return Err(ApiError::unprocessable("self_action", format!("You cannot {verb} yourself.")));
+        return Err(ApiError::unprocessable(
+            "self_action",
+            format!("You cannot {verb} yourself."),
+        ));
     }
     Ok(row.a_id)
 }
@@ -43,7 +53,11 @@ async fn any_target(state: &AppState, me: i64, username: &str, verb: &str) -> Re
 #[utoipa::path(post, path = "/api/v1/accounts/{username}/block", tag = "safety", security(("bearer" = [])), params(("username" = String, Path)),
     responses((status = 200, body = AccountView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Block an account (idempotent). Answers it with the relationship.
-pub async fn block(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn block(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let target = any_target(&state, me, &path, "block").await?;
     let mut conn = state.db.acquire().await?;
@@ -54,7 +68,11 @@ pub async fn block(user: AuthUser, state: web::Data<AppState>, path: web::Path<S
 
 #[utoipa::path(post, path = "/api/v1/accounts/{username}/unblock", tag = "safety", security(("bearer" = [])), params(("username" = String, Path)),
     responses((status = 200, body = AccountView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn unblock(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn unblock(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let target = any_target(&state, me, &path, "unblock").await?;
     db::blocks::unblock(&state.db, me, target).await?;
@@ -64,7 +82,11 @@ pub async fn unblock(user: AuthUser, state: web::Data<AppState>, path: web::Path
 #[utoipa::path(post, path = "/api/v1/accounts/{username}/mute", tag = "safety", security(("bearer" = [])), params(("username" = String, Path)),
     responses((status = 200, body = AccountView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Mute an account (idempotent): it vanishes from your timelines and notifications.
-pub async fn mute(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn mute(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let target = action_target(&state, me, &path, "mute").await?;
     db::blocks::mute(&state.db, me, target.a_id).await?;
@@ -73,7 +95,11 @@ pub async fn mute(user: AuthUser, state: web::Data<AppState>, path: web::Path<St
 
 #[utoipa::path(post, path = "/api/v1/accounts/{username}/unmute", tag = "safety", security(("bearer" = [])), params(("username" = String, Path)),
     responses((status = 200, body = AccountView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn unmute(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn unmute(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let target = any_target(&state, me, &path, "unmute").await?;
     db::blocks::unmute(&state.db, me, target).await?;
@@ -105,7 +131,11 @@ pub struct Report {
 #[utoipa::path(post, path = "/api/v1/reports", tag = "safety", security(("bearer" = [])), request_body = NewReport,
     responses((status = 201, body = Report), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Report an account (and optionally one of its statuses) to the moderators.
-pub async fn report(user: AuthUser, state: web::Data<AppState>, body: web::Json<NewReport>) -> Result<HttpResponse, ApiError> {
+pub async fn report(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    body: web::Json<NewReport>,
+) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let body = body.into_inner();
     let comment = body.comment.trim();
@@ -126,7 +156,10 @@ pub async fn report(user: AuthUser, state: web::Data<AppState>, body: web::Json<
     }
     .ok_or_else(not_found)?;
     if target.a_id == me {
-        return Err(ApiError::unprocessable("self_action", "You cannot report yourself."));
+        return Err(ApiError::unprocessable(
+            "self_action",
+            "You cannot report yourself.",
+        ));
     }
     let status_id = match &body.status_id {
         None => None,

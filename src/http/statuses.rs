@@ -17,7 +17,11 @@ const CONTEXT_LIMIT: i64 = 200;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/statuses", web::post().to(create))
-        .service(web::resource("/statuses/{id}").route(web::get().to(show)).route(web::delete().to(delete)))
+        .service(
+            web::resource("/statuses/{id}")
+                .route(web::get().to(show))
+                .route(web::delete().to(delete)),
+        )
         .route("/statuses/{id}/context", web::get().to(context))
         .route("/statuses/{id}/favourite", web::post().to(favourite))
         .route("/statuses/{id}/unfavourite", web::post().to(unfavourite));
@@ -77,7 +81,10 @@ impl StatusView {
                 .mentions
                 .0
                 .into_iter()
-                .map(|m| Mention { id: m.id.to_string(), username: m.username })
+                .map(|m| Mention {
+                    id: m.id.to_string(),
+                    username: m.username,
+                })
                 .collect(),
             media_attachments: row
                 .media
@@ -111,8 +118,9 @@ impl IdParam {
             IdParam::Text(text) => text.trim().parse::<i64>().ok(),
             IdParam::Number(n) => Some(*n),
         };
-        id.filter(|id| *id > 0)
-            .ok_or_else(|| ApiError::unprocessable("invalid_field", format!("`{field}` must be an id.")))
+        id.filter(|id| *id > 0).ok_or_else(|| {
+            ApiError::unprocessable("invalid_field", format!("`{field}` must be an id."))
+        })
     }
 }
 
@@ -129,21 +137,36 @@ pub struct NewStatusBody {
 }
 
 pub fn parse_status_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(status_not_found)
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(status_not_found)
 }
 
 fn status_not_found() -> ApiError {
-    ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "status_not_found", "There is no such status.")
+    ApiError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "status_not_found",
+        "There is no such status.",
+    )
 }
 
 /// The status as the viewer sees it, or 404.
-pub async fn visible_status(state: &AppState, viewer: Option<i64>, id: i64) -> Result<StatusView, ApiError> {
-    let row = db::statuses::get(&state.db, viewer, id).await?.ok_or_else(status_not_found)?;
+pub async fn visible_status(
+    state: &AppState,
+    viewer: Option<i64>,
+    id: i64,
+) -> Result<StatusView, ApiError> {
+    let row = db::statuses::get(&state.db, viewer, id)
+        .await?
+        .ok_or_else(status_not_found)?;
     Ok(StatusView::from_row(row, viewer))
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get("Idempotency-Key") else { return Ok(None) };
+    let Some(value) = req.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
     let key = value.to_str().map(str::trim).unwrap_or("");
     if key.is_empty() || key.len() > 128 || !key.chars().all(|c| c.is_ascii_graphic()) {
         return Err(ApiError::bad_request(
@@ -168,11 +191,22 @@ pub async fn create(
     let me = user.account_id;
     let key = idempotency_key(&req)?;
     let text = StatusText::parse(&body.text)?;
-    let in_reply_to_id = body.in_reply_to_id.as_ref().map(|id| id.parse("in_reply_to_id")).transpose()?;
+    let in_reply_to_id = body
+        .in_reply_to_id
+        .as_ref()
+        .map(|id| id.parse("in_reply_to_id"))
+        .transpose()?;
     if body.media_ids.len() > MAX_MEDIA {
-        return Err(ApiError::unprocessable("too_many_media", format!("A status has at most {MAX_MEDIA} images.")));
+        return Err(ApiError::unprocessable(
+            "too_many_media",
+            format!("A status has at most {MAX_MEDIA} images."),
+        ));
     }
-    let mut media_ids = body.media_ids.iter().map(|id| id.parse("media_ids")).collect::<Result<Vec<_>, _>>()?;
+    let mut media_ids = body
+        .media_ids
+        .iter()
+        .map(|id| id.parse("media_ids"))
+        .collect::<Result<Vec<_>, _>>()?;
     media_ids.sort_unstable();
     media_ids.dedup();
     let mentions = text.mentions();
@@ -194,21 +228,26 @@ pub async fn create(
     let id = match outcome {
         CreateOutcome::Created(id) | CreateOutcome::Existing(id) => id,
         CreateOutcome::ReplyTargetNotFound => {
-            return Err(ApiError::unprocessable("reply_target_not_found", "The status you reply to does not exist."))
-        }
-        CreateOutcome::MediaNotFound => {
             return Err(ApiError::unprocessable(
-                "media_not_found",
-                "A media id is not one of your uploads, or it is attached to another status already.",
+                "reply_target_not_found",
+                "The status you reply to does not exist.",
             ))
         }
+        CreateOutcome::MediaNotFound => return Err(ApiError::unprocessable(
+            "media_not_found",
+            "A media id is not one of your uploads, or it is attached to another status already.",
+        )),
     };
     Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/statuses/{id}", tag = "statuses", params(("id" = String, Path)),
     responses((status = 200, body = StatusView), (status = 404, description = "status_not_found", body = ErrorBody)))]
-pub async fn show(user: MaybeAuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn show(
+    user: MaybeAuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_status_id(&path)?;
     Ok(HttpResponse::Ok().json(visible_status(&state, user.0.map(|u| u.account_id), id).await?))
 }
@@ -216,15 +255,23 @@ pub async fn show(user: MaybeAuthUser, state: web::Data<AppState>, path: web::Pa
 #[utoipa::path(delete, path = "/api/v1/statuses/{id}", tag = "statuses", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "The deleted status", body = StatusView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Delete your own status. Answers the deleted status. Its images leave storage too.
-pub async fn delete(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let id = parse_status_id(&path)?;
     let view = visible_status(&state, Some(me), id).await?;
     if view.account.account.id != me.to_string() {
-        return Err(ApiError::forbidden("You can only delete your own statuses."));
+        return Err(ApiError::forbidden(
+            "You can only delete your own statuses.",
+        ));
     }
     let mut conn = state.db.acquire().await?;
-    let keys = db::statuses::delete(&mut conn, me, id).await?.ok_or_else(status_not_found)?;
+    let keys = db::statuses::delete(&mut conn, me, id)
+        .await?
+        .ok_or_else(status_not_found)?;
     drop(conn);
     state.storage.delete_all_best_effort(&keys).await;
     Ok(HttpResponse::Ok().json(view))
@@ -241,31 +288,61 @@ pub struct Context {
 #[utoipa::path(get, path = "/api/v1/statuses/{id}/context", tag = "statuses", params(("id" = String, Path)),
     responses((status = 200, body = Context), (status = 404, body = ErrorBody)))]
 /// The thread around a status: ancestors and descendants the viewer may see.
-pub async fn context(user: MaybeAuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn context(
+    user: MaybeAuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let viewer = user.0.map(|u| u.account_id);
     let id = parse_status_id(&path)?;
-    db::statuses::get(&state.db, viewer, id).await?.ok_or_else(status_not_found)?;
-    let (ancestor_ids, descendant_ids) = db::statuses::context_ids(&state.db, id, CONTEXT_LIMIT).await?;
-    let all: Vec<i64> = ancestor_ids.iter().chain(descendant_ids.iter()).copied().collect();
+    db::statuses::get(&state.db, viewer, id)
+        .await?
+        .ok_or_else(status_not_found)?;
+    let (ancestor_ids, descendant_ids) =
+        db::statuses::context_ids(&state.db, id, CONTEXT_LIMIT).await?;
+    let all: Vec<i64> = ancestor_ids
+        .iter()
+        .chain(descendant_ids.iter())
+        .copied()
+        .collect();
     let mut rows: std::collections::HashMap<i64, StatusRow> =
-        db::statuses::by_ids(&state.db, viewer, &all).await?.into_iter().map(|r| (r.id, r)).collect();
+        db::statuses::by_ids(&state.db, viewer, &all)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
     let mut pick = |ids: &[i64]| -> Vec<StatusView> {
-        ids.iter().filter_map(|id| rows.remove(id)).map(|r| StatusView::from_row(r, viewer)).collect()
+        ids.iter()
+            .filter_map(|id| rows.remove(id))
+            .map(|r| StatusView::from_row(r, viewer))
+            .collect()
     };
     let ancestors = pick(&ancestor_ids);
     let descendants = pick(&descendant_ids);
-    Ok(HttpResponse::Ok().json(Context { ancestors, descendants }))
+    Ok(HttpResponse::Ok().json(Context {
+        ancestors,
+        descendants,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/statuses/{id}/favourite", tag = "statuses", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = StatusView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Favourite a status (idempotent: 200 every time).
-pub async fn favourite(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn favourite(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let id = parse_status_id(&path)?;
     let before = visible_status(&state, Some(me), id).await?;
     if db::favourites::add(&state.db, me, id).await? {
-        let author: i64 = before.account.account.id.parse().map_err(ApiError::internal)?;
+        let author: i64 = before
+            .account
+            .account
+            .id
+            .parse()
+            .map_err(ApiError::internal)?;
         if author != me {
             db::notifications::notify(&state.db, author, me, "favourite", Some(id)).await?;
         }
@@ -276,7 +353,11 @@ pub async fn favourite(user: AuthUser, state: web::Data<AppState>, path: web::Pa
 #[utoipa::path(post, path = "/api/v1/statuses/{id}/unfavourite", tag = "statuses", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = StatusView), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Take a favourite back (idempotent: 200 every time).
-pub async fn unfavourite(user: AuthUser, state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn unfavourite(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let id = parse_status_id(&path)?;
     visible_status(&state, Some(me), id).await?;
@@ -288,21 +369,54 @@ pub async fn unfavourite(user: AuthUser, state: web::Data<AppState>, path: web::
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
-        create, show, delete, context, favourite, unfavourite,
-        super::timelines::home, super::timelines::public, super::timelines::account_statuses, super::timelines::rock_members,
-        super::follows::follow, super::follows::unfollow, super::follows::relationship, super::follows::followers, super::follows::following,
-        super::notifications::list, super::notifications::unread_count, super::notifications::mark_read,
-        super::safety::block, super::safety::unblock, super::safety::mute, super::safety::unmute, super::safety::report,
-        super::rock_names::list, super::rock_names::suggest,
-        super::media::upload, super::media::file,
+        create,
+        show,
+        delete,
+        context,
+        favourite,
+        unfavourite,
+        super::timelines::home,
+        super::timelines::public,
+        super::timelines::account_statuses,
+        super::timelines::rock_members,
+        super::follows::follow,
+        super::follows::unfollow,
+        super::follows::relationship,
+        super::follows::followers,
+        super::follows::following,
+        super::notifications::list,
+        super::notifications::unread_count,
+        super::notifications::mark_read,
+        super::safety::block,
+        super::safety::unblock,
+        super::safety::mute,
+        super::safety::unmute,
+        super::safety::report,
+        super::rock_names::list,
+        super::rock_names::suggest,
+        super::media::upload,
+        super::media::file,
     ),
     components(schemas(
-        StatusView, Mention, MediaAttachment, NewStatusBody, IdParam, Context,
-        super::follows::AccountView, super::follows::Relationship,
-        super::notifications::Notification, super::notifications::UnreadCount, super::notifications::MarkRead, super::notifications::MarkedRead,
-        super::safety::NewReport, super::safety::Report,
-        super::rock_names::NewName, super::rock_names::RockName, super::rock_names::RockNames,
-        super::media::UploadedMedia, super::media::UploadForm,
+        StatusView,
+        Mention,
+        MediaAttachment,
+        NewStatusBody,
+        IdParam,
+        Context,
+        super::follows::AccountView,
+        super::follows::Relationship,
+        super::notifications::Notification,
+        super::notifications::UnreadCount,
+        super::notifications::MarkRead,
+        super::notifications::MarkedRead,
+        super::safety::NewReport,
+        super::safety::Report,
+        super::rock_names::NewName,
+        super::rock_names::RockName,
+        super::rock_names::RockNames,
+        super::media::UploadedMedia,
+        super::media::UploadForm,
     ))
 )]
 pub struct SocialApiDoc;

@@ -23,7 +23,10 @@ pub const MAX_LIMIT: i64 = 40;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/timelines/home", web::get().to(home))
         .route("/timelines/public", web::get().to(public))
-        .route("/accounts/{username}/statuses", web::get().to(account_statuses))
+        .route(
+            "/accounts/{username}/statuses",
+            web::get().to(account_statuses),
+        )
         .route("/rocks/{id}/members", web::get().to(rock_members));
 }
 
@@ -41,16 +44,31 @@ impl PageQuery {
         let id = |name: &str, raw: &Option<String>| -> Result<Option<i64>, ApiError> {
             match raw.as_deref().map(str::trim) {
                 None | Some("") => Ok(None),
-                Some(text) => text.parse::<i64>().ok().filter(|v| *v >= 0).map(Some).ok_or_else(|| {
-                    ApiError::bad_request("invalid_parameter", format!("`{name}` must be an id (a non-negative integer)."))
-                }),
+                Some(text) => text
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|v| *v >= 0)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(
+                            "invalid_parameter",
+                            format!("`{name}` must be an id (a non-negative integer)."),
+                        )
+                    }),
             }
         };
         let limit = match self.limit.as_deref().map(str::trim) {
             None | Some("") => DEFAULT_LIMIT,
-            Some(text) => text.parse::<i64>().ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| {
-                ApiError::bad_request("invalid_parameter", format!("`limit` must be between 1 and {MAX_LIMIT}."))
-            })?,
+            Some(text) => text
+                .parse::<i64>()
+                .ok()
+                .filter(|l| (1..=MAX_LIMIT).contains(l))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_parameter",
+                        format!("`limit` must be between 1 and {MAX_LIMIT}."),
+                    )
+                })?,
         };
         Ok(Window {
             max_id: id("max_id", &self.max_id)?,
@@ -69,14 +87,23 @@ pub fn link_header(req: &HttpRequest, ids: &[i64], limit: i64) -> Option<String>
     let base = format!("{}://{}{}", info.scheme(), info.host(), req.path());
     let mut links = Vec::new();
     if ids.len() as i64 >= limit {
-        links.push(format!("<{base}?max_id={last}&limit={limit}>; rel=\"next\""));
+        links.push(format!(
+            "<{base}?max_id={last}&limit={limit}>; rel=\"next\""
+        ));
     }
-    links.push(format!("<{base}?min_id={first}&limit={limit}>; rel=\"prev\""));
+    links.push(format!(
+        "<{base}?min_id={first}&limit={limit}>; rel=\"prev\""
+    ));
     Some(links.join(", "))
 }
 
 /// A JSON page with its Link header.
-pub fn page_response<T: serde::Serialize>(req: &HttpRequest, ids: &[i64], limit: i64, items: &T) -> HttpResponse {
+pub fn page_response<T: serde::Serialize>(
+    req: &HttpRequest,
+    ids: &[i64],
+    limit: i64,
+    items: &T,
+) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     if let Some(link) = link_header(req, ids, limit) {
         response.insert_header((header::LINK, link));
@@ -94,7 +121,10 @@ async fn statuses_page(
     let window = query.window()?;
     let rows = db::timelines::page(&state.db, viewer, feed, window).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let views: Vec<StatusView> = rows.into_iter().map(|r| StatusView::from_row(r, viewer)).collect();
+    let views: Vec<StatusView> = rows
+        .into_iter()
+        .map(|r| StatusView::from_row(r, viewer))
+        .collect();
     Ok(page_response(req, &ids, window.limit, &views))
 }
 
@@ -120,7 +150,14 @@ pub async fn public(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    statuses_page(&req, &state, user.0.map(|u| u.account_id), Feed::Public, &query).await
+    statuses_page(
+        &req,
+        &state,
+        user.0.map(|u| u.account_id),
+        Feed::Public,
+        &query,
+    )
+    .await
 }
 
 /// The account named in the path, as the viewer sees it; 404 when it does not exist or
@@ -132,7 +169,9 @@ pub async fn visible_account(
 ) -> Result<db::statuses::SocialAccountRow, ApiError> {
     let not_found = || ApiError::not_found("No account has that username.");
     let username = Username::parse(username).map_err(|_| not_found())?;
-    let row = db::follows::account_by_username(&state.db, viewer, username.as_str()).await?.ok_or_else(not_found)?;
+    let row = db::follows::account_by_username(&state.db, viewer, username.as_str())
+        .await?
+        .ok_or_else(not_found)?;
     if row.a_blocked_by {
         return Err(not_found());
     }
@@ -167,13 +206,27 @@ pub async fn rock_members(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = user.0.map(|u| u.account_id);
     let window = query.window()?;
-    let not_found = || ApiError::new(actix_web::http::StatusCode::NOT_FOUND, "rock_not_found", "There is no rock with this id.");
-    let rock_id = path.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(not_found)?;
-    let rows = db::follows::accounts_page(&state.db, viewer, "a.rock_id = $5", rock_id, window).await?;
+    let not_found = || {
+        ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "rock_not_found",
+            "There is no rock with this id.",
+        )
+    };
+    let rock_id = path
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(not_found)?;
+    let rows =
+        db::follows::accounts_page(&state.db, viewer, "a.rock_id = $5", rock_id, window).await?;
     if rows.is_empty() && db::rocks::get(&state.db, rock_id).await?.is_none() {
         return Err(not_found());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.a_id).collect();
-    let views: Vec<AccountView> = rows.into_iter().map(|r| AccountView::from_row(r, viewer)).collect();
+    let views: Vec<AccountView> = rows
+        .into_iter()
+        .map(|r| AccountView::from_row(r, viewer))
+        .collect();
     Ok(page_response(&req, &ids, window.limit, &views))
 }

@@ -35,7 +35,13 @@ pub enum CalibrationError {
 impl Calibration {
     /// No reference: zero human mean, no projection, no anti-hub statistics.
     pub fn uncalibrated(in_dim: usize) -> Self {
-        Calibration { in_dim, out_dim: 0, human_mean: vec![0.0; in_dim], projection: Vec::new(), reference: Vec::new() }
+        Calibration {
+            in_dim,
+            out_dim: 0,
+            human_mean: vec![0.0; in_dim],
+            projection: Vec::new(),
+            reference: Vec::new(),
+        }
     }
 
     pub fn in_dim(&self) -> usize {
@@ -60,7 +66,10 @@ impl Calibration {
         if self.out_dim == 0 {
             return v.to_vec();
         }
-        self.projection.chunks_exact(self.in_dim).map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum()).collect()
+        self.projection
+            .chunks_exact(self.in_dim)
+            .map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum())
+            .collect()
     }
 
     /// Reference faces (n_ref x in_dim), centred on the human mean and normalised.
@@ -71,8 +80,15 @@ impl Calibration {
     /// From raw appearance features: humans (reference faces) and rocks (for the basis).
     /// The basis is the top `out_dim` principal directions of the pooled, per-domain
     /// centred and normalised features (0 = none).
-    pub fn compute(humans: &[Vec<f32>], rocks: &[Vec<f32>], out_dim: usize) -> Result<Self, CalibrationError> {
-        let in_dim = humans.first().map(|h| h.len()).ok_or_else(|| CalibrationError::Format("no human features".into()))?;
+    pub fn compute(
+        humans: &[Vec<f32>],
+        rocks: &[Vec<f32>],
+        out_dim: usize,
+    ) -> Result<Self, CalibrationError> {
+        let in_dim = humans
+            .first()
+            .map(|h| h.len())
+            .ok_or_else(|| CalibrationError::Format("no human features".into()))?;
         let centred = |set: &[Vec<f32>]| -> (Vec<f32>, Vec<Vec<f32>>) {
             let mut mean = vec![0f32; in_dim];
             for v in set {
@@ -115,7 +131,11 @@ impl Calibration {
         for x in &self.human_mean {
             out.extend_from_slice(&x.to_le_bytes());
         }
-        for row in self.projection.chunks_exact(self.in_dim).chain(self.reference.chunks_exact(self.in_dim)) {
+        for row in self
+            .projection
+            .chunks_exact(self.in_dim)
+            .chain(self.reference.chunks_exact(self.in_dim))
+        {
             let (q, s) = quantise(row);
             out.extend_from_slice(&s.to_le_bytes());
             out.extend(q.iter().map(|&c| c as u8));
@@ -134,7 +154,9 @@ impl Calibration {
         if bytes.len() < 20 || &bytes[..8] != MAGIC {
             return Err(bad("wrong magic"));
         }
-        let u = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize;
+        let u = |i: usize| {
+            u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize
+        };
         let (in_dim, out_dim, n_ref) = (u(8), u(12), u(16));
         let want = 20 + 4 * in_dim + (out_dim + n_ref) * (4 + in_dim);
         if in_dim == 0 || bytes.len() != want {
@@ -146,7 +168,11 @@ impl Calibration {
         let mut at = 20 + 4 * in_dim;
         for _ in 0..out_dim + n_ref {
             let s = f(at);
-            rows.extend(bytes[at + 4..at + 4 + in_dim].iter().map(|&c| c as i8 as f32 * s));
+            rows.extend(
+                bytes[at + 4..at + 4 + in_dim]
+                    .iter()
+                    .map(|&c| c as i8 as f32 * s),
+            );
             at += 4 + in_dim;
         }
         let reference = rows.split_off(out_dim * in_dim);
@@ -154,7 +180,13 @@ impl Calibration {
         for r in reference.chunks_exact_mut(in_dim) {
             normalise(r);
         }
-        Ok(Calibration { in_dim, out_dim, human_mean, projection: rows, reference })
+        Ok(Calibration {
+            in_dim,
+            out_dim,
+            human_mean,
+            projection: rows,
+            reference,
+        })
     }
 }
 
@@ -190,7 +222,11 @@ fn principal_directions(rows: &[&Vec<f32>], d: usize, k: usize) -> Vec<f32> {
         let mut next = vec![0f64; k * d];
         for (qr, nr) in q.chunks_exact(d).zip(next.chunks_exact_mut(d)) {
             for (i, n) in nr.iter_mut().enumerate() {
-                *n = c[i * d..(i + 1) * d].iter().zip(qr).map(|(a, b)| a * b).sum();
+                *n = c[i * d..(i + 1) * d]
+                    .iter()
+                    .zip(qr)
+                    .map(|(a, b)| a * b)
+                    .sum();
             }
         }
         orthonormalise(&mut next, d);
@@ -221,11 +257,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn save_load_round_trip_and_projection_finds_the_dominant_axes() -> Result<(), CalibrationError> {
+    fn save_load_round_trip_and_projection_finds_the_dominant_axes() -> Result<(), CalibrationError>
+    {
         // Data spread mostly along axes 0 and 3 of 8.
         let mut state = 1u64;
         let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
         };
         let mk = |n: usize, next: &mut dyn FnMut() -> f32| -> Vec<Vec<f32>> {

@@ -52,11 +52,25 @@ pub struct GalleryArgs {
     /// Virtual-hosted-style requests instead of path-style.
     #[arg(long, env = "ROCKSTAR_S3_VIRTUAL_HOSTED")]
     pub s3_virtual_hosted: bool,
-    #[arg(long, env = "AWS_ACCESS_KEY_ID", default_value = "", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "AWS_ACCESS_KEY_ID",
+        default_value = "",
+        hide_env_values = true
+    )]
     pub s3_access_key_id: String,
-    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", default_value = "", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "AWS_SECRET_ACCESS_KEY",
+        default_value = "",
+        hide_env_values = true
+    )]
     pub s3_secret_access_key: String,
-    #[arg(long, env = "ROCKSTAR_HUMAN_REFERENCE", default_value = "models/human_reference.bin")]
+    #[arg(
+        long,
+        env = "ROCKSTAR_HUMAN_REFERENCE",
+        default_value = "models/human_reference.bin"
+    )]
     pub human_reference: PathBuf,
 }
 
@@ -71,7 +85,9 @@ impl GalleryArgs {
                 access_key_id: self.s3_access_key_id.clone(),
                 secret_access_key: self.s3_secret_access_key.clone(),
             },
-            None => StorageConfig::Local { root: self.media_root.clone() },
+            None => StorageConfig::Local {
+                root: self.media_root.clone(),
+            },
         }
     }
 
@@ -81,9 +97,15 @@ impl GalleryArgs {
             .connect(&self.database_url)
             .await
             .context("connecting to PostgreSQL")?;
-        sqlx::migrate!("./migrations").run(&pool).await.context("migrating the database")?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .context("migrating the database")?;
         let storage = ObjectStorage::new(&self.storage_config())?;
-        let settings = RockSettings { human_reference: self.human_reference.clone(), ..RockSettings::default() };
+        let settings = RockSettings {
+            human_reference: self.human_reference.clone(),
+            ..RockSettings::default()
+        };
         Ok(RockService::load_with(pool, storage, engine, settings).await?)
     }
 }
@@ -150,8 +172,18 @@ pub enum RocksCommand {
 
 pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
     match command {
-        RocksCommand::Sheet { out, count, seed, tile } => rocks_sheet(&out, count, seed, tile)?,
-        RocksCommand::Import { photos, faces, gallery, engine } => {
+        RocksCommand::Sheet {
+            out,
+            count,
+            seed,
+            tile,
+        } => rocks_sheet(&out, count, seed, tile)?,
+        RocksCommand::Import {
+            photos,
+            faces,
+            gallery,
+            engine,
+        } => {
             let service = gallery.service(engine.engine()?).await?;
             let bar = progress_bar(0, "import");
             let report = service
@@ -169,20 +201,39 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
                 serde_json::json!({"added": report.added.len(), "already_present": report.already_present, "skipped": report.failed.len(), "gallery": service.len()})
             );
         }
-        RocksCommand::Generate { count, seed, gallery, engine } => {
+        RocksCommand::Generate {
+            count,
+            seed,
+            gallery,
+            engine,
+        } => {
             let service = gallery.service(engine.engine()?).await?;
             let bar = progress_bar(count as u64, "generate");
-            let added = service.generate(count, seed, &|done, _| bar.set_position(done)).await?;
+            let added = service
+                .generate(count, seed, &|done, _| bar.set_position(done))
+                .await?;
             bar.finish();
-            println!("{}", serde_json::json!({"added": added, "gallery": service.len()}));
+            println!(
+                "{}",
+                serde_json::json!({"added": added, "gallery": service.len()})
+            );
         }
-        RocksCommand::Calibrate { lfw, rocks, out, people, dim, features_cache, engine } => {
+        RocksCommand::Calibrate {
+            lfw,
+            rocks,
+            out,
+            people,
+            dim,
+            features_cache,
+            engine,
+        } => {
             let mut cache: std::collections::HashMap<String, Vec<f32>> = match &features_cache {
                 Some(p) if p.exists() => serde_json::from_slice(&std::fs::read(p)?)?,
                 _ => Default::default(),
             };
             let engine = engine.engine()?;
-            let everyone = offline::one_photo_per_person(&lfw).with_context(|| format!("reading {}", lfw.display()))?;
+            let everyone = offline::one_photo_per_person(&lfw)
+                .with_context(|| format!("reading {}", lfw.display()))?;
             let chosen: Vec<_> = everyone.into_iter().step_by(2).take(people).collect();
             let bar = progress_bar(chosen.len() as u64, "faces");
             let mut humans = Vec::new();
@@ -191,7 +242,9 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
                 let found = match cache.get(&key) {
                     Some(f) if f.is_empty() => Err("no usable face (cached)".to_string()),
                     Some(f) => Ok(f.clone()),
-                    None => offline::human_features(&engine, path).await.map(|f| f.appearance),
+                    None => offline::human_features(&engine, path)
+                        .await
+                        .map(|f| f.appearance),
                 };
                 cache.insert(key, found.clone().unwrap_or_default());
                 match found {
@@ -203,19 +256,33 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             bar.finish();
             let rock_files = offline::images_in(&rocks)?;
             let bar = progress_bar(rock_files.len() as u64, "rocks");
-            let missing: Vec<PathBuf> = rock_files.iter().filter(|p| !cache.contains_key(&format!("rock:{}", p.display()))).cloned().collect();
+            let missing: Vec<PathBuf> = rock_files
+                .iter()
+                .filter(|p| !cache.contains_key(&format!("rock:{}", p.display())))
+                .cloned()
+                .collect();
             let fresh = offline::rock_features(&engine, &missing, &|n| bar.set_position(n)).await?;
             for (p, f) in missing.iter().zip(fresh) {
                 cache.insert(format!("rock:{}", p.display()), f.unwrap_or_default());
             }
-            let rock_feats: Vec<Vec<f32>> =
-                rock_files.iter().filter_map(|p| cache.get(&format!("rock:{}", p.display())).filter(|f| !f.is_empty()).cloned()).collect();
+            let rock_feats: Vec<Vec<f32>> = rock_files
+                .iter()
+                .filter_map(|p| {
+                    cache
+                        .get(&format!("rock:{}", p.display()))
+                        .filter(|f| !f.is_empty())
+                        .cloned()
+                })
+                .collect();
             bar.finish();
             if let Some(p) = &features_cache {
                 std::fs::write(p, serde_json::to_vec(&cache)?)?;
             }
             anyhow::ensure!(!humans.is_empty(), "no usable faces in {}", lfw.display());
-            let calibration = tokio::task::spawn_blocking(move || Calibration::compute(&humans, &rock_feats, dim)).await??;
+            let calibration = tokio::task::spawn_blocking(move || {
+                Calibration::compute(&humans, &rock_feats, dim)
+            })
+            .await??;
             calibration.save(&out)?;
             println!(
                 "{}",
@@ -236,7 +303,9 @@ fn rocks_sheet(out: &std::path::Path, count: u32, seed: u64, tile: u32) -> anyho
     let start = std::time::Instant::now();
     let sheet = super::generate::contact_sheet(seed, count, tile);
     let elapsed = start.elapsed();
-    sheet.save(out).with_context(|| format!("writing {}", out.display()))?;
+    sheet
+        .save(out)
+        .with_context(|| format!("writing {}", out.display()))?;
     println!(
         "wrote {} ({} rocks, {tile} px tiles) in {:.1} ms, {:.2} ms per rock",
         out.display(),

@@ -33,9 +33,16 @@ impl Gallery {
     pub async fn add(&self, rock: &RockInput) -> Result<Option<i64>, super::RockError> {
         let photo_key = format!("rocks/{}/photo.jpg", rock.slug);
         let face_key = format!("rocks/{}/face.jpg", rock.slug);
-        let storage_err = |e: crate::storage::StorageError| super::RockError::Storage(e.to_string());
-        self.storage.put(&photo_key, rock.photo_jpeg.clone()).await.map_err(storage_err)?;
-        self.storage.put(&face_key, rock.face_jpeg.clone()).await.map_err(storage_err)?;
+        let storage_err =
+            |e: crate::storage::StorageError| super::RockError::Storage(e.to_string());
+        self.storage
+            .put(&photo_key, rock.photo_jpeg.clone())
+            .await
+            .map_err(storage_err)?;
+        self.storage
+            .put(&face_key, rock.face_jpeg.clone())
+            .await
+            .map_err(storage_err)?;
         let id = sql::insert(
             &self.pool,
             &NewRock {
@@ -51,8 +58,14 @@ impl Gallery {
         Ok(id)
     }
 
-    pub async fn existing(&self, keys: &[String]) -> Result<std::collections::HashSet<String>, sqlx::Error> {
-        Ok(sql::existing_source_keys(&self.pool, keys).await?.into_iter().collect())
+    pub async fn existing(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+        Ok(sql::existing_source_keys(&self.pool, keys)
+            .await?
+            .into_iter()
+            .collect())
     }
 
     pub async fn count(&self) -> Result<i64, sqlx::Error> {
@@ -67,7 +80,10 @@ impl Gallery {
         sql::page(&self.pool, after, limit).await
     }
 
-    pub async fn member_counts(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, i64>, sqlx::Error> {
+    pub async fn member_counts(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, i64>, sqlx::Error> {
         sql::member_counts(&self.pool, ids).await
     }
 
@@ -87,7 +103,13 @@ pub fn encode_jpeg(img: &RgbImage) -> Result<Bytes, image::ImageError> {
 pub fn slug(stem: &str) -> String {
     let s: String = stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(100)
         .collect();
     if s.is_empty() {
@@ -99,7 +121,10 @@ pub fn slug(stem: &str) -> String {
 
 /// "rock_123" -> "Rock 123".
 pub fn display_name(stem: &str) -> String {
-    let spaced: String = stem.chars().map(|c| if c == '_' || c == '-' { ' ' } else { c }).collect();
+    let spaced: String = stem
+        .chars()
+        .map(|c| if c == '_' || c == '-' { ' ' } else { c })
+        .collect();
     let trimmed = spaced.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut chars = trimmed.chars();
     match chars.next() {

@@ -41,7 +41,9 @@ fn is_image(path: &Path) -> bool {
 }
 
 fn stem(path: &Path) -> Option<String> {
-    path.file_stem().and_then(|s| s.to_str()).map(str::to_string)
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .map(str::to_string)
 }
 
 /// Decodes with limits; keeps the original bytes when they are already JPEG.
@@ -51,14 +53,26 @@ fn load_image(path: &Path) -> Result<(RgbImage, Bytes), String> {
         return Err(format!("file is larger than {MAX_FILE_BYTES} bytes"));
     }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let reader = image::ImageReader::new(std::io::Cursor::new(&bytes)).with_guessed_format().map_err(|e| e.to_string())?;
-    let format = reader.format().ok_or("not a supported image (JPEG, PNG or WebP)")?;
-    let (w, h) = reader.into_dimensions().map_err(|e| format!("not a readable image: {e}"))?;
+    let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let format = reader
+        .format()
+        .ok_or("not a supported image (JPEG, PNG or WebP)")?;
+    let (w, h) = reader
+        .into_dimensions()
+        .map_err(|e| format!("not a readable image: {e}"))?;
     if w as u64 * h as u64 > MAX_PIXELS {
         return Err(format!("image is too large ({w}x{h})"));
     }
-    let img = image::load_from_memory_with_format(&bytes, format).map_err(|e| format!("not a readable image: {e}"))?.to_rgb8();
-    let jpeg = if format == image::ImageFormat::Jpeg { Bytes::from(bytes) } else { encode_jpeg(&img).map_err(|e| e.to_string())? };
+    let img = image::load_from_memory_with_format(&bytes, format)
+        .map_err(|e| format!("not a readable image: {e}"))?
+        .to_rgb8();
+    let jpeg = if format == image::ImageFormat::Jpeg {
+        Bytes::from(bytes)
+    } else {
+        encode_jpeg(&img).map_err(|e| e.to_string())?
+    };
     Ok((img, jpeg))
 }
 
@@ -81,25 +95,41 @@ fn centre_crop(img: &RgbImage) -> RgbImage {
 
 impl RockService {
     /// Imports every image in `photos`; `faces` holds hand-cropped faces by the same name.
-    pub async fn import_dir(&self, photos: &Path, faces: Option<&Path>, progress: Progress<'_>) -> Result<ImportReport, RockError> {
+    pub async fn import_dir(
+        &self,
+        photos: &Path,
+        faces: Option<&Path>,
+        progress: Progress<'_>,
+    ) -> Result<ImportReport, RockError> {
         let mut report = ImportReport::default();
-        let entries = std::fs::read_dir(photos).map_err(|e| RockError::Storage(format!("reading {}: {e}", photos.display())))?;
+        let entries = std::fs::read_dir(photos)
+            .map_err(|e| RockError::Storage(format!("reading {}: {e}", photos.display())))?;
         let mut files: Vec<PathBuf> = Vec::new();
         for entry in entries.flatten() {
             let path = entry.path();
-            let hidden = path.file_name().and_then(|n| n.to_str()).map(|n| n.starts_with('.')).unwrap_or(true);
+            let hidden = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(|n| n.starts_with('.'))
+                .unwrap_or(true);
             if hidden || !path.is_file() {
                 continue;
             }
             if is_image(&path) {
                 files.push(path);
             } else {
-                report.failed.push((path, "not an image file (JPEG, PNG or WebP)".into()));
+                report
+                    .failed
+                    .push((path, "not an image file (JPEG, PNG or WebP)".into()));
             }
         }
         files.sort();
         let total = files.len() as u64;
-        let keys: Vec<String> = files.iter().filter_map(|p| stem(p)).map(|s| format!("import:{}", slug(&s))).collect();
+        let keys: Vec<String> = files
+            .iter()
+            .filter_map(|p| stem(p))
+            .map(|s| format!("import:{}", slug(&s)))
+            .collect();
         let existing = self.gallery.existing(&keys).await?;
         let mut done = 0u64;
         let mut todo = Vec::new();
@@ -125,7 +155,9 @@ impl RockService {
                 let crops: Vec<RgbImage> = prepared.iter().map(|p| p.face.clone()).collect();
                 let embeddings = self.engine.rock_appearance(crops).await?;
                 if embeddings.len() != prepared.len() {
-                    return Err(RockError::Storage("the face engine returned the wrong number of features".into()));
+                    return Err(RockError::Storage(
+                        "the face engine returned the wrong number of features".into(),
+                    ));
                 }
                 for (p, embedding) in prepared.into_iter().zip(embeddings) {
                     let input = RockInput {
@@ -157,7 +189,8 @@ impl RockService {
         let (photo, photo_jpeg) = load_image(path)?;
         let (face, face_jpeg) = match faces {
             Some(dir) => {
-                let file = face_file(dir, &stem).ok_or_else(|| format!("no face crop named {stem}.* in {}", dir.display()))?;
+                let file = face_file(dir, &stem)
+                    .ok_or_else(|| format!("no face crop named {stem}.* in {}", dir.display()))?;
                 load_image(&file).map_err(|e| format!("face crop {}: {e}", file.display()))?
             }
             None => {
@@ -166,14 +199,23 @@ impl RockService {
                 (face, jpeg)
             }
         };
-        Ok(Prepared { stem, photo_jpeg, face, face_jpeg })
+        Ok(Prepared {
+            stem,
+            photo_jpeg,
+            face,
+            face_jpeg,
+        })
     }
 
     /// The detector's most confident face-like region (grown by a third), else the centre crop.
     async fn detected_face(&self, jpeg: &[u8], photo: &RgbImage) -> RgbImage {
         let detections = self.engine.detect(jpeg).await.unwrap_or_default();
-        let best = detections.into_iter().max_by(|a, b| a.score.total_cmp(&b.score));
-        let Some(d) = best else { return centre_crop(photo) };
+        let best = detections
+            .into_iter()
+            .max_by(|a, b| a.score.total_cmp(&b.score));
+        let Some(d) = best else {
+            return centre_crop(photo);
+        };
         let [x0, y0, x1, y1] = d.bbox;
         let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
         let side = ((x1 - x0).max(y1 - y0) * 1.33).max(8.0);

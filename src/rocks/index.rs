@@ -20,7 +20,10 @@ pub fn quantise(v: &[f32]) -> (Vec<i8>, f32) {
         return (vec![0; v.len()], 0.0);
     }
     let scale = max / 127.0;
-    let q = v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect();
+    let q = v
+        .iter()
+        .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+        .collect();
     (q, scale)
 }
 
@@ -40,7 +43,10 @@ const BLOCK: usize = 256;
 
 impl RockIndex {
     pub fn new(dim: usize) -> Self {
-        RockIndex { dim, ..Default::default() }
+        RockIndex {
+            dim,
+            ..Default::default()
+        }
     }
 
     pub fn with_capacity(dim: usize, n: usize) -> Self {
@@ -69,7 +75,11 @@ impl RockIndex {
 
     /// Adds a rock: `vector` (dim long), score = scale * cos - offset.
     pub fn push(&mut self, rock_id: i64, vector: &[f32], scale: f32, offset: f32) {
-        assert_eq!(vector.len(), self.dim, "rock vector has the wrong dimension");
+        assert_eq!(
+            vector.len(),
+            self.dim,
+            "rock vector has the wrong dimension"
+        );
         let (q, s) = quantise(vector);
         self.push_quantised(rock_id, &q, s * scale, offset);
     }
@@ -86,7 +96,10 @@ impl RockIndex {
 
     /// The stored (dequantised, uncorrected) vector of the i-th rock.
     pub fn vector(&self, i: usize) -> Vec<f32> {
-        self.codes[i * self.dim..(i + 1) * self.dim].iter().map(|&c| c as f32 * self.gain[i]).collect()
+        self.codes[i * self.dim..(i + 1) * self.dim]
+            .iter()
+            .map(|&c| c as f32 * self.gain[i])
+            .collect()
     }
 
     /// Score of every rock for the query, in insertion order (for evaluation).
@@ -128,7 +141,12 @@ impl RockIndex {
             }
             start += n;
         }
-        best.into_iter().map(|(score, row)| Hit { rock_id: self.ids[row], score }).collect()
+        best.into_iter()
+            .map(|(score, row)| Hit {
+                rock_id: self.ids[row],
+                score,
+            })
+            .collect()
     }
 
     /// Score of the i-th rock for a query already quantised with [`quantise`], exactly as
@@ -181,7 +199,9 @@ unsafe fn dots_vnni(q: &[i8], codes: &[i8], code_sum: &[i32], out: &mut [f32]) {
     let d = q.len();
     let lanes = d / 64;
     let shifted: Vec<u8> = q.iter().map(|&x| (x as i16 + 128) as u8).collect();
-    let qv: Vec<__m512i> = (0..lanes).map(|c| _mm512_loadu_si512(shifted.as_ptr().add(c * 64) as *const _)).collect();
+    let qv: Vec<__m512i> = (0..lanes)
+        .map(|c| _mm512_loadu_si512(shifted.as_ptr().add(c * 64) as *const _))
+        .collect();
     let rows = codes.chunks_exact(d);
     for ((row, sum), o) in rows.zip(code_sum).zip(out.iter_mut()) {
         let mut acc = _mm512_setzero_si512();
@@ -257,7 +277,12 @@ mod tests {
             let mut index = RockIndex::new(d);
             for i in 0..n {
                 let v = random_unit(&mut rng, d);
-                index.push(i as i64 * 3 + 1, &v, rng.gen_range(0.5..2.0), rng.gen_range(-0.1..0.1));
+                index.push(
+                    i as i64 * 3 + 1,
+                    &v,
+                    rng.gen_range(0.5..2.0),
+                    rng.gen_range(-0.1..0.1),
+                );
             }
             for _ in 0..20 {
                 let q = random_unit(&mut rng, d);
@@ -266,15 +291,27 @@ mod tests {
                 let mut brute: Vec<(f64, i64)> = (0..n)
                     .map(|i| {
                         let codes = &index.codes[i * d..(i + 1) * d];
-                        let dot: f64 = qq.iter().zip(codes).map(|(&a, &b)| a as f64 * b as f64).sum();
-                        (dot * qs as f64 * index.gain[i] as f64 - index.offset[i] as f64, index.ids[i])
+                        let dot: f64 = qq
+                            .iter()
+                            .zip(codes)
+                            .map(|(&a, &b)| a as f64 * b as f64)
+                            .sum();
+                        (
+                            dot * qs as f64 * index.gain[i] as f64 - index.offset[i] as f64,
+                            index.ids[i],
+                        )
                     })
                     .collect();
                 brute.sort_by(|a, b| b.0.total_cmp(&a.0));
                 let hits = index.top_k(&q, 10);
                 assert_eq!(hits.len(), 10);
                 for (h, b) in hits.iter().zip(&brute) {
-                    assert!((h.score as f64 - b.0).abs() < 1e-4, "score {} vs {}", h.score, b.0);
+                    assert!(
+                        (h.score as f64 - b.0).abs() < 1e-4,
+                        "score {} vs {}",
+                        h.score,
+                        b.0
+                    );
                 }
                 let got: Vec<i64> = hits.iter().map(|h| h.rock_id).collect();
                 let want: Vec<i64> = brute.iter().take(10).map(|b| b.1).collect();
@@ -300,6 +337,9 @@ mod tests {
         index.push(9, &[1.0, 0.0, 0.0, 0.0], 1.0, 0.0);
         index.push(8, &[0.0, 1.0, 0.0, 0.0], 1.0, 0.0);
         let hits = index.top_k(&[0.9, 0.1, 0.0, 0.0], 5);
-        assert_eq!(hits.iter().map(|h| h.rock_id).collect::<Vec<_>>(), vec![9, 8]);
+        assert_eq!(
+            hits.iter().map(|h| h.rock_id).collect::<Vec<_>>(),
+            vec![9, 8]
+        );
     }
 }

@@ -16,7 +16,10 @@ use std::sync::Arc;
 pub enum AntiHub {
     None,
     /// score = cos - weight * mean(top-k cos to reference faces).
-    Csls { k: usize, weight: f32 },
+    Csls {
+        k: usize,
+        weight: f32,
+    },
     /// score = (cos - mean) / std over all reference faces.
     ZScore,
 }
@@ -35,7 +38,11 @@ pub struct MatcherSettings {
 impl Default for MatcherSettings {
     /// Chosen by grouped cross-validation on the dev pairs (see README, `eval pairs`).
     fn default() -> Self {
-        MatcherSettings { anti_hub: AntiHub::Csls { k: 10, weight: 1.0 }, project: true, standardise: false }
+        MatcherSettings {
+            anti_hub: AntiHub::Csls { k: 10, weight: 1.0 },
+            project: true,
+            standardise: false,
+        }
     }
 }
 
@@ -73,7 +80,11 @@ fn inverse_std(rows: &[f32], dim: usize) -> Vec<f32> {
             *q += x * x;
         }
     }
-    let sds: Vec<f32> = mean.iter().zip(&sq).map(|(m, q)| ((q / n) - (m / n) * (m / n)).max(0.0).sqrt()).collect();
+    let sds: Vec<f32> = mean
+        .iter()
+        .zip(&sq)
+        .map(|(m, q)| ((q / n) - (m / n) * (m / n)).max(0.0).sqrt())
+        .collect();
     let typical = {
         let mut s = sds.clone();
         s.sort_by(|a, b| a.total_cmp(b));
@@ -88,10 +99,15 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 impl Matcher {
     /// Builds the index from every rock's raw appearance features; the rock mean is theirs.
-    pub fn build(calibration: Arc<Calibration>, settings: MatcherSettings, rocks: &[(i64, Vec<f32>)]) -> Self {
+    pub fn build(
+        calibration: Arc<Calibration>,
+        settings: MatcherSettings,
+        rocks: &[(i64, Vec<f32>)],
+    ) -> Self {
         let in_dim = calibration.in_dim();
         let mut rock_mean = vec![0f32; in_dim];
-        let usable: Vec<&(i64, Vec<f32>)> = rocks.iter().filter(|(_, v)| v.len() == in_dim).collect();
+        let usable: Vec<&(i64, Vec<f32>)> =
+            rocks.iter().filter(|(_, v)| v.len() == in_dim).collect();
         for (_, v) in &usable {
             rock_mean.iter_mut().zip(v).for_each(|(m, x)| *m += x);
         }
@@ -99,7 +115,11 @@ impl Matcher {
             let n = usable.len() as f32;
             rock_mean.iter_mut().for_each(|m| *m /= n);
         }
-        let dim = if settings.project { calibration.out_dim() } else { in_dim };
+        let dim = if settings.project {
+            calibration.out_dim()
+        } else {
+            in_dim
+        };
         let (human_scale, rock_scale) = if settings.standardise {
             let rock_rows: Vec<f32> = usable
                 .iter()
@@ -109,7 +129,10 @@ impl Matcher {
                     c
                 })
                 .collect();
-            (Some(inverse_std(calibration.reference_rows(), in_dim)), Some(inverse_std(&rock_rows, in_dim)))
+            (
+                Some(inverse_std(calibration.reference_rows(), in_dim)),
+                Some(inverse_std(&rock_rows, in_dim)),
+            )
         } else {
             (None, None)
         };
@@ -132,7 +155,11 @@ impl Matcher {
             .chunks_exact(in_dim)
             .flat_map(|r| matcher.to_space(r, &zero, matcher.human_scale.as_deref()))
             .collect();
-        matcher.reference_queries = matcher.reference.chunks_exact(dim.max(1)).map(quantise).collect();
+        matcher.reference_queries = matcher
+            .reference
+            .chunks_exact(dim.max(1))
+            .map(quantise)
+            .collect();
         matcher.reference_best = vec![f32::NEG_INFINITY; matcher.reference_queries.len()];
         for (id, v) in usable {
             matcher.add(*id, v);
@@ -160,11 +187,19 @@ impl Matcher {
     /// reload recomputes it).
     pub fn add(&mut self, rock_id: i64, raw: &[f32]) {
         if raw.len() != self.calibration.in_dim() {
-            tracing::warn!(rock_id, len = raw.len(), "rock features have the wrong length; not indexed");
+            tracing::warn!(
+                rock_id,
+                len = raw.len(),
+                "rock features have the wrong length; not indexed"
+            );
             return;
         }
         let v = self.rock_vector(raw);
-        let sims: Vec<f32> = self.reference.chunks_exact(v.len()).map(|r| dot(r, &v)).collect();
+        let sims: Vec<f32> = self
+            .reference
+            .chunks_exact(v.len())
+            .map(|r| dot(r, &v))
+            .collect();
         let (scale, offset) = self.correction(&sims);
         self.index.push(rock_id, &v, scale, offset);
         let row = self.index.len() - 1;
@@ -180,7 +215,11 @@ impl Matcher {
         if self.reference_best.is_empty() || self.index.is_empty() {
             return None;
         }
-        let below = self.reference_best.iter().filter(|&&best| best < score).count();
+        let below = self
+            .reference_best
+            .iter()
+            .filter(|&&best| best < score)
+            .count();
         Some(below as f32 / self.reference_best.len() as f32)
     }
 
@@ -191,7 +230,11 @@ impl Matcher {
             c.iter_mut().zip(scale).for_each(|(x, s)| *x *= s);
             normalise(&mut c);
         }
-        let mut v = if self.settings.project { self.calibration.project(&c) } else { c };
+        let mut v = if self.settings.project {
+            self.calibration.project(&c)
+        } else {
+            c
+        };
         normalise(&mut v);
         v
     }
@@ -201,7 +244,11 @@ impl Matcher {
     }
 
     fn human_vector(&self, raw: &[f32]) -> Vec<f32> {
-        self.to_space(raw, self.calibration.human_mean(), self.human_scale.as_deref())
+        self.to_space(
+            raw,
+            self.calibration.human_mean(),
+            self.human_scale.as_deref(),
+        )
     }
 
     /// (scale, offset) so that score = scale * cos - offset, from the rock's cosines to the
@@ -254,12 +301,16 @@ mod tests {
 
     /// Deterministic pseudo-random features.
     fn features(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
-        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (0..n)
             .map(|_| {
                 (0..dim)
                     .map(|_| {
-                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        state = state
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
                         (state >> 40) as f32 / (1u64 << 24) as f32
                     })
                     .collect()
@@ -270,20 +321,33 @@ mod tests {
     #[test]
     fn likeness_is_the_share_of_reference_faces_matched_less_closely() {
         let (humans, rocks) = (features(40, 16, 1), features(60, 16, 2));
-        let calibration = Arc::new(Calibration::compute(&humans, &rocks, 8).unwrap_or_else(|e| panic!("calibration: {e}")));
-        let gallery: Vec<(i64, Vec<f32>)> = rocks.into_iter().enumerate().map(|(i, v)| (i as i64, v)).collect();
+        let calibration = Arc::new(
+            Calibration::compute(&humans, &rocks, 8).unwrap_or_else(|e| panic!("calibration: {e}")),
+        );
+        let gallery: Vec<(i64, Vec<f32>)> = rocks
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i as i64, v))
+            .collect();
         let matcher = Matcher::build(calibration, MatcherSettings::default(), &gallery);
         assert_eq!(matcher.likeness(-100.0), Some(0.0));
         assert_eq!(matcher.likeness(100.0), Some(1.0));
         // Each reference face's own best score sits inside the distribution, and a higher
         // score never ranks lower.
-        let scores: Vec<f32> = humans.iter().filter_map(|h| matcher.best(h).map(|hit| hit.score)).collect();
+        let scores: Vec<f32> = humans
+            .iter()
+            .filter_map(|h| matcher.best(h).map(|hit| hit.score))
+            .collect();
         assert_eq!(scores.len(), humans.len());
         let mut sorted = scores.clone();
         sorted.sort_by(f32::total_cmp);
         let likeness: Vec<f32> = sorted.iter().filter_map(|&s| matcher.likeness(s)).collect();
         assert!(likeness.windows(2).all(|w| w[0] <= w[1]), "{likeness:?}");
-        assert_eq!(likeness.first().copied(), Some(0.0), "the lowest best score beats no reference face");
+        assert_eq!(
+            likeness.first().copied(),
+            Some(0.0),
+            "the lowest best score beats no reference face"
+        );
         assert!(likeness.iter().all(|l| (0.0..1.0).contains(l)));
     }
 }

@@ -83,7 +83,14 @@ pub struct Rock {
 
 impl From<RockRow> for Rock {
     fn from(r: RockRow) -> Self {
-        Rock { id: r.id, name: r.name, source: r.source, photo_key: r.photo_key, face_key: r.face_key, created_at: r.created_at }
+        Rock {
+            id: r.id,
+            name: r.name,
+            source: r.source,
+            photo_key: r.photo_key,
+            face_key: r.face_key,
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -106,11 +113,20 @@ pub struct RockService {
 
 impl RockService {
     /// Loads the index from the database. Call `ensure_gallery` after to fill an empty one.
-    pub async fn load(pool: sqlx::PgPool, storage: ObjectStorage, engine: FaceEngine) -> Result<Self, RockError> {
+    pub async fn load(
+        pool: sqlx::PgPool,
+        storage: ObjectStorage,
+        engine: FaceEngine,
+    ) -> Result<Self, RockError> {
         Self::load_with(pool, storage, engine, RockSettings::default()).await
     }
 
-    pub async fn load_with(pool: sqlx::PgPool, storage: ObjectStorage, engine: FaceEngine, settings: RockSettings) -> Result<Self, RockError> {
+    pub async fn load_with(
+        pool: sqlx::PgPool,
+        storage: ObjectStorage,
+        engine: FaceEngine,
+        settings: RockSettings,
+    ) -> Result<Self, RockError> {
         let calibration = match Calibration::load(&settings.human_reference) {
             Ok(c) => c,
             Err(e) => {
@@ -123,7 +139,13 @@ impl RockService {
         let rocks = gallery.embeddings().await?;
         let matcher = Matcher::build(calibration.clone(), settings.matcher, &rocks);
         tracing::info!(rocks = matcher.len(), "rock index loaded");
-        Ok(RockService { gallery, engine, settings, calibration, matcher: Arc::new(RwLock::new(matcher)) })
+        Ok(RockService {
+            gallery,
+            engine,
+            settings,
+            calibration,
+            matcher: Arc::new(RwLock::new(matcher)),
+        })
     }
 
     /// Rebuilds the index from the database (recomputes the gallery mean).
@@ -139,18 +161,36 @@ impl RockService {
         if self.gallery.count().await? > 0 {
             return Ok(());
         }
-        tracing::info!(count = self.settings.generate_count, "the rock gallery is empty; generating the built-in gallery");
-        let added = self.generate(self.settings.generate_count, self.settings.generate_seed, &|_, _| {}).await?;
+        tracing::info!(
+            count = self.settings.generate_count,
+            "the rock gallery is empty; generating the built-in gallery"
+        );
+        let added = self
+            .generate(
+                self.settings.generate_count,
+                self.settings.generate_seed,
+                &|_, _| {},
+            )
+            .await?;
         tracing::info!(added, "built-in gallery generated");
         Ok(())
     }
 
     /// Renders and stores `count` rocks (idempotent per seed and index). Returns how many were new.
-    pub async fn generate(&self, count: u32, seed: u64, progress: import::Progress<'_>) -> Result<usize, RockError> {
+    pub async fn generate(
+        &self,
+        count: u32,
+        seed: u64,
+        progress: import::Progress<'_>,
+    ) -> Result<usize, RockError> {
         let mut added = 0;
-        let keys: Vec<String> = (0..count).map(|i| format!("generated:{seed}:{i}")).collect();
+        let keys: Vec<String> = (0..count)
+            .map(|i| format!("generated:{seed}:{i}"))
+            .collect();
         let existing = self.gallery.existing(&keys).await?;
-        let todo: Vec<u32> = (0..count).filter(|i| !existing.contains(&keys[*i as usize])).collect();
+        let todo: Vec<u32> = (0..count)
+            .filter(|i| !existing.contains(&keys[*i as usize]))
+            .collect();
         let mut done = (count as usize - todo.len()) as u64;
         progress(done, count as u64);
         for chunk in todo.chunks(import::BATCH) {
@@ -171,7 +211,9 @@ impl RockService {
             let crops = rendered.iter().map(|r| r.2.clone()).collect();
             let embeddings = self.engine.rock_appearance(crops).await?;
             for ((i, photo, face, name), embedding) in rendered.into_iter().zip(embeddings) {
-                let jpeg = |img: &image::RgbImage| encode_jpeg(img).map_err(|e| RockError::Storage(e.to_string()));
+                let jpeg = |img: &image::RgbImage| {
+                    encode_jpeg(img).map_err(|e| RockError::Storage(e.to_string()))
+                };
                 let input = RockInput {
                     source_key: format!("generated:{seed}:{i}"),
                     name,
@@ -197,7 +239,10 @@ impl RockService {
     }
 
     fn index_rock(&self, id: i64, embedding: &[f32]) {
-        self.matcher.write().unwrap_or_else(|e| e.into_inner()).add(id, embedding);
+        self.matcher
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(id, embedding);
     }
 
     /// The signature's Rockelganger.
@@ -208,11 +253,13 @@ impl RockService {
             return Err(RockError::EmptyGallery);
         }
         if appearance.len() != matcher.in_dim() {
-            return Err(RockError::Face(crate::face::FaceError::Unavailable(format!(
-                "appearance features have {} values, the gallery {}",
-                appearance.len(),
-                matcher.in_dim()
-            ))));
+            return Err(RockError::Face(crate::face::FaceError::Unavailable(
+                format!(
+                    "appearance features have {} values, the gallery {}",
+                    appearance.len(),
+                    matcher.in_dim()
+                ),
+            )));
         }
         let hit = matcher.best(appearance).ok_or(RockError::EmptyGallery)?;
         Ok(RockMatch {
@@ -232,21 +279,37 @@ impl RockService {
     }
 
     pub async fn get(&self, id: i64) -> Result<Rock, RockError> {
-        self.gallery.get(id).await?.map(Rock::from).ok_or(RockError::NotFound)
+        self.gallery
+            .get(id)
+            .await?
+            .map(Rock::from)
+            .ok_or(RockError::NotFound)
     }
 
     /// Rocks with id > `after`, in id order.
     pub async fn page(&self, after: i64, limit: i64) -> Result<Vec<Rock>, RockError> {
-        Ok(self.gallery.page(after, limit).await?.into_iter().map(Rock::from).collect())
+        Ok(self
+            .gallery
+            .page(after, limit)
+            .await?
+            .into_iter()
+            .map(Rock::from)
+            .collect())
     }
 
     /// Members per rock (absent = 0).
-    pub async fn member_counts(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, i64>, RockError> {
+    pub async fn member_counts(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, i64>, RockError> {
         Ok(self.gallery.member_counts(ids).await?)
     }
 
     /// The name members voted for most, per rock (absent = no suggestions yet).
-    pub async fn top_names(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>, RockError> {
+    pub async fn top_names(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>, RockError> {
         Ok(crate::db::rock_names::top_names(&self.gallery.pool, ids).await?)
     }
 
@@ -257,7 +320,9 @@ impl RockService {
 
     /// The stored rock embedding (for accounts, which keep a copy).
     pub async fn embedding(&self, id: i64) -> Result<Vec<f32>, RockError> {
-        crate::db::rocks::embedding(&self.gallery.pool, id).await?.ok_or(RockError::NotFound)
+        crate::db::rocks::embedding(&self.gallery.pool, id)
+            .await?
+            .ok_or(RockError::NotFound)
     }
 
     fn key(rock: &Rock, which: RockImage) -> &str {
@@ -269,18 +334,31 @@ impl RockService {
 
     /// JPEG bytes of a rock image.
     pub async fn image(&self, rock: &Rock, which: RockImage) -> Result<bytes::Bytes, RockError> {
-        self.gallery.storage.get(Self::key(rock, which)).await.map_err(|e| match e {
-            crate::storage::StorageError::NotFound(_) => RockError::NotFound,
-            e => RockError::Storage(e.to_string()),
-        })
+        self.gallery
+            .storage
+            .get(Self::key(rock, which))
+            .await
+            .map_err(|e| match e {
+                crate::storage::StorageError::NotFound(_) => RockError::NotFound,
+                e => RockError::Storage(e.to_string()),
+            })
     }
 
     /// A presigned URL when storage is S3; None when the app serves the bytes itself.
-    pub async fn presigned_image_url(&self, rock: &Rock, which: RockImage) -> Result<Option<String>, RockError> {
+    pub async fn presigned_image_url(
+        &self,
+        rock: &Rock,
+        which: RockImage,
+    ) -> Result<Option<String>, RockError> {
         if !self.gallery.storage.is_s3() {
             return Ok(None);
         }
-        let url = self.gallery.storage.url_for(Self::key(rock, which)).await.map_err(|e| RockError::Storage(e.to_string()))?;
+        let url = self
+            .gallery
+            .storage
+            .url_for(Self::key(rock, which))
+            .await
+            .map_err(|e| RockError::Storage(e.to_string()))?;
         Ok(Some(url))
     }
 }

@@ -12,25 +12,42 @@ pub struct HumanFeatures {
 pub fn is_image(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
-        .map(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png" | "webp"))
+        .map(|e| {
+            matches!(
+                e.to_ascii_lowercase().as_str(),
+                "jpg" | "jpeg" | "png" | "webp"
+            )
+        })
         .unwrap_or(false)
 }
 
 /// Image files directly in `dir`, sorted.
 pub fn images_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?.flatten().map(|e| e.path()).filter(|p| p.is_file() && is_image(p)).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && is_image(p))
+        .collect();
     files.sort();
     Ok(files)
 }
 
 /// One photo per person for an LFW-style folder (one sub-folder per person), sorted by name.
 pub fn one_photo_per_person(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
-    let mut people: Vec<PathBuf> = std::fs::read_dir(dir)?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut people: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     people.sort();
     let mut out = Vec::new();
     for p in people {
         if let Some(first) = images_in(&p)?.into_iter().next() {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
             out.push((name, first));
         }
     }
@@ -39,15 +56,28 @@ pub fn one_photo_per_person(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)
 
 pub async fn human_features(engine: &FaceEngine, path: &Path) -> Result<HumanFeatures, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let sig = engine.analyse(Photo::new(bytes)).await.map_err(|e: FaceError| e.to_string())?;
-    Ok(HumanFeatures { appearance: sig.appearance().to_vec(), identity: sig.identity().to_vec() })
+    let sig = engine
+        .analyse(Photo::new(bytes))
+        .await
+        .map_err(|e: FaceError| e.to_string())?;
+    Ok(HumanFeatures {
+        appearance: sig.appearance().to_vec(),
+        identity: sig.identity().to_vec(),
+    })
 }
 
 /// Rock-domain features of face crops, batched; None for files that do not decode.
-pub async fn rock_features(engine: &FaceEngine, paths: &[PathBuf], progress: &dyn Fn(u64)) -> Result<Vec<Option<Vec<f32>>>, FaceError> {
+pub async fn rock_features(
+    engine: &FaceEngine,
+    paths: &[PathBuf],
+    progress: &dyn Fn(u64),
+) -> Result<Vec<Option<Vec<f32>>>, FaceError> {
     let mut out: Vec<Option<Vec<f32>>> = Vec::with_capacity(paths.len());
     for chunk in paths.chunks(16) {
-        let decoded: Vec<Option<image::RgbImage>> = chunk.iter().map(|p| image::open(p).ok().map(|i| i.to_rgb8())).collect();
+        let decoded: Vec<Option<image::RgbImage>> = chunk
+            .iter()
+            .map(|p| image::open(p).ok().map(|i| i.to_rgb8()))
+            .collect();
         let crops: Vec<image::RgbImage> = decoded.iter().flatten().cloned().collect();
         let mut feats = engine.rock_appearance(crops).await?.into_iter();
         for d in &decoded {
@@ -67,7 +97,9 @@ pub fn thumbnail(path: &Path) -> Option<Vec<f32>> {
 
 pub fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({eta})") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({eta})")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(what.to_string());

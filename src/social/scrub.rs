@@ -40,7 +40,11 @@ impl Placement {
         let (w, h) = ((x1 - x0).max(1.0), (y1 - y0).max(1.0));
         let [[ax, ay], [bx, by]] = [face.keypoints[0], face.keypoints[1]];
         // keypoints[0] is the eye on the image's left; atan2 gives the eye line's tilt.
-        let (left, right) = if ax <= bx { ((ax, ay), (bx, by)) } else { ((bx, by), (ax, ay)) };
+        let (left, right) = if ax <= bx {
+            ((ax, ay), (bx, by))
+        } else {
+            ((bx, by), (ax, ay))
+        };
         let mut angle = (right.1 - left.1).atan2(right.0 - left.0);
         if !angle.is_finite() || angle.abs() > std::f32::consts::FRAC_PI_3 {
             angle = 0.0;
@@ -76,8 +80,14 @@ impl Placement {
 pub fn paste_rock(img: &mut RgbImage, rock: &RgbImage, place: &Placement) {
     let (iw, ih) = (img.width() as i64, img.height() as i64);
     let reach = place.half_w.max(place.half_h) * 1.1;
-    let (x_from, x_to) = (((place.cx - reach).floor() as i64).max(0), ((place.cx + reach).ceil() as i64).min(iw - 1));
-    let (y_from, y_to) = (((place.cy - reach).floor() as i64).max(0), ((place.cy + reach).ceil() as i64).min(ih - 1));
+    let (x_from, x_to) = (
+        ((place.cx - reach).floor() as i64).max(0),
+        ((place.cx + reach).ceil() as i64).min(iw - 1),
+    );
+    let (y_from, y_to) = (
+        ((place.cy - reach).floor() as i64).max(0),
+        ((place.cy + reach).ceil() as i64).min(ih - 1),
+    );
     let (rw, rh) = (rock.width() as f32, rock.height() as f32);
     const FEATHER: f32 = 0.08;
     for y in y_from..=y_to {
@@ -87,14 +97,20 @@ pub fn paste_rock(img: &mut RgbImage, rock: &RgbImage, place: &Placement) {
             if r > 1.0 + FEATHER {
                 continue;
             }
-            let alpha = if r <= 1.0 { 1.0 } else { 1.0 - (r - 1.0) / FEATHER };
+            let alpha = if r <= 1.0 {
+                1.0
+            } else {
+                1.0 - (r - 1.0) / FEATHER
+            };
             // The rock image fills the ellipse's bounding box, in the cover's own frame.
             let sx = ((u.clamp(-1.0, 1.0) + 1.0) / 2.0 * (rw - 1.0)).max(0.0);
             let sy = ((v.clamp(-1.0, 1.0) + 1.0) / 2.0 * (rh - 1.0)).max(0.0);
             let src = bilinear(rock, sx, sy);
             let dst = img.get_pixel_mut(x as u32, y as u32);
             for (d, s) in dst.0.iter_mut().zip(src) {
-                *d = (alpha * s + (1.0 - alpha) * f32::from(*d)).round().clamp(0.0, 255.0) as u8;
+                *d = (alpha * s + (1.0 - alpha) * f32::from(*d))
+                    .round()
+                    .clamp(0.0, 255.0) as u8;
             }
         }
     }
@@ -102,7 +118,10 @@ pub fn paste_rock(img: &mut RgbImage, rock: &RgbImage, place: &Placement) {
 
 fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
     let (x0, y0) = (x.floor() as u32, y.floor() as u32);
-    let (x1, y1) = ((x0 + 1).min(img.width() - 1), (y0 + 1).min(img.height() - 1));
+    let (x1, y1) = (
+        (x0 + 1).min(img.width() - 1),
+        (y0 + 1).min(img.height() - 1),
+    );
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
     let p = |xx, yy| img.get_pixel(xx, yy).0;
     let (a, b, c, d) = (p(x0, y0), p(x1, y0), p(x0, y1), p(x1, y1));
@@ -165,13 +184,22 @@ pub fn cover_faces(img: &mut RgbImage, faces: &[Detection], rocks: &[RgbImage]) 
 }
 
 /// [`cover_faces`] with covers `scale` times the face box.
-pub fn cover_faces_scaled(img: &mut RgbImage, faces: &[Detection], rocks: &[RgbImage], scale: f32) -> usize {
+pub fn cover_faces_scaled(
+    img: &mut RgbImage,
+    faces: &[Detection],
+    rocks: &[RgbImage],
+    scale: f32,
+) -> usize {
     if rocks.is_empty() {
         return 0;
     }
     let ordered = largest_first(faces);
     for (i, face) in ordered.iter().enumerate() {
-        paste_rock(img, &rocks[i % rocks.len()], &Placement::for_face_scaled(face, scale));
+        paste_rock(
+            img,
+            &rocks[i % rocks.len()],
+            &Placement::for_face_scaled(face, scale),
+        );
     }
     ordered.len()
 }
@@ -191,7 +219,10 @@ pub fn fit(img: RgbImage, max_side: u32) -> RgbImage {
         return img;
     }
     let scale = max_side as f32 / long as f32;
-    let (w, h) = (((img.width() as f32 * scale).round() as u32).max(1), ((img.height() as f32 * scale).round() as u32).max(1));
+    let (w, h) = (
+        ((img.width() as f32 * scale).round() as u32).max(1),
+        ((img.height() as f32 * scale).round() as u32).max(1),
+    );
     imageops::resize(&img, w, h, imageops::FilterType::Triangle)
 }
 
@@ -207,7 +238,11 @@ mod tests {
     use super::*;
 
     fn face(bbox: [f32; 4], left_eye: [f32; 2], right_eye: [f32; 2]) -> Detection {
-        Detection { bbox, score: 0.9, keypoints: [left_eye, right_eye, [0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]] }
+        Detection {
+            bbox,
+            score: 0.9,
+            keypoints: [left_eye, right_eye, [0.0; 2], [0.0; 2], [0.0; 2], [0.0; 2]],
+        }
     }
 
     #[test]
@@ -215,12 +250,23 @@ mod tests {
         for tilt in [0.0f32, 10.0, -25.0, 40.0] {
             let (s, c) = tilt.to_radians().sin_cos();
             let (cx, cy, d) = (200.0, 150.0, 30.0);
-            let f = face([150.0, 100.0, 250.0, 200.0], [cx - d * c, cy - 20.0 - d * s], [cx + d * c, cy - 20.0 + d * s]);
+            let f = face(
+                [150.0, 100.0, 250.0, 200.0],
+                [cx - d * c, cy - 20.0 - d * s],
+                [cx + d * c, cy - 20.0 + d * s],
+            );
             let place = Placement::for_face(&f);
-            assert!((place.angle.to_degrees() - tilt).abs() < 0.01, "tilt {tilt}: angle {}", place.angle.to_degrees());
+            assert!(
+                (place.angle.to_degrees() - tilt).abs() < 0.01,
+                "tilt {tilt}: angle {}",
+                place.angle.to_degrees()
+            );
             for x in (150..=250).step_by(5) {
                 for y in (100..=200).step_by(5) {
-                    assert!(place.covers(x as f32, y as f32), "tilt {tilt}: ({x}, {y}) uncovered");
+                    assert!(
+                        place.covers(x as f32, y as f32),
+                        "tilt {tilt}: ({x}, {y}) uncovered"
+                    );
                 }
             }
         }
@@ -235,13 +281,20 @@ mod tests {
         for (x, y) in [(100, 100), (150, 150), (199, 199), (150, 60)] {
             assert_eq!(img.get_pixel(x, y).0, [90, 90, 90], "({x}, {y})");
         }
-        assert_eq!(img.get_pixel(2, 2).0, [255, 0, 0], "far from the face nothing changes");
+        assert_eq!(
+            img.get_pixel(2, 2).0,
+            [255, 0, 0],
+            "far from the face nothing changes"
+        );
     }
 
     #[test]
     fn the_largest_face_gets_the_first_rock() {
         let small = face([0.0, 0.0, 10.0, 10.0], [2.0, 3.0], [8.0, 3.0]);
         let big = face([50.0, 50.0, 150.0, 150.0], [80.0, 80.0], [120.0, 80.0]);
-        assert_eq!(largest_first(&[small.clone(), big.clone()])[0].bbox, big.bbox);
+        assert_eq!(
+            largest_first(&[small.clone(), big.clone()])[0].bbox,
+            big.bbox
+        );
     }
 }

@@ -23,7 +23,9 @@ async fn sign_up_with_a_real_selfie_gives_a_rock_and_a_working_account() {
         .expect("numeric id");
     let similarity = rock["similarity"].as_f64().expect("similarity");
     assert!((-1.0..=1.0).contains(&similarity), "{similarity}");
-    let likeness = rock["likeness"].as_f64().expect("likeness (the calibration has reference faces)");
+    let likeness = rock["likeness"]
+        .as_f64()
+        .expect("likeness (the calibration has reference faces)");
     assert!((0.0..=1.0).contains(&likeness), "{likeness}");
     assert!(rock["image_url"].as_str().is_some_and(|u| !u.is_empty()));
     assert!(rock["face_url"].as_str().is_some_and(|u| !u.is_empty()));

@@ -14,7 +14,11 @@ pub struct Member {
 pub async fn member(app: &TestApp, username: &str) -> Member {
     let id = app.create_account_directly(username, PASSWORD).await;
     let token = app.token_for(username, PASSWORD).await;
-    Member { id, username: username.to_owned(), token }
+    Member {
+        id,
+        username: username.to_owned(),
+        token,
+    }
 }
 
 /// A response's status, Link header and JSON body.
@@ -27,15 +31,27 @@ pub struct Reply {
 impl Reply {
     async fn from(response: reqwest::Response) -> Reply {
         let status = response.status().as_u16();
-        let link = response.headers().get("link").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let link = response
+            .headers()
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let text = response.text().await.expect("response body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         Reply { status, link, body }
     }
 
     /// Asserts the status and returns the body.
     pub fn ok(self, expected: u16) -> Value {
-        assert_eq!(self.status, expected, "unexpected status; body {}", self.body);
+        assert_eq!(
+            self.status, expected,
+            "unexpected status; body {}",
+            self.body
+        );
         self.body
     }
 
@@ -47,16 +63,22 @@ impl Reply {
     /// The URL of the Link header's relation `rel` ("next" / "prev").
     pub fn link(&self, rel: &str) -> Option<String> {
         let link = self.link.as_deref()?;
-        link.split(',').find(|part| part.contains(&format!("rel=\"{rel}\""))).and_then(|part| {
-            let start = part.find('<')? + 1;
-            let end = part.find('>')?;
-            Some(part[start..end].to_owned())
-        })
+        link.split(',')
+            .find(|part| part.contains(&format!("rel=\"{rel}\"")))
+            .and_then(|part| {
+                let start = part.find('<')? + 1;
+                let end = part.find('>')?;
+                Some(part[start..end].to_owned())
+            })
     }
 }
 
 pub async fn get(app: &TestApp, path: &str, token: Option<&str>) -> Reply {
-    let url = if path.starts_with("http") { path.to_owned() } else { app.url(path) };
+    let url = if path.starts_with("http") {
+        path.to_owned()
+    } else {
+        app.url(path)
+    };
     let mut request = app.client.get(url);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -73,31 +95,66 @@ pub async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -
 }
 
 pub async fn delete(app: &TestApp, path: &str, token: &str) -> Reply {
-    Reply::from(app.client.delete(app.url(path)).bearer_auth(token).send().await.expect("DELETE")).await
+    Reply::from(
+        app.client
+            .delete(app.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("DELETE"),
+    )
+    .await
 }
 
 /// Posts a status and returns it.
 pub async fn post_status(app: &TestApp, who: &Member, text: &str) -> Value {
-    post(app, "/api/v1/statuses", Some(&who.token), serde_json::json!({ "text": text })).await.ok(200)
+    post(
+        app,
+        "/api/v1/statuses",
+        Some(&who.token),
+        serde_json::json!({ "text": text }),
+    )
+    .await
+    .ok(200)
 }
 
 pub async fn reply_to(app: &TestApp, who: &Member, parent: &Value, text: &str) -> Value {
-    post(app, "/api/v1/statuses", Some(&who.token), serde_json::json!({ "text": text, "in_reply_to_id": parent["id"] }))
-        .await
-        .ok(200)
+    post(
+        app,
+        "/api/v1/statuses",
+        Some(&who.token),
+        serde_json::json!({ "text": text, "in_reply_to_id": parent["id"] }),
+    )
+    .await
+    .ok(200)
 }
 
 pub async fn act(app: &TestApp, who: &Member, verb: &str, username: &str) -> Value {
-    post(app, &format!("/api/v1/accounts/{username}/{verb}"), Some(&who.token), Value::Null).await.ok(200)
+    post(
+        app,
+        &format!("/api/v1/accounts/{username}/{verb}"),
+        Some(&who.token),
+        Value::Null,
+    )
+    .await
+    .ok(200)
 }
 
 /// Ids of a JSON array of statuses (or accounts, notifications).
 pub fn ids(list: &Value) -> Vec<String> {
-    list.as_array().expect("a JSON array").iter().map(|s| s["id"].as_str().expect("id").to_owned()).collect()
+    list.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|s| s["id"].as_str().expect("id").to_owned())
+        .collect()
 }
 
 pub fn texts(list: &Value) -> Vec<String> {
-    list.as_array().expect("a JSON array").iter().map(|s| s["text"].as_str().expect("text").to_owned()).collect()
+    list.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|s| s["text"].as_str().expect("text").to_owned())
+        .collect()
 }
 
 /// Follows `next` links from `first` to the end; returns every page's ids.

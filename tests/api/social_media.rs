@@ -6,7 +6,12 @@ use serde_json::json;
 /// The first image of two different people from ../shared/data/lfw.
 fn two_lfw_faces() -> Option<(Vec<u8>, Vec<u8>)> {
     let dir = shared_data().join("lfw");
-    let mut people: Vec<_> = std::fs::read_dir(&dir).ok()?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut people: Vec<_> = std::fs::read_dir(&dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     people.sort();
     let mut photos = people.iter().filter_map(|person| {
         let name = person.file_name()?.to_str()?.to_owned();
@@ -15,7 +20,10 @@ fn two_lfw_faces() -> Option<(Vec<u8>, Vec<u8>)> {
     match (photos.next(), photos.next()) {
         (Some(a), Some(b)) => Some((a, b)),
         _ => {
-            println!("SKIPPED: LFW photos are absent under {} (test data)", dir.display());
+            println!(
+                "SKIPPED: LFW photos are absent under {} (test data)",
+                dir.display()
+            );
             None
         }
     }
@@ -41,17 +49,33 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 async fn upload(app: &crate::helpers::TestApp, token: &str, bytes: Vec<u8>, mime: &str) -> Reply {
-    let part = reqwest::multipart::Part::bytes(bytes).file_name("photo.jpg").mime_str(mime).expect("mime");
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name("photo.jpg")
+        .mime_str(mime)
+        .expect("mime");
     let form = reqwest::multipart::Form::new().part("file", part);
-    let response = app.client.post(app.url("/api/v1/media")).bearer_auth(token).multipart(form).send().await.expect("upload");
+    let response = app
+        .client
+        .post(app.url("/api/v1/media"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
     let status = response.status().as_u16();
     let body: serde_json::Value = response.json().await.expect("json");
-    Reply { status, link: None, body }
+    Reply {
+        status,
+        link: None,
+        body,
+    }
 }
 
 #[tokio::test]
 async fn a_photo_with_two_faces_is_stored_with_both_covered_by_rocks() {
-    let Some((a, b)) = two_lfw_faces() else { return };
+    let Some((a, b)) = two_lfw_faces() else {
+        return;
+    };
     let engine = require_face_engine();
     let app = spawn_app().await;
     let ann = member(&app, "ann").await;
@@ -60,26 +84,49 @@ async fn a_photo_with_two_faces_is_stored_with_both_covered_by_rocks() {
         .fetch_one(&app.db)
         .await
         .expect("the gallery has rocks");
-    sqlx::query("UPDATE accounts SET rock_id = $1 WHERE id = $2").bind(rock).bind(ann.id).execute(&app.db).await.expect("set rock");
+    sqlx::query("UPDATE accounts SET rock_id = $1 WHERE id = $2")
+        .bind(rock)
+        .bind(ann.id)
+        .execute(&app.db)
+        .await
+        .expect("set rock");
 
     const MARKER: &[u8] = b"GPS-48.8584N-2.2945E-secret";
     let upload_bytes = with_metadata(&crate::fixtures::side_by_side(&a, &b), MARKER);
-    let before = engine.detect(&upload_bytes).await.expect("detect on the upload");
-    assert!(before.len() >= 2, "the detector finds both faces in the upload: {}", before.len());
+    let before = engine
+        .detect(&upload_bytes)
+        .await
+        .expect("detect on the upload");
+    assert!(
+        before.len() >= 2,
+        "the detector finds both faces in the upload: {}",
+        before.len()
+    );
 
-    let media = upload(&app, &ann.token, upload_bytes.clone(), "image/jpeg").await.ok(200);
+    let media = upload(&app, &ann.token, upload_bytes.clone(), "image/jpeg")
+        .await
+        .ok(200);
     assert_eq!(media["faces_covered"].as_u64(), Some(before.len() as u64));
     let fetch = |url: String| {
         let request = app.client.get(app.url(&url));
         async move {
             let response = request.send().await.expect("GET media");
-            (response.status().as_u16(), response.bytes().await.expect("bytes").to_vec())
+            (
+                response.status().as_u16(),
+                response.bytes().await.expect("bytes").to_vec(),
+            )
         }
     };
     let image_url = media["url"].as_str().expect("url").to_owned();
     let (status, stored) = fetch(image_url.clone()).await;
     assert_eq!(status, 200);
-    let (status, preview) = fetch(media["preview_url"].as_str().expect("preview_url").to_owned()).await;
+    let (status, preview) = fetch(
+        media["preview_url"]
+            .as_str()
+            .expect("preview_url")
+            .to_owned(),
+    )
+    .await;
     assert_eq!(status, 200);
     // What is served is what is in storage, and nothing else is stored for it.
     let id = media["id"].as_str().expect("id");
@@ -89,36 +136,71 @@ async fn a_photo_with_two_faces_is_stored_with_both_covered_by_rocks() {
         .collect();
     files.sort();
     assert_eq!(files, vec!["image.jpg", "preview.jpg"]);
-    assert_eq!(std::fs::read(app.storage_root.join("media").join(id).join("image.jpg")).expect("stored file"), stored);
+    assert_eq!(
+        std::fs::read(app.storage_root.join("media").join(id).join("image.jpg"))
+            .expect("stored file"),
+        stored
+    );
 
     if let Some(dir) = std::env::var_os("ROCKSTAR_TEST_DUMP_DIR") {
         // For looking at the result by eye.
-        let _ = std::fs::write(std::path::Path::new(&dir).join("social_media_stored.jpg"), &stored);
+        let _ = std::fs::write(
+            std::path::Path::new(&dir).join("social_media_stored.jpg"),
+            &stored,
+        );
     }
-    assert_ne!(stored, upload_bytes, "the stored bytes differ from the upload");
-    assert!(!contains(&stored, MARKER) && !contains(&stored, b"Exif"), "metadata is stripped");
-    let after = engine.detect(&stored).await.expect("detect on the stored image");
-    assert!(after.is_empty(), "the detector finds no face in the stored image: {after:?}");
-    let in_preview = engine.detect(&preview).await.expect("detect on the preview");
+    assert_ne!(
+        stored, upload_bytes,
+        "the stored bytes differ from the upload"
+    );
+    assert!(
+        !contains(&stored, MARKER) && !contains(&stored, b"Exif"),
+        "metadata is stripped"
+    );
+    let after = engine
+        .detect(&stored)
+        .await
+        .expect("detect on the stored image");
+    assert!(
+        after.is_empty(),
+        "the detector finds no face in the stored image: {after:?}"
+    );
+    let in_preview = engine
+        .detect(&preview)
+        .await
+        .expect("detect on the preview");
     assert!(in_preview.is_empty(), "no face in the preview either");
     let decoded = image::load_from_memory(&preview).expect("preview decodes");
     assert!(decoded.width().max(decoded.height()) <= 400);
     // The rock really went where the faces were: those pixels changed a lot.
-    let original = image::load_from_memory(&upload_bytes).expect("upload decodes").to_rgb8();
-    let result = image::load_from_memory(&stored).expect("stored decodes").to_rgb8();
+    let original = image::load_from_memory(&upload_bytes)
+        .expect("upload decodes")
+        .to_rgb8();
+    let result = image::load_from_memory(&stored)
+        .expect("stored decodes")
+        .to_rgb8();
     assert_eq!(original.dimensions(), result.dimensions());
     for face in &before {
-        let (cx, cy) = (((face.bbox[0] + face.bbox[2]) / 2.0) as u32, ((face.bbox[1] + face.bbox[3]) / 2.0) as u32);
+        let (cx, cy) = (
+            ((face.bbox[0] + face.bbox[2]) / 2.0) as u32,
+            ((face.bbox[1] + face.bbox[3]) / 2.0) as u32,
+        );
         let mut diff = 0u64;
         let mut n = 0u64;
         for y in cy.saturating_sub(20)..(cy + 20).min(result.height()) {
             for x in cx.saturating_sub(20)..(cx + 20).min(result.width()) {
                 let (p, q) = (original.get_pixel(x, y).0, result.get_pixel(x, y).0);
-                diff += (0..3).map(|k| (i32::from(p[k]) - i32::from(q[k])).unsigned_abs() as u64).sum::<u64>();
+                diff += (0..3)
+                    .map(|k| (i32::from(p[k]) - i32::from(q[k])).unsigned_abs() as u64)
+                    .sum::<u64>();
                 n += 3;
             }
         }
-        assert!(diff / n.max(1) > 15, "the face centre at ({cx}, {cy}) was covered (mean change {})", diff / n.max(1));
+        assert!(
+            diff / n.max(1) > 15,
+            "the face centre at ({cx}, {cy}) was covered (mean change {})",
+            diff / n.max(1)
+        );
     }
     println!(
         "checked: upload with {} faces -> stored image ({} bytes, differs from the {}-byte upload, no EXIF) \
@@ -131,26 +213,58 @@ async fn a_photo_with_two_faces_is_stored_with_both_covered_by_rocks() {
     );
 
     // The image goes into a status.
-    let status = post(&app, "/api/v1/statuses", Some(&ann.token), json!({ "text": "us two", "media_ids": [media["id"]] }))
-        .await
-        .ok(200);
+    let status = post(
+        &app,
+        "/api/v1/statuses",
+        Some(&ann.token),
+        json!({ "text": "us two", "media_ids": [media["id"]] }),
+    )
+    .await
+    .ok(200);
     assert_eq!(status["media_attachments"][0]["id"], media["id"]);
     assert_eq!(status["media_attachments"][0]["url"], media["url"]);
     // Only once, and only by its uploader.
     let bob = member(&app, "bob").await;
-    post(&app, "/api/v1/statuses", Some(&bob.token), json!({ "text": "mine now", "media_ids": [media["id"]] }))
-        .await
-        .error(422, "media_not_found");
+    post(
+        &app,
+        "/api/v1/statuses",
+        Some(&bob.token),
+        json!({ "text": "mine now", "media_ids": [media["id"]] }),
+    )
+    .await
+    .error(422, "media_not_found");
     // Deleting the status deletes the files.
-    delete(&app, &format!("/api/v1/statuses/{}", status["id"].as_str().expect("id")), &ann.token).await.ok(200);
-    assert_eq!(fetch(image_url).await.0, 404, "the image left storage with its status");
+    delete(
+        &app,
+        &format!("/api/v1/statuses/{}", status["id"].as_str().expect("id")),
+        &ann.token,
+    )
+    .await
+    .ok(200);
+    assert_eq!(
+        fetch(image_url).await.0,
+        404,
+        "the image left storage with its status"
+    );
 
     // Deleting the account deletes its images too, even one never attached to a status.
-    let loose = upload(&app, &ann.token, upload_bytes.clone(), "image/jpeg").await.ok(200);
+    let loose = upload(&app, &ann.token, upload_bytes.clone(), "image/jpeg")
+        .await
+        .ok(200);
     let loose_url = loose["url"].as_str().expect("url").to_owned();
-    assert_eq!(fetch(loose_url.clone()).await.0, 200, "the new upload is served");
-    delete(&app, "/api/v1/accounts/me", &ann.token).await.ok(204);
-    assert_eq!(fetch(loose_url).await.0, 404, "the image left storage with its account");
+    assert_eq!(
+        fetch(loose_url.clone()).await.0,
+        200,
+        "the new upload is served"
+    );
+    delete(&app, "/api/v1/accounts/me", &ann.token)
+        .await
+        .ok(204);
+    assert_eq!(
+        fetch(loose_url).await.0,
+        404,
+        "the image left storage with its account"
+    );
 }
 
 #[tokio::test]
@@ -158,14 +272,45 @@ async fn uploads_that_are_not_images_are_refused() {
     let app = spawn_app().await;
     let ann = member(&app, "ann").await;
     if require_face_engine_quiet() {
-        upload(&app, &ann.token, b"not an image at all".to_vec(), "image/jpeg").await.error(415, "unsupported_image");
-        let landscape = upload(&app, &ann.token, crate::fixtures::landscape_jpeg(), "image/jpeg").await.ok(200);
+        upload(
+            &app,
+            &ann.token,
+            b"not an image at all".to_vec(),
+            "image/jpeg",
+        )
+        .await
+        .error(415, "unsupported_image");
+        let landscape = upload(
+            &app,
+            &ann.token,
+            crate::fixtures::landscape_jpeg(),
+            "image/jpeg",
+        )
+        .await
+        .ok(200);
         assert_eq!(landscape["faces_covered"], 0);
     }
     let form = reqwest::multipart::Form::new().text("other", "x");
-    let response = app.client.post(app.url("/api/v1/media")).bearer_auth(&ann.token).multipart(form).send().await.expect("upload");
-    assert!(matches!(response.status().as_u16(), 400 | 503), "unknown field or no engine: {}", response.status());
-    let response = app.client.post(app.url("/api/v1/media")).json(&json!({})).send().await.expect("upload");
+    let response = app
+        .client
+        .post(app.url("/api/v1/media"))
+        .bearer_auth(&ann.token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert!(
+        matches!(response.status().as_u16(), 400 | 503),
+        "unknown field or no engine: {}",
+        response.status()
+    );
+    let response = app
+        .client
+        .post(app.url("/api/v1/media"))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("upload");
     assert_eq!(response.status(), 401);
 }
 
@@ -183,31 +328,71 @@ async fn uploads_never_attached_are_removed_after_a_day() {
     let ann = member(&app, "ann").await;
     let mut ids = Vec::new();
     for _ in 0..3 {
-        let media = upload(&app, &ann.token, crate::fixtures::landscape_jpeg(), "image/jpeg").await.ok(200);
+        let media = upload(
+            &app,
+            &ann.token,
+            crate::fixtures::landscape_jpeg(),
+            "image/jpeg",
+        )
+        .await
+        .ok(200);
         ids.push(media["id"].as_str().expect("id").to_owned());
     }
     let (kept, orphan, fresh) = (&ids[0], &ids[1], &ids[2]);
-    post(&app, "/api/v1/statuses", Some(&ann.token), json!({ "text": "a view", "media_ids": [kept] })).await.ok(200);
-    let old: Vec<i64> = [kept, orphan].iter().map(|id| id.parse().expect("numeric id")).collect();
-    sqlx::query("UPDATE media_attachments SET created_at = now() - interval '2 days' WHERE id = ANY($1)")
-        .bind(&old)
-        .execute(&app.db)
-        .await
-        .expect("age two uploads");
+    post(
+        &app,
+        "/api/v1/statuses",
+        Some(&ann.token),
+        json!({ "text": "a view", "media_ids": [kept] }),
+    )
+    .await
+    .ok(200);
+    let old: Vec<i64> = [kept, orphan]
+        .iter()
+        .map(|id| id.parse().expect("numeric id"))
+        .collect();
+    sqlx::query(
+        "UPDATE media_attachments SET created_at = now() - interval '2 days' WHERE id = ANY($1)",
+    )
+    .bind(&old)
+    .execute(&app.db)
+    .await
+    .expect("age two uploads");
 
-    let storage = rockstar::storage::ObjectStorage::new(&rockstar::storage::StorageConfig::Local { root: app.storage_root.clone() })
-        .expect("storage");
-    let removed = rockstar::http::media::purge_unattached(&app.db, &storage, rockstar::http::media::UNATTACHED_LIFETIME)
-        .await
-        .expect("purge");
+    let storage = rockstar::storage::ObjectStorage::new(&rockstar::storage::StorageConfig::Local {
+        root: app.storage_root.clone(),
+    })
+    .expect("storage");
+    let removed = rockstar::http::media::purge_unattached(
+        &app.db,
+        &storage,
+        rockstar::http::media::UNATTACHED_LIFETIME,
+    )
+    .await
+    .expect("purge");
     assert_eq!(removed, 1, "only the old upload no status uses goes");
-    let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM media_attachments ORDER BY id").fetch_all(&app.db).await.expect("rows");
-    let want: Vec<i64> = [kept, fresh].iter().map(|id| id.parse().expect("numeric id")).collect();
+    let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM media_attachments ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .expect("rows");
+    let want: Vec<i64> = [kept, fresh]
+        .iter()
+        .map(|id| id.parse().expect("numeric id"))
+        .collect();
     assert_eq!(left, want);
     let files = |id: &str| crate::helpers::walk(&app.storage_root.join("media").join(id)).len();
     assert_eq!(files(orphan), 0, "the orphan's files are gone");
-    assert_eq!(files(kept), 2, "image and preview of the attached upload stay");
+    assert_eq!(
+        files(kept),
+        2,
+        "image and preview of the attached upload stay"
+    );
     assert_eq!(files(fresh), 2, "a fresh upload may still be attached");
-    let gone = app.client.get(app.url(&format!("/media/attachments/{orphan}/image"))).send().await.expect("GET");
+    let gone = app
+        .client
+        .get(app.url(&format!("/media/attachments/{orphan}/image")))
+        .send()
+        .await
+        .expect("GET");
     assert_eq!(gone.status(), 404);
 }

@@ -18,9 +18,17 @@ fn as_superuser(url: &str) -> String {
 impl QueryCounter {
     /// None (with the reason printed) when no private cluster can be started here.
     pub async fn start() -> Option<QueryCounter> {
-        let dir = std::env::temp_dir().join(format!("rockstar-test-pgss-{}", uuid::Uuid::new_v4().simple()));
-        let options = ClusterOptions { dir: dir.clone(), durable: false };
-        let start = |options: ClusterOptions| tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options));
+        let dir = std::env::temp_dir().join(format!(
+            "rockstar-test-pgss-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let options = ClusterOptions {
+            dir: dir.clone(),
+            durable: false,
+        };
+        let start = |options: ClusterOptions| {
+            tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options))
+        };
         let mut cluster = match start(options.clone()).await {
             Ok(Ok(cluster)) => cluster,
             Ok(Err(e)) => {
@@ -30,7 +38,9 @@ impl QueryCounter {
             Err(e) => panic!("cluster start thread: {e}"),
         };
         let admin_url = as_superuser(&cluster.url_for("postgres"));
-        let mut admin = PgConnection::connect(&admin_url).await.expect("superuser connection over the socket");
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("superuser connection over the socket");
         sqlx::query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
             .execute(&mut admin)
             .await
@@ -45,13 +55,26 @@ impl QueryCounter {
         .expect("restart thread")
         .expect("restarting the cluster with pg_stat_statements");
         let app_url = cluster.url();
-        let mut in_app_db = PgConnection::connect(&as_superuser(&app_url)).await.expect("superuser in the app database");
-        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").execute(&mut in_app_db).await.expect("extension");
+        let mut in_app_db = PgConnection::connect(&as_superuser(&app_url))
+            .await
+            .expect("superuser in the app database");
+        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .execute(&mut in_app_db)
+            .await
+            .expect("extension");
         in_app_db.close().await.ok();
         let admin = PgPool::connect(&admin_url).await.expect("admin pool");
         // The view lives where the extension is created; the counter reads it from here.
-        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").execute(&admin).await.expect("extension");
-        Some(QueryCounter { cluster: Some(cluster), dir, admin, app_url })
+        sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .execute(&admin)
+            .await
+            .expect("extension");
+        Some(QueryCounter {
+            cluster: Some(cluster),
+            dir,
+            admin,
+            app_url,
+        })
     }
 
     pub fn app_url(&self) -> String {
@@ -59,7 +82,9 @@ impl QueryCounter {
     }
 
     pub async fn app_pool(&self) -> PgPool {
-        PgPool::connect(&self.app_url).await.expect("app database pool")
+        PgPool::connect(&self.app_url)
+            .await
+            .expect("app database pool")
     }
 
     /// Statements executed so far in the app's database (this counter's own queries run
@@ -94,9 +119,13 @@ pub async fn insert_member(db: &PgPool, username: &str) -> i64 {
     .fetch_one(db)
     .await
     .expect("fixture rock");
-    let password = rockstar::domain::Password::parse(SecretString::from(crate::social_helpers::PASSWORD.to_owned()))
-        .expect("valid password");
-    let hash = rockstar::http::auth::hash_password(password).await.expect("hash");
+    let password = rockstar::domain::Password::parse(SecretString::from(
+        crate::social_helpers::PASSWORD.to_owned(),
+    ))
+    .expect("valid password");
+    let hash = rockstar::http::auth::hash_password(password)
+        .await
+        .expect("hash");
     rockstar::db::accounts::create(db, username, &hash, rock_id, 0.5, Some(0.5))
         .await
         .expect("insert account")

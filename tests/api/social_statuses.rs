@@ -11,33 +11,80 @@ async fn a_status_is_posted_read_and_validated() {
     let status = post_status(&app, &ann, "  Hello, rocks!  ").await;
     assert_eq!(status["text"], "Hello, rocks!");
     assert_eq!(status["account"]["username"], "ann");
-    assert!(status["account"]["rock"]["id"].is_string(), "the author comes with a rock: {status}");
+    assert!(
+        status["account"]["rock"]["id"].is_string(),
+        "the author comes with a rock: {status}"
+    );
     assert_eq!(status["replies_count"], 0);
     assert_eq!(status["favourites_count"], 0);
     assert_eq!(status["favourited"], false);
     assert_eq!(status["account"]["statuses_count"], 1);
 
     let id = status["id"].as_str().expect("id");
-    let read = get(&app, &format!("/api/v1/statuses/{id}"), None).await.ok(200);
+    let read = get(&app, &format!("/api/v1/statuses/{id}"), None)
+        .await
+        .ok(200);
     assert_eq!(read["text"], "Hello, rocks!");
-    assert!(read.get("favourited").is_none(), "signed out: no viewer flags");
+    assert!(
+        read.get("favourited").is_none(),
+        "signed out: no viewer flags"
+    );
 
     // 500 characters (not bytes) is the limit.
     let max = "é".repeat(500);
-    let long = post(&app, "/api/v1/statuses", Some(&ann.token), json!({ "text": max })).await.ok(200);
+    let long = post(
+        &app,
+        "/api/v1/statuses",
+        Some(&ann.token),
+        json!({ "text": max }),
+    )
+    .await
+    .ok(200);
     assert_eq!(long["text"].as_str().map(|t| t.chars().count()), Some(500));
-    post(&app, "/api/v1/statuses", Some(&ann.token), json!({ "text": "é".repeat(501) })).await.error(422, "status_too_long");
-    post(&app, "/api/v1/statuses", Some(&ann.token), json!({ "text": "   " })).await.error(422, "status_empty");
-    post(&app, "/api/v1/statuses", Some(&ann.token), json!({})).await.error(400, "missing_field");
-    post(&app, "/api/v1/statuses", None, json!({ "text": "hi" })).await.error(401, "unauthorized");
-    post(&app, "/api/v1/statuses", Some(&ann.token), json!({ "text": "hi", "in_reply_to_id": "999" }))
+    post(
+        &app,
+        "/api/v1/statuses",
+        Some(&ann.token),
+        json!({ "text": "é".repeat(501) }),
+    )
+    .await
+    .error(422, "status_too_long");
+    post(
+        &app,
+        "/api/v1/statuses",
+        Some(&ann.token),
+        json!({ "text": "   " }),
+    )
+    .await
+    .error(422, "status_empty");
+    post(&app, "/api/v1/statuses", Some(&ann.token), json!({}))
         .await
-        .error(422, "reply_target_not_found");
-    post(&app, "/api/v1/statuses", Some(&ann.token), json!({ "text": "hi", "media_ids": ["12345"] }))
+        .error(400, "missing_field");
+    post(&app, "/api/v1/statuses", None, json!({ "text": "hi" }))
         .await
-        .error(422, "media_not_found");
-    get(&app, "/api/v1/statuses/123456789", None).await.error(404, "status_not_found");
-    get(&app, "/api/v1/statuses/not-a-number", None).await.error(404, "status_not_found");
+        .error(401, "unauthorized");
+    post(
+        &app,
+        "/api/v1/statuses",
+        Some(&ann.token),
+        json!({ "text": "hi", "in_reply_to_id": "999" }),
+    )
+    .await
+    .error(422, "reply_target_not_found");
+    post(
+        &app,
+        "/api/v1/statuses",
+        Some(&ann.token),
+        json!({ "text": "hi", "media_ids": ["12345"] }),
+    )
+    .await
+    .error(422, "media_not_found");
+    get(&app, "/api/v1/statuses/123456789", None)
+        .await
+        .error(404, "status_not_found");
+    get(&app, "/api/v1/statuses/not-a-number", None)
+        .await
+        .error(404, "status_not_found");
 }
 
 #[tokio::test]
@@ -47,13 +94,21 @@ async fn status_ids_are_time_ordered() {
     let mut previous: i64 = 0;
     for n in 0..20 {
         let status = post_status(&app, &ann, &format!("post {n}")).await;
-        let id: i64 = status["id"].as_str().and_then(|s| s.parse().ok()).expect("numeric id");
+        let id: i64 = status["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("numeric id");
         assert!(id > previous, "ids increase: {id} after {previous}");
         // The high bits are the creation time in milliseconds.
-        let created = chrono::DateTime::parse_from_rfc3339(status["created_at"].as_str().expect("created_at"))
-            .expect("timestamp")
-            .timestamp_millis();
-        assert!(((id >> 16) - created).abs() < 5_000, "id {id} encodes its time ({created} ms)");
+        let created = chrono::DateTime::parse_from_rfc3339(
+            status["created_at"].as_str().expect("created_at"),
+        )
+        .expect("timestamp")
+        .timestamp_millis();
+        assert!(
+            ((id >> 16) - created).abs() < 5_000,
+            "id {id} encodes its time ({created} ms)"
+        );
         previous = id;
     }
 }
@@ -78,9 +133,15 @@ async fn a_retried_post_with_the_same_idempotency_key_returns_the_first_status()
     };
     let first = send(ann.token.clone(), "key-1", "only once").await;
     let again = send(ann.token.clone(), "key-1", "only once").await;
-    assert_eq!(first["id"], again["id"], "the retry returns the same status");
+    assert_eq!(
+        first["id"], again["id"],
+        "the retry returns the same status"
+    );
     // Concurrent retries too.
-    let (a, b) = tokio::join!(send(ann.token.clone(), "key-2", "racing"), send(ann.token.clone(), "key-2", "racing"));
+    let (a, b) = tokio::join!(
+        send(ann.token.clone(), "key-2", "racing"),
+        send(ann.token.clone(), "key-2", "racing")
+    );
     assert_eq!(a["id"], b["id"], "concurrent retries return one status");
     // The key is per account, and a new key is a new status.
     let other = send(bob.token.clone(), "key-1", "bob's own").await;
@@ -88,8 +149,14 @@ async fn a_retried_post_with_the_same_idempotency_key_returns_the_first_status()
     let fresh = send(ann.token.clone(), "key-3", "only once").await;
     assert_ne!(fresh["id"], first["id"]);
 
-    let timeline = get(&app, "/api/v1/accounts/ann/statuses", None).await.ok(200);
-    assert_eq!(texts(&timeline), vec!["only once", "racing", "only once"], "no duplicates were stored");
+    let timeline = get(&app, "/api/v1/accounts/ann/statuses", None)
+        .await
+        .ok(200);
+    assert_eq!(
+        texts(&timeline),
+        vec!["only once", "racing", "only once"],
+        "no duplicates were stored"
+    );
 }
 
 #[tokio::test]
@@ -107,24 +174,85 @@ async fn replies_form_a_thread_with_ancestors_and_descendants() {
     assert_eq!(r1["in_reply_to_id"], root["id"]);
     assert_eq!(r1["in_reply_to_account_id"], json!(ann.id.to_string()));
 
-    let root_now = get(&app, &format!("/api/v1/statuses/{}", root["id"].as_str().expect("id")), None).await.ok(200);
+    let root_now = get(
+        &app,
+        &format!("/api/v1/statuses/{}", root["id"].as_str().expect("id")),
+        None,
+    )
+    .await
+    .ok(200);
     assert_eq!(root_now["replies_count"], 2, "direct replies are counted");
 
-    let context = get(&app, &format!("/api/v1/statuses/{}/context", r1a["id"].as_str().expect("id")), None).await.ok(200);
-    assert_eq!(texts(&context["ancestors"]), vec!["root", "r1"], "ancestors oldest first");
+    let context = get(
+        &app,
+        &format!(
+            "/api/v1/statuses/{}/context",
+            r1a["id"].as_str().expect("id")
+        ),
+        None,
+    )
+    .await
+    .ok(200);
+    assert_eq!(
+        texts(&context["ancestors"]),
+        vec!["root", "r1"],
+        "ancestors oldest first"
+    );
     assert_eq!(texts(&context["descendants"]), vec!["r1a1"]);
 
-    let context = get(&app, &format!("/api/v1/statuses/{}/context", root["id"].as_str().expect("id")), None).await.ok(200);
-    assert!(context["ancestors"].as_array().is_some_and(|a| a.is_empty()));
-    assert_eq!(texts(&context["descendants"]), vec!["r1", "r1a", "r1a1", "r2"], "depth first, in posting order");
+    let context = get(
+        &app,
+        &format!(
+            "/api/v1/statuses/{}/context",
+            root["id"].as_str().expect("id")
+        ),
+        None,
+    )
+    .await
+    .ok(200);
+    assert!(context["ancestors"]
+        .as_array()
+        .is_some_and(|a| a.is_empty()));
+    assert_eq!(
+        texts(&context["descendants"]),
+        vec!["r1", "r1a", "r1a1", "r2"],
+        "depth first, in posting order"
+    );
 
     // Deleting a reply in the middle keeps its replies (they lose the link) and fixes the count.
-    delete(&app, &format!("/api/v1/statuses/{}", r1["id"].as_str().expect("id")), &bob.token).await.ok(200);
-    let root_now = get(&app, &format!("/api/v1/statuses/{}", root["id"].as_str().expect("id")), None).await.ok(200);
+    delete(
+        &app,
+        &format!("/api/v1/statuses/{}", r1["id"].as_str().expect("id")),
+        &bob.token,
+    )
+    .await
+    .ok(200);
+    let root_now = get(
+        &app,
+        &format!("/api/v1/statuses/{}", root["id"].as_str().expect("id")),
+        None,
+    )
+    .await
+    .ok(200);
     assert_eq!(root_now["replies_count"], 1);
-    let context = get(&app, &format!("/api/v1/statuses/{}/context", root["id"].as_str().expect("id")), None).await.ok(200);
+    let context = get(
+        &app,
+        &format!(
+            "/api/v1/statuses/{}/context",
+            root["id"].as_str().expect("id")
+        ),
+        None,
+    )
+    .await
+    .ok(200);
     assert_eq!(texts(&context["descendants"]), vec!["r2"]);
-    let orphan = get(&app, &format!("/api/v1/statuses/{}", r1a["id"].as_str().expect("id")), None).await.ok(200);
+    let orphan = get(
+        &app,
+        &format!("/api/v1/statuses/{}", r1a["id"].as_str().expect("id")),
+        None,
+    )
+    .await
+    .ok(200);
     assert!(orphan["in_reply_to_id"].is_null());
 }
 
@@ -138,22 +266,52 @@ async fn favourites_are_idempotent_and_counted() {
     let id = status["id"].as_str().expect("id");
 
     for _ in 0..2 {
-        let liked = post(&app, &format!("/api/v1/statuses/{id}/favourite"), Some(&bob.token), json!(null)).await.ok(200);
+        let liked = post(
+            &app,
+            &format!("/api/v1/statuses/{id}/favourite"),
+            Some(&bob.token),
+            json!(null),
+        )
+        .await
+        .ok(200);
         assert_eq!(liked["favourites_count"], 1, "twice is still one favourite");
         assert_eq!(liked["favourited"], true);
     }
-    let liked = post(&app, &format!("/api/v1/statuses/{id}/favourite"), Some(&cat.token), json!(null)).await.ok(200);
+    let liked = post(
+        &app,
+        &format!("/api/v1/statuses/{id}/favourite"),
+        Some(&cat.token),
+        json!(null),
+    )
+    .await
+    .ok(200);
     assert_eq!(liked["favourites_count"], 2);
-    let seen_by_ann = get(&app, &format!("/api/v1/statuses/{id}"), Some(&ann.token)).await.ok(200);
+    let seen_by_ann = get(&app, &format!("/api/v1/statuses/{id}"), Some(&ann.token))
+        .await
+        .ok(200);
     assert_eq!(seen_by_ann["favourited"], false);
     assert_eq!(seen_by_ann["favourites_count"], 2);
 
     for _ in 0..2 {
-        let unliked = post(&app, &format!("/api/v1/statuses/{id}/unfavourite"), Some(&bob.token), json!(null)).await.ok(200);
+        let unliked = post(
+            &app,
+            &format!("/api/v1/statuses/{id}/unfavourite"),
+            Some(&bob.token),
+            json!(null),
+        )
+        .await
+        .ok(200);
         assert_eq!(unliked["favourites_count"], 1);
         assert_eq!(unliked["favourited"], false);
     }
-    post(&app, "/api/v1/statuses/42/favourite", Some(&bob.token), json!(null)).await.error(404, "status_not_found");
+    post(
+        &app,
+        "/api/v1/statuses/42/favourite",
+        Some(&bob.token),
+        json!(null),
+    )
+    .await
+    .error(404, "status_not_found");
 }
 
 #[tokio::test]
@@ -163,12 +321,18 @@ async fn only_the_author_deletes_a_status() {
     let bob = member(&app, "bob").await;
     let status = post_status(&app, &ann, "mine").await;
     let path = format!("/api/v1/statuses/{}", status["id"].as_str().expect("id"));
-    delete(&app, &path, &bob.token).await.error(403, "forbidden");
+    delete(&app, &path, &bob.token)
+        .await
+        .error(403, "forbidden");
     let deleted = delete(&app, &path, &ann.token).await.ok(200);
     assert_eq!(deleted["text"], "mine");
     get(&app, &path, None).await.error(404, "status_not_found");
-    delete(&app, &path, &ann.token).await.error(404, "status_not_found");
-    let me = get(&app, "/api/v1/accounts/ann/relationship", Some(&ann.token)).await.ok(200);
+    delete(&app, &path, &ann.token)
+        .await
+        .error(404, "status_not_found");
+    let me = get(&app, "/api/v1/accounts/ann/relationship", Some(&ann.token))
+        .await
+        .ok(200);
     assert_eq!(me["statuses_count"], 0);
 }
 
@@ -189,6 +353,9 @@ async fn the_openapi_document_lists_the_social_endpoints() {
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
-    assert!(doc["paths"].get("/api/v1/accounts").is_some(), "the server's paths are still there");
+    assert!(
+        doc["paths"].get("/api/v1/accounts").is_some(),
+        "the server's paths are still there"
+    );
     assert!(doc["components"]["schemas"].get("StatusView").is_some());
 }

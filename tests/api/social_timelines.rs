@@ -17,27 +17,58 @@ async fn home_public_profile_and_rock_timelines_hold_the_right_statuses() {
     post_status(&app, &cat, "cat 1").await;
     post_status(&app, &bob, "bob 2").await;
 
-    let home = get(&app, "/api/v1/timelines/home", Some(&ann.token)).await.ok(200);
-    assert_eq!(texts(&home), vec!["bob 2", "bob 1", "ann 1"], "own + followed, newest first");
+    let home = get(&app, "/api/v1/timelines/home", Some(&ann.token))
+        .await
+        .ok(200);
+    assert_eq!(
+        texts(&home),
+        vec!["bob 2", "bob 1", "ann 1"],
+        "own + followed, newest first"
+    );
     for status in home.as_array().expect("array") {
-        assert!(status["account"]["rock"]["image_url"].is_string(), "each status embeds its author's rock");
+        assert!(
+            status["account"]["rock"]["image_url"].is_string(),
+            "each status embeds its author's rock"
+        );
         assert!(status["account"]["relationship"].is_object());
     }
-    let cat_home = get(&app, "/api/v1/timelines/home", Some(&cat.token)).await.ok(200);
+    let cat_home = get(&app, "/api/v1/timelines/home", Some(&cat.token))
+        .await
+        .ok(200);
     assert_eq!(texts(&cat_home), vec!["cat 1"]);
-    get(&app, "/api/v1/timelines/home", None).await.error(401, "unauthorized");
+    get(&app, "/api/v1/timelines/home", None)
+        .await
+        .error(401, "unauthorized");
 
     let public = get(&app, "/api/v1/timelines/public", None).await.ok(200);
     assert_eq!(texts(&public), vec!["bob 2", "cat 1", "bob 1", "ann 1"]);
 
-    let profile = get(&app, "/api/v1/accounts/bob/statuses", None).await.ok(200);
+    let profile = get(&app, "/api/v1/accounts/bob/statuses", None)
+        .await
+        .ok(200);
     assert_eq!(texts(&profile), vec!["bob 2", "bob 1"]);
-    get(&app, "/api/v1/accounts/nobody/statuses", None).await.error(404, "not_found");
+    get(&app, "/api/v1/accounts/nobody/statuses", None)
+        .await
+        .error(404, "not_found");
 
     // Everyone here shares the fixture rock; a second rock has its own members.
-    let rock_id = home[0]["account"]["rock"]["id"].as_str().expect("rock id").to_owned();
-    let members = get(&app, &format!("/api/v1/rocks/{rock_id}/members"), Some(&ann.token)).await.ok(200);
-    let mut names: Vec<&str> = members.as_array().expect("array").iter().filter_map(|a| a["username"].as_str()).collect();
+    let rock_id = home[0]["account"]["rock"]["id"]
+        .as_str()
+        .expect("rock id")
+        .to_owned();
+    let members = get(
+        &app,
+        &format!("/api/v1/rocks/{rock_id}/members"),
+        Some(&ann.token),
+    )
+    .await
+    .ok(200);
+    let mut names: Vec<&str> = members
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|a| a["username"].as_str())
+        .collect();
     names.sort();
     assert_eq!(names, vec!["ann", "bob", "cat"]);
     let other_rock: i64 = sqlx::query_scalar(
@@ -47,9 +78,13 @@ async fn home_public_profile_and_rock_timelines_hold_the_right_statuses() {
     .fetch_one(&app.db)
     .await
     .expect("second rock");
-    let empty = get(&app, &format!("/api/v1/rocks/{other_rock}/members"), None).await.ok(200);
+    let empty = get(&app, &format!("/api/v1/rocks/{other_rock}/members"), None)
+        .await
+        .ok(200);
     assert_eq!(empty, serde_json::json!([]));
-    get(&app, "/api/v1/rocks/987654/members", None).await.error(404, "rock_not_found");
+    get(&app, "/api/v1/rocks/987654/members", None)
+        .await
+        .error(404, "rock_not_found");
 }
 
 #[tokio::test]
@@ -61,10 +96,18 @@ async fn paging_has_no_gaps_or_duplicates_while_new_posts_arrive() {
     let mut posted = Vec::new();
     for n in 0..23 {
         let who = if n % 2 == 0 { &ann } else { &bob };
-        posted.push(post_status(&app, who, &format!("old {n}")).await["id"].as_str().expect("id").to_owned());
+        posted.push(
+            post_status(&app, who, &format!("old {n}")).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
     }
 
-    for path in ["/api/v1/timelines/home?limit=5", "/api/v1/timelines/public?limit=5"] {
+    for path in [
+        "/api/v1/timelines/home?limit=5",
+        "/api/v1/timelines/public?limit=5",
+    ] {
         let mut seen: Vec<String> = Vec::new();
         let mut url = path.to_owned();
         let mut newest_link = None;
@@ -88,7 +131,10 @@ async fn paging_has_no_gaps_or_duplicates_while_new_posts_arrive() {
         }
         let mut expected = posted.clone();
         expected.reverse();
-        assert_eq!(seen, expected, "{path}: every old post exactly once, newest first");
+        assert_eq!(
+            seen, expected,
+            "{path}: every old post exactly once, newest first"
+        );
 
         // Paging forward from the first page's newest post (rel=prev, min_id) reaches every
         // new post exactly once, in order, however many arrived.
@@ -107,17 +153,35 @@ async fn paging_has_no_gaps_or_duplicates_while_new_posts_arrive() {
             url = prev.expect("a non-empty page has a prev link");
         }
         let unique: HashSet<&String> = newer.iter().collect();
-        assert_eq!(unique.len(), newer.len(), "{path}: no duplicates paging forward");
+        assert_eq!(
+            unique.len(),
+            newer.len(),
+            "{path}: no duplicates paging forward"
+        );
         assert_eq!(newer.len(), arrived, "{path}: all {arrived} new posts seen");
         let as_numbers: Vec<i64> = newer.iter().map(|i| i.parse().expect("numeric")).collect();
-        assert!(as_numbers.windows(2).all(|w| w[0] < w[1]), "{path}: oldest to newest");
+        assert!(
+            as_numbers.windows(2).all(|w| w[0] < w[1]),
+            "{path}: oldest to newest"
+        );
         posted.extend(newer);
         posted.sort_by_key(|i| i.parse::<i64>().unwrap_or(0));
     }
 
     // since_id: the newest page above an id; max_id + since_id bound both ends.
-    let all = ids(&get(&app, "/api/v1/timelines/public?limit=40", None).await.ok(200));
-    let between = ids(&get(&app, &format!("/api/v1/timelines/public?max_id={}&since_id={}", all[2], all[6]), None).await.ok(200));
+    let all = ids(&get(&app, "/api/v1/timelines/public?limit=40", None)
+        .await
+        .ok(200));
+    let between = ids(&get(
+        &app,
+        &format!(
+            "/api/v1/timelines/public?max_id={}&since_id={}",
+            all[2], all[6]
+        ),
+        None,
+    )
+    .await
+    .ok(200));
     assert_eq!(between, all[3..6].to_vec());
     let limit = get(&app, "/api/v1/timelines/public?limit=41", None).await;
     limit.error(400, "invalid_parameter");
@@ -126,7 +190,9 @@ async fn paging_has_no_gaps_or_duplicates_while_new_posts_arrive() {
 /// Counts SQL statements with pg_stat_statements in a private cluster that preloads it.
 #[tokio::test]
 async fn a_timeline_page_costs_the_same_number_of_queries_whatever_its_size() {
-    let Some(counter) = crate::social_query_counter::QueryCounter::start().await else { return };
+    let Some(counter) = crate::social_query_counter::QueryCounter::start().await else {
+        return;
+    };
     let app = crate::helpers::spawn_app_with(|settings| {
         settings.database.url = Some(secrecy::SecretString::from(counter.app_url()));
     })
@@ -141,21 +207,48 @@ async fn a_timeline_page_costs_the_same_number_of_queries_whatever_its_size() {
     make("cat").await;
     let ann_token = app.token_for("ann", PASSWORD).await;
     let bob_token = app.token_for("bob", PASSWORD).await;
-    let bob = Member { id: bob_id, username: "bob".into(), token: bob_token };
-    let ann = Member { id: ann_id, username: "ann".into(), token: ann_token };
+    let bob = Member {
+        id: bob_id,
+        username: "bob".into(),
+        token: bob_token,
+    };
+    let ann = Member {
+        id: ann_id,
+        username: "ann".into(),
+        token: ann_token,
+    };
     act(&app, &ann, "follow", "bob").await;
     act(&app, &ann, "follow", "cat").await;
     // Varied statuses: replies, mentions, favourites, so every per-status column has work.
     let mut last = post_status(&app, &bob, "first @ann").await;
     for n in 0..45 {
-        last = if n % 3 == 0 { reply_to(&app, &ann, &last, &format!("re {n} @bob")).await } else { post_status(&app, &bob, &format!("post {n} @cat")).await };
+        last = if n % 3 == 0 {
+            reply_to(&app, &ann, &last, &format!("re {n} @bob")).await
+        } else {
+            post_status(&app, &bob, &format!("post {n} @cat")).await
+        };
         if n % 4 == 0 {
-            post(&app, &format!("/api/v1/statuses/{}/favourite", last["id"].as_str().expect("id")), Some(&ann.token), serde_json::Value::Null).await.ok(200);
+            post(
+                &app,
+                &format!(
+                    "/api/v1/statuses/{}/favourite",
+                    last["id"].as_str().expect("id")
+                ),
+                Some(&ann.token),
+                serde_json::Value::Null,
+            )
+            .await
+            .ok(200);
         }
     }
 
     let mut figures = Vec::new();
-    for path in ["/api/v1/timelines/home", "/api/v1/timelines/public", "/api/v1/accounts/bob/statuses", "/api/v1/notifications"] {
+    for path in [
+        "/api/v1/timelines/home",
+        "/api/v1/timelines/public",
+        "/api/v1/accounts/bob/statuses",
+        "/api/v1/notifications",
+    ] {
         let mut per_size = Vec::new();
         for limit in [1, 5, 20, 40] {
             let url = format!("{path}?limit={limit}");
@@ -168,8 +261,15 @@ async fn a_timeline_page_costs_the_same_number_of_queries_whatever_its_size() {
         }
         println!("{path}: (limit, items, SQL statements) = {per_size:?}");
         let counts: HashSet<i64> = per_size.iter().map(|p| p.2).collect();
-        assert_eq!(counts.len(), 1, "{path}: the query count depends on the page size: {per_size:?}");
-        assert!(per_size.iter().any(|p| p.1 >= 20), "{path}: a large page was measured: {per_size:?}");
+        assert_eq!(
+            counts.len(),
+            1,
+            "{path}: the query count depends on the page size: {per_size:?}"
+        );
+        assert!(
+            per_size.iter().any(|p| p.1 >= 20),
+            "{path}: a large page was measured: {per_size:?}"
+        );
         figures.push((path, per_size[0].2));
     }
     println!("checked with pg_stat_statements: SQL statements per page (incl. the token check) = {figures:?}");

@@ -26,11 +26,18 @@ pub fn shared_data(sub: &str) -> Option<PathBuf> {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 fn as_postgres(program: &str) -> Command {
@@ -104,7 +111,10 @@ fn cluster() -> Option<&'static str> {
 /// The same server URL with another database name.
 fn with_db(url: &str, db: &str) -> String {
     let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = url[scheme_end..].find('/').map(|i| scheme_end + i).unwrap_or(url.len());
+    let host_end = url[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(url.len());
     let query = url.find('?').map(|i| &url[i..]).unwrap_or("");
     format!("{}/{db}{query}", &url[..host_end])
 }
@@ -113,12 +123,24 @@ fn with_db(url: &str, db: &str) -> String {
 pub async fn database() -> Option<sqlx::PgPool> {
     let server = cluster()?;
     let admin_url = with_db(server, "postgres");
-    let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect to the test cluster");
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("connect to the test cluster");
     let name = format!("rocks_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create database");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create database");
     admin.close().await;
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect(&with_db(server, &name)).await.expect("connect to the test database");
-    sqlx::migrate!("./migrations").run(&pool).await.expect("migrations");
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect(&with_db(server, &name))
+        .await
+        .expect("connect to the test database");
+    sqlx::migrate!("./migrations")
+        .run(&pool)
+        .await
+        .expect("migrations");
     Some(pool)
 }
 
@@ -154,9 +176,14 @@ impl S3Server {
 
 /// Starts s3s-fs (installed by scripts/install-test-tools.sh) with one bucket.
 pub async fn s3_server() -> Option<S3Server> {
-    let bin = std::env::var("S3S_FS_BIN").map(PathBuf::from).unwrap_or_else(|_| repo().join(".cache/tools/bin/s3s-fs"));
+    let bin = std::env::var("S3S_FS_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join(".cache/tools/bin/s3s-fs"));
     if !bin.exists() {
-        eprintln!("SKIP: {} is absent; run scripts/install-test-tools.sh", bin.display());
+        eprintln!(
+            "SKIP: {} is absent; run scripts/install-test-tools.sh",
+            bin.display()
+        );
         return None;
     }
     let root = tempfile::tempdir().expect("s3 root");
@@ -165,15 +192,34 @@ pub async fn s3_server() -> Option<S3Server> {
     let port = free_port();
     let (access_key, secret_key) = ("test-key".to_string(), "test-secret-0123456789".to_string());
     let child = Command::new(&bin)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--access-key", &access_key, "--secret-key", &secret_key])
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--access-key",
+            &access_key,
+            "--secret-key",
+            &secret_key,
+        ])
         .arg(root.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start s3s-fs");
-    let server = S3Server { child, endpoint: format!("http://127.0.0.1:{port}"), bucket, access_key, secret_key, root };
+    let server = S3Server {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+        bucket,
+        access_key,
+        secret_key,
+        root,
+    };
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return Some(server);
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -185,11 +231,17 @@ pub async fn s3_server() -> Option<S3Server> {
 pub fn engine() -> Option<rockstar::face::FaceEngine> {
     static ENGINE: OnceLock<Result<rockstar::face::FaceEngine, String>> = OnceLock::new();
     let found = ENGINE.get_or_init(|| {
-        let ort = std::env::var("ORT_DYLIB_PATH").map(PathBuf::from).ok().or_else(|| {
-            [repo().join("vendor/onnxruntime/libonnxruntime.so.1.31.1"), PathBuf::from("/work/main/vendor/onnxruntime/libonnxruntime.so.1.31.1")]
+        let ort = std::env::var("ORT_DYLIB_PATH")
+            .map(PathBuf::from)
+            .ok()
+            .or_else(|| {
+                [
+                    repo().join("vendor/onnxruntime/libonnxruntime.so.1.31.1"),
+                    PathBuf::from("/work/main/vendor/onnxruntime/libonnxruntime.so.1.31.1"),
+                ]
                 .into_iter()
                 .find(|p| p.exists())
-        });
+            });
         rockstar::face::FaceEngine::new(rockstar::face::FaceEngineConfig {
             models_dir: repo().join("models"),
             onnxruntime: ort,
