@@ -98,6 +98,7 @@ pub async fn run(args: SpreadArgs) -> anyhow::Result<()> {
     let bar = progress_bar(people.len() as u64, "people");
     let mut all = Vec::new();
     let mut unseen = Vec::new();
+    let mut unseen_likeness = Vec::new();
     for (k, (name, path)) in people.iter().enumerate() {
         match offline::human_features(&engine, path).await {
             Ok(f) => {
@@ -105,6 +106,7 @@ pub async fn run(args: SpreadArgs) -> anyhow::Result<()> {
                     all.push(hit.rock_id);
                     if k % 2 == 1 {
                         unseen.push(hit.rock_id);
+                        unseen_likeness.extend(matcher.likeness(hit.score));
                     }
                 }
             }
@@ -115,12 +117,18 @@ pub async fn run(args: SpreadArgs) -> anyhow::Result<()> {
     bar.finish();
     let s = spread(&all, rocks.len());
     let u = spread(&unseen, rocks.len());
+    // Likeness is a percentile among reference faces: for people outside the reference it
+    // should be about uniform (mean 0.5, a tenth above 0.9) if it is unbiased.
+    let n = unseen_likeness.len().max(1) as f32;
+    let likeness_mean = unseen_likeness.iter().sum::<f32>() / n;
+    let likeness_above_09 = unseen_likeness.iter().filter(|&&l| l > 0.9).count() as f32 / n;
     println!(
         "{}",
         serde_json::json!({
             "people": s.people, "distinct_rocks": s.distinct_rocks, "max_share": s.max_share, "gini": s.gini,
             "gallery": rocks.len(), "settings": matcher.settings(),
             "unseen_people": u.people, "unseen_distinct_rocks": u.distinct_rocks, "unseen_max_share": u.max_share, "unseen_gini": u.gini,
+            "unseen_likeness_mean": likeness_mean, "unseen_likeness_above_0_9": likeness_above_09,
         })
     );
     Ok(())

@@ -72,6 +72,15 @@ impl Calibration {
             .collect()
     }
 
+    /// The same calibration with reference face `j` removed (tests of the anti-hub maths).
+    #[cfg(test)]
+    pub(crate) fn without_reference(&self, j: usize) -> Self {
+        let mut out = self.clone();
+        let d = self.in_dim;
+        out.reference.drain(j * d..(j + 1) * d);
+        out
+    }
+
     /// Reference faces (n_ref x in_dim), centred on the human mean and normalised.
     pub fn reference_rows(&self) -> &[f32] {
         &self.reference
