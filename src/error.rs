@@ -65,6 +65,13 @@ impl ApiError {
         e.retry_after = Some(retry_after);
         e
     }
+    pub fn rock_not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "rock_not_found",
+            "There is no rock with this id.",
+        )
+    }
     /// For failures that are ours, not the client's. The cause is logged, not returned.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -148,6 +155,7 @@ impl From<crate::rocks::RockError> for ApiError {
         use crate::rocks::RockError as R;
         match error {
             R::Face(face) => face.into(),
+            R::NotFound => ApiError::rock_not_found(),
             R::EmptyGallery => {
                 tracing::error!("the rock gallery is empty");
                 ApiError::unavailable(

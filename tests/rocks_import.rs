@@ -270,14 +270,19 @@ async fn a_face_gets_a_rock_of_the_gallery_and_the_api_serves_it() -> anyhow::Re
     .await;
     assert_eq!(resp.status(), 304);
 
-    for (uri, status) in [
-        ("/api/v1/rocks/999999", 404),
-        ("/api/v1/rocks/abc", 404),
-        ("/api/v1/rocks?limit=0", 400),
-        ("/media/rocks/1/ear", 404),
+    for (uri, status, code) in [
+        ("/api/v1/rocks/999999", 404, "rock_not_found"),
+        ("/api/v1/rocks/abc", 404, "rock_not_found"),
+        ("/media/rocks/999999/face", 404, "rock_not_found"),
+        ("/api/v1/rocks?limit=0", 400, "invalid_parameter"),
+        ("/api/v1/rocks?after=x", 400, "invalid_parameter"),
+        ("/media/rocks/1/ear", 404, "not_found"),
     ] {
         let resp = test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;
         assert_eq!(resp.status(), status, "{uri}");
+        let body: serde_json::Value = test::read_body_json(resp).await;
+        assert_eq!(body["error"], code, "{uri}: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{uri}: {body}");
     }
     Ok(())
 }

@@ -1,11 +1,11 @@
 //! Rocks as community: members suggest names for rocks; suggesting a name is voting for
 //! it, once per member per name (case-insensitive). The most-voted name is the rock's
 //! community name.
+use super::rocks::parse_rock_id;
 use super::{AuthUser, MaybeAuthUser};
 use crate::db;
 use crate::error::{ApiError, ErrorBody};
 use crate::startup::AppState;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
 pub const MAX_NAME_CHARS: usize = 40;
@@ -40,21 +40,6 @@ pub struct RockNames {
     /// The most-voted name, if any.
     pub top_name: Option<String>,
     pub names: Vec<RockName>,
-}
-
-fn rock_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "rock_not_found",
-        "There is no rock with this id.",
-    )
-}
-
-fn parse_rock_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(rock_not_found)
 }
 
 /// Trimmed, inner whitespace collapsed, 1–40 characters, no control characters.
@@ -108,7 +93,7 @@ pub async fn list(
     let rock_id = parse_rock_id(&path)?;
     db::rocks::get(&state.db, rock_id)
         .await?
-        .ok_or_else(rock_not_found)?;
+        .ok_or_else(ApiError::rock_not_found)?;
     Ok(HttpResponse::Ok().json(names(&state, user.0.map(|u| u.account_id), rock_id).await?))
 }
 
@@ -126,7 +111,7 @@ pub async fn suggest(
     let name = clean_name(&body.name)?;
     db::rocks::get(&state.db, rock_id)
         .await?
-        .ok_or_else(rock_not_found)?;
+        .ok_or_else(ApiError::rock_not_found)?;
     db::rock_names::vote(&state.db, rock_id, me, &name).await?;
     Ok(HttpResponse::Ok().json(names(&state, Some(me), rock_id).await?))
 }

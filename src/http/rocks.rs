@@ -5,8 +5,9 @@
 //!
 //! Uses `web::Data<RockService>` from the app data; without it (no face engine, so no
 //! gallery) the routes answer 503 `gallery_unavailable`.
-use crate::rocks::{Rock, RockError, RockImage, RockService};
-use actix_web::http::header;
+use crate::error::{ApiError, ErrorBody};
+use crate::rocks::{Rock, RockImage, RockService};
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
@@ -68,45 +69,20 @@ pub struct PageQuery {
 const DEFAULT_LIMIT: i64 = 40;
 const MAX_LIMIT: i64 = 200;
 
-fn error(status: actix_web::http::StatusCode, code: &str, message: &str) -> HttpResponse {
-    HttpResponse::build(status).json(serde_json::json!({"error": code, "message": message}))
-}
-
-fn unavailable() -> HttpResponse {
-    error(
-        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+fn unavailable() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
         "gallery_unavailable",
         "The rock gallery is not available right now.",
     )
 }
 
-fn rock_error(e: RockError) -> HttpResponse {
-    use actix_web::http::StatusCode;
-    match e {
-        RockError::NotFound => error(
-            StatusCode::NOT_FOUND,
-            "rock_not_found",
-            "There is no rock with this id.",
-        ),
-        e => {
-            tracing::error!(error = %e, "rock request failed");
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "Something went wrong on our side.",
-            )
-        }
-    }
-}
-
-fn parse_id(raw: &str) -> Result<i64, Box<HttpResponse>> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        Box::new(error(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "rock_not_found",
-            "There is no rock with this id.",
-        ))
-    })
+/// A rock id from a path: a positive integer, otherwise the rock does not exist.
+pub(super) fn parse_rock_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(ApiError::rock_not_found)
 }
 
 /// Rocks in id order; `Link: <...>; rel="next"` when there may be more.
@@ -114,50 +90,36 @@ fn parse_id(raw: &str) -> Result<i64, Box<HttpResponse>> {
     params(("after" = Option<i64>, Query, description = "Only rocks with a greater id"),
            ("limit" = Option<i64>, Query, description = "1 to 200, default 40")),
     responses((status = 200, description = "A page of rocks", body = [RockView]),
-              (status = 400, description = "invalid_parameter")))]
+              (status = 400, description = "invalid_parameter", body = ErrorBody)))]
 pub async fn list(
     service: Option<web::Data<RockService>>,
     query: web::Query<PageQuery>,
-) -> HttpResponse {
-    use actix_web::http::StatusCode;
-    let Some(service) = service else {
-        return unavailable();
-    };
+) -> Result<HttpResponse, ApiError> {
+    let service = service.ok_or_else(unavailable)?;
     let after = match query.after.as_deref().map(str::parse::<i64>) {
         None => 0,
         Some(Ok(a)) if a >= 0 => a,
         Some(_) => {
-            return error(
-                StatusCode::BAD_REQUEST,
+            return Err(ApiError::bad_request(
                 "invalid_parameter",
                 "`after` must be a rock id.",
-            )
+            ))
         }
     };
     let limit = match query.limit.as_deref().map(str::parse::<i64>) {
         None => DEFAULT_LIMIT,
         Some(Ok(l)) if (1..=MAX_LIMIT).contains(&l) => l,
         Some(_) => {
-            return error(
-                StatusCode::BAD_REQUEST,
+            return Err(ApiError::bad_request(
                 "invalid_parameter",
-                &format!("`limit` must be between 1 and {MAX_LIMIT}."),
-            )
+                format!("`limit` must be between 1 and {MAX_LIMIT}."),
+            ))
         }
     };
-    let rocks = match service.page(after, limit).await {
-        Ok(r) => r,
-        Err(e) => return rock_error(e),
-    };
+    let rocks = service.page(after, limit).await?;
     let ids: Vec<i64> = rocks.iter().map(|r| r.id).collect();
-    let counts = match service.member_counts(&ids).await {
-        Ok(c) => c,
-        Err(e) => return rock_error(e),
-    };
-    let names = match service.top_names(&ids).await {
-        Ok(n) => n,
-        Err(e) => return rock_error(e),
-    };
+    let counts = service.member_counts(&ids).await?;
+    let names = service.top_names(&ids).await?;
     let views: Vec<RockView> = rocks
         .iter()
         .map(|r| RockView {
@@ -177,46 +139,33 @@ pub async fn list(
             ));
         }
     }
-    response.json(views)
+    Ok(response.json(views))
 }
 
 /// One rock, with how many members share it.
 #[utoipa::path(get, path = "/api/v1/rocks/{id}", tag = "rocks",
     params(("id" = i64, Path, description = "Rock id")),
     responses((status = 200, description = "The rock", body = RockView),
-              (status = 404, description = "rock_not_found")))]
+              (status = 404, description = "rock_not_found", body = ErrorBody)))]
 pub async fn show(
     service: Option<web::Data<RockService>>,
     path: web::Path<String>,
-) -> HttpResponse {
-    let Some(service) = service else {
-        return unavailable();
-    };
-    let id = match parse_id(&path) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
-    let rock = match service.get(id).await {
-        Ok(r) => r,
-        Err(e) => return rock_error(e),
-    };
-    let names = match service.names(id).await {
-        Ok(n) => n,
-        Err(e) => return rock_error(e),
-    };
-    match service.member_counts(&[id]).await {
-        Ok(c) => HttpResponse::Ok().json(RockView {
-            community_name: names.first().map(|(name, _)| name.clone()),
-            names: Some(
-                names
-                    .into_iter()
-                    .map(|(name, votes)| RockNameVotes { name, votes })
-                    .collect(),
-            ),
-            ..RockView::new(&rock, c.get(&id).copied().unwrap_or(0))
-        }),
-        Err(e) => rock_error(e),
-    }
+) -> Result<HttpResponse, ApiError> {
+    let service = service.ok_or_else(unavailable)?;
+    let id = parse_rock_id(&path)?;
+    let rock = service.get(id).await?;
+    let names = service.names(id).await?;
+    let members = service.member_counts(&[id]).await?;
+    Ok(HttpResponse::Ok().json(RockView {
+        community_name: names.first().map(|(name, _)| name.clone()),
+        names: Some(
+            names
+                .into_iter()
+                .map(|(name, votes)| RockNameVotes { name, votes })
+                .collect(),
+        ),
+        ..RockView::new(&rock, members.get(&id).copied().unwrap_or(0))
+    }))
 }
 
 /// A rock image (JPEG): `photo` or `face`. Immutable, with an ETag; a 302 to a presigned
@@ -226,50 +175,28 @@ pub async fn show(
     responses((status = 200, description = "JPEG", content_type = "image/jpeg"),
               (status = 302, description = "Presigned S3 URL"),
               (status = 304, description = "Not modified"),
-              (status = 404, description = "rock_not_found")))]
+              (status = 404, description = "rock_not_found", body = ErrorBody)))]
 pub async fn media(
     req: HttpRequest,
     service: Option<web::Data<RockService>>,
     path: web::Path<(String, String)>,
-) -> HttpResponse {
-    let Some(service) = service else {
-        return unavailable();
-    };
+) -> Result<HttpResponse, ApiError> {
+    let service = service.ok_or_else(unavailable)?;
     let (raw_id, image) = path.into_inner();
     let which = match image.as_str() {
         "photo" => RockImage::Photo,
         "face" => RockImage::Face,
-        _ => {
-            return error(
-                actix_web::http::StatusCode::NOT_FOUND,
-                "not_found",
-                "No such rock image.",
-            )
-        }
+        _ => return Err(ApiError::not_found("No such rock image.")),
     };
-    let id = match parse_id(&raw_id) {
-        Ok(id) => id,
-        Err(r) => return *r,
-    };
-    let rock = match service.get(id).await {
-        Ok(r) => r,
-        Err(e) => return rock_error(e),
-    };
-    match service.presigned_image_url(&rock, which).await {
+    let rock = service.get(parse_rock_id(&raw_id)?).await?;
+    if let Some(url) = service.presigned_image_url(&rock, which).await? {
         // Short cache: the presigned URL expires, the redirect must not outlive it.
-        Ok(Some(url)) => {
-            return HttpResponse::Found()
-                .insert_header((header::LOCATION, url))
-                .insert_header((header::CACHE_CONTROL, "private, max-age=600"))
-                .finish()
-        }
-        Ok(None) => {}
-        Err(e) => return rock_error(e),
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, url))
+            .insert_header((header::CACHE_CONTROL, "private, max-age=600"))
+            .finish());
     }
-    let bytes = match service.image(&rock, which).await {
-        Ok(b) => b,
-        Err(e) => return rock_error(e),
-    };
+    let bytes = service.image(&rock, which).await?;
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..16]));
     let matches = req
         .headers()
@@ -279,16 +206,16 @@ pub async fn media(
         .unwrap_or(false);
     let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
     if matches {
-        return HttpResponse::NotModified()
+        return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
             .insert_header(cache)
-            .finish();
+            .finish());
     }
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("image/jpeg")
         .insert_header((header::ETAG, etag))
         .insert_header(cache)
-        .body(bytes)
+        .body(bytes))
 }
 
 #[cfg(test)]

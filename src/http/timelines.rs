@@ -173,7 +173,7 @@ pub async fn visible_account(
         .await?
         .ok_or_else(not_found)?;
     if row.a_blocked_by {
-        return Err(not_found());
+        return Err(ApiError::rock_not_found());
     }
     Ok(row)
 }
@@ -206,22 +206,11 @@ pub async fn rock_members(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = user.0.map(|u| u.account_id);
     let window = query.window()?;
-    let not_found = || {
-        ApiError::new(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "rock_not_found",
-            "There is no rock with this id.",
-        )
-    };
-    let rock_id = path
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(not_found)?;
+    let rock_id = super::rocks::parse_rock_id(&path)?;
     let rows =
         db::follows::accounts_page(&state.db, viewer, "a.rock_id = $5", rock_id, window).await?;
     if rows.is_empty() && db::rocks::get(&state.db, rock_id).await?.is_none() {
-        return Err(not_found());
+        return Err(ApiError::rock_not_found());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.a_id).collect();
     let views: Vec<AccountView> = rows
