@@ -282,7 +282,10 @@ async fn a_face_gets_a_rock_of_the_gallery_and_the_api_serves_it() -> anyhow::Re
         assert_eq!(resp.status(), status, "{uri}");
         let body: serde_json::Value = test::read_body_json(resp).await;
         assert_eq!(body["error"], code, "{uri}: {body}");
-        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{uri}: {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{uri}: {body}"
+        );
     }
     Ok(())
 }
