@@ -173,7 +173,7 @@ pub async fn visible_account(
         .await?
         .ok_or_else(not_found)?;
     if row.a_blocked_by {
-        return Err(ApiError::rock_not_found());
+        return Err(not_found());
     }
     Ok(row)
 }
