@@ -39,6 +39,10 @@ signup_per_minute = 10
 signup_burst = 5
 login_per_minute = 30
 login_burst = 10
+post_per_minute = 30
+post_burst = 10
+media_per_minute = 20
+media_burst = 10
 "#;
 
 #[derive(Clone, serde::Deserialize)]
@@ -90,6 +94,12 @@ pub struct RateLimitSettings {
     pub signup_burst: u32,
     pub login_per_minute: u32,
     pub login_burst: u32,
+    /// Statuses (posts and replies) per account.
+    pub post_per_minute: u32,
+    pub post_burst: u32,
+    /// Image uploads per account (each runs the face detector).
+    pub media_per_minute: u32,
+    pub media_burst: u32,
 }
 
 // By hand, so that S3 credentials inside StorageConfig are never printed.

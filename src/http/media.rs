@@ -119,7 +119,7 @@ fn unavailable() -> ApiError {
 }
 
 #[utoipa::path(post, path = "/api/v1/media", tag = "media", security(("bearer" = [])), request_body(content = UploadForm, content_type = "multipart/form-data"),
-    responses((status = 200, body = UploadedMedia), (status = 400, body = ErrorBody), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, description = "unsupported_image", body = ErrorBody), (status = 422, description = "face_not_scrubbed", body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = UploadedMedia), (status = 400, body = ErrorBody), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, description = "unsupported_image", body = ErrorBody), (status = 422, description = "face_not_scrubbed", body = ErrorBody), (status = 429, description = "rate_limited (Retry-After)", body = ErrorBody), (status = 503, body = ErrorBody)))]
 /// Upload an image (multipart field `file`: JPEG, PNG or WebP).
 pub async fn upload(
     req: HttpRequest,
@@ -128,6 +128,7 @@ pub async fn upload(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
+    state.limits.check_media(me)?;
     let engine = state.face.clone().ok_or_else(unavailable)?;
     let rocks = state.rocks.clone().ok_or_else(|| {
         ApiError::unavailable(

@@ -44,37 +44,52 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-type KeyedLimiter = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
+type KeyedLimiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 
-/// Per-IP limits on the expensive, abusable endpoints.
+/// Limits on the expensive, abusable endpoints: per IP before sign-in, per account after.
 #[derive(Clone)]
 pub struct RateLimiters {
-    signup: Option<Arc<KeyedLimiter>>,
-    login: Option<Arc<KeyedLimiter>>,
+    signup: Option<Arc<KeyedLimiter<IpAddr>>>,
+    login: Option<Arc<KeyedLimiter<IpAddr>>>,
+    post: Option<Arc<KeyedLimiter<i64>>>,
+    media: Option<Arc<KeyedLimiter<i64>>>,
 }
 
 impl RateLimiters {
     /// A per-minute rate of 0 turns that limit off.
     pub fn new(settings: &crate::config::RateLimitSettings) -> RateLimiters {
-        let make = |per_minute: u32, burst: u32| {
+        fn make<K: Clone + Eq + std::hash::Hash>(
+            per_minute: u32,
+            burst: u32,
+        ) -> Option<Arc<KeyedLimiter<K>>> {
             let per_minute = NonZeroU32::new(per_minute)?;
             let burst = NonZeroU32::new(burst).unwrap_or(per_minute);
             Some(Arc::new(RateLimiter::keyed(
                 Quota::per_minute(per_minute).allow_burst(burst),
             )))
-        };
+        }
         RateLimiters {
             signup: make(settings.signup_per_minute, settings.signup_burst),
             login: make(settings.login_per_minute, settings.login_burst),
+            post: make(settings.post_per_minute, settings.post_burst),
+            media: make(settings.media_per_minute, settings.media_burst),
         }
     }
 
     pub fn check_signup(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        check(self.signup.as_deref(), req)
+        check(self.signup.as_deref(), &client_ip(req))
     }
 
     pub fn check_login(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        check(self.login.as_deref(), req)
+        check(self.login.as_deref(), &client_ip(req))
+    }
+
+    pub fn check_post(&self, account_id: i64) -> Result<(), ApiError> {
+        check(self.post.as_deref(), &account_id)
+    }
+
+    pub fn check_media(&self, account_id: i64) -> Result<(), ApiError> {
+        check(self.media.as_deref(), &account_id)
     }
 
     /// Forgets idle keys so the maps do not grow without bound.
@@ -83,15 +98,21 @@ impl RateLimiters {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
+        for limiter in [&self.post, &self.media].into_iter().flatten() {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
     }
 }
 
-fn check(limiter: Option<&KeyedLimiter>, req: &HttpRequest) -> Result<(), ApiError> {
+fn check<K: Clone + Eq + std::hash::Hash>(
+    limiter: Option<&KeyedLimiter<K>>,
+    key: &K,
+) -> Result<(), ApiError> {
     let Some(limiter) = limiter else {
         return Ok(());
     };
-    let ip = client_ip(req);
-    limiter.check_key(&ip).map_err(|not_until| {
+    limiter.check_key(key).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         ApiError::too_many_requests(wait.as_secs_f64().ceil().max(1.0) as u64)
     })

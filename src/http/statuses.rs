@@ -179,7 +179,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 #[utoipa::path(post, path = "/api/v1/statuses", tag = "statuses", security(("bearer" = [])), request_body = NewStatusBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first status")),
-    responses((status = 200, body = StatusView), (status = 400, body = ErrorBody), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 422, description = "status_too_long, status_empty, reply_target_not_found, media_not_found, too_many_media", body = ErrorBody)))]
+    responses((status = 200, body = StatusView), (status = 400, body = ErrorBody), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 422, description = "status_too_long, status_empty, reply_target_not_found, media_not_found, too_many_media", body = ErrorBody), (status = 429, description = "rate_limited (Retry-After)", body = ErrorBody)))]
 /// Post a status. With an `Idempotency-Key` header, a retry returns the first status
 /// instead of posting again.
 pub async fn create(
@@ -189,6 +189,7 @@ pub async fn create(
     body: web::Json<NewStatusBody>,
 ) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
+    state.limits.check_post(me)?;
     let key = idempotency_key(&req)?;
     let text = StatusText::parse(&body.text)?;
     let in_reply_to_id = body

@@ -257,6 +257,10 @@ async fn spawn_app_inner(
     settings.rate_limit.signup_burst = 10_000;
     settings.rate_limit.login_per_minute = 10_000;
     settings.rate_limit.login_burst = 10_000;
+    settings.rate_limit.post_per_minute = 10_000;
+    settings.rate_limit.post_burst = 10_000;
+    settings.rate_limit.media_per_minute = 10_000;
+    settings.rate_limit.media_burst = 10_000;
     customise(&mut settings);
 
     let engine = engine.or_else(|| shared.face.as_ref().ok().cloned());

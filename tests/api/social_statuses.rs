@@ -359,3 +359,73 @@ async fn the_openapi_document_lists_the_social_endpoints() {
     );
     assert!(doc["components"]["schemas"].get("StatusView").is_some());
 }
+
+#[tokio::test]
+async fn posting_and_uploading_are_rate_limited_per_account() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.rate_limit.post_per_minute = 1;
+        s.rate_limit.post_burst = 2;
+        s.rate_limit.media_per_minute = 1;
+        s.rate_limit.media_burst = 1;
+    })
+    .await;
+    let ann = member(&app, "ann").await;
+    let bob = member(&app, "bob").await;
+    for text in ["one", "two"] {
+        post(
+            &app,
+            "/api/v1/statuses",
+            Some(&ann.token),
+            json!({ "text": text }),
+        )
+        .await
+        .ok(200);
+    }
+    let limited = app
+        .client
+        .post(app.url("/api/v1/statuses"))
+        .bearer_auth(&ann.token)
+        .json(&json!({ "text": "three" }))
+        .send()
+        .await
+        .expect("post");
+    assert!(
+        limited.headers().get("retry-after").is_some(),
+        "Retry-After is set"
+    );
+    assert_eq!(limited.status(), 429);
+    let body: serde_json::Value = limited.json().await.expect("json");
+    assert_eq!(body["error"], "rate_limited", "{body}");
+    // The budget is ann's alone, and nothing she posted was lost.
+    post(
+        &app,
+        "/api/v1/statuses",
+        Some(&bob.token),
+        json!({ "text": "bob's" }),
+    )
+    .await
+    .ok(200);
+    let mine = get(&app, "/api/v1/accounts/ann/statuses", Some(&ann.token))
+        .await
+        .ok(200);
+    assert_eq!(texts(&mine), ["two", "one"]);
+
+    // Uploads have their own budget: the second is refused before the body is read.
+    let upload = |token: String| {
+        let part = reqwest::multipart::Part::bytes(b"not an image".to_vec())
+            .file_name("x.jpg")
+            .mime_str("image/jpeg")
+            .expect("mime");
+        app.client
+            .post(app.url("/api/v1/media"))
+            .bearer_auth(token)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+    };
+    let first = upload(ann.token.clone()).await.expect("upload");
+    assert_ne!(first.status(), 429, "the first upload is within the budget");
+    let second = upload(ann.token.clone()).await.expect("upload");
+    assert_eq!(second.status(), 429);
+    let third = upload(bob.token.clone()).await.expect("upload");
+    assert_ne!(third.status(), 429, "bob's budget is his own");
+}

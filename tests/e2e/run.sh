@@ -16,6 +16,9 @@ serve_cmd() {                                     # $1 = data folder
 # The tests sign up several accounts from one address within a minute.
 export ROCKSTAR_RATE_LIMIT__SIGNUP_BURST="${ROCKSTAR_RATE_LIMIT__SIGNUP_BURST:-100}"
 export ROCKSTAR_RATE_LIMIT__SIGNUP_PER_MINUTE="${ROCKSTAR_RATE_LIMIT__SIGNUP_PER_MINUTE:-600}"
+# The scrolling test seeds 25 posts from one account at once.
+export ROCKSTAR_RATE_LIMIT__POST_BURST="${ROCKSTAR_RATE_LIMIT__POST_BURST:-100}"
+export ROCKSTAR_RATE_LIMIT__POST_PER_MINUTE="${ROCKSTAR_RATE_LIMIT__POST_PER_MINUTE:-600}"
 READY_TIMEOUT_SECS="${READY_TIMEOUT_SECS:-900}"
 # ---------------------------------------------------------------------------------
 
