@@ -43,24 +43,36 @@ pub async fn page(
     window: Window,
 ) -> Result<Vec<StatusRow>, sqlx::Error> {
     let (lower, ascending) = window.lower();
-    let (feed_sql, account) = match feed {
+    let order = if ascending { "ASC" } else { "DESC" };
+    let in_window = |col: &str| {
+        format!("($2::BIGINT IS NULL OR {col} < $2) AND ($3::BIGINT IS NULL OR {col} > $3)")
+    };
+    let (prefix, feed_sql, account) = match feed {
+        // Each author's newest statuses by the (account_id, id) index, then merged: the
+        // cost is bounded by the number of follows, however quiet they are. (Filtering
+        // a scan of every status by author made a home page of quiet follows cost ~10x
+        // more at 2 M statuses.)
         Feed::Home => (
             format!(
-                "(s.account_id = $1 OR s.account_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)) AND {}",
-                not_muted("s.account_id")
+                "WITH page AS MATERIALIZED (SELECT c.id FROM \
+                 (SELECT $1::BIGINT AS id UNION SELECT followee_id FROM follows WHERE follower_id = $1) au \
+                 CROSS JOIN LATERAL (SELECT s2.id FROM statuses s2 WHERE s2.account_id = au.id AND {} \
+                 ORDER BY s2.id {order} LIMIT $4) c WHERE {} AND {} ORDER BY c.id {order} LIMIT $4) ",
+                in_window("s2.id"),
+                not_muted("au.id"),
+                not_blocked("au.id")
             ),
+            "s.id IN (SELECT id FROM page)".to_owned(),
             None,
         ),
-        Feed::Public => (not_muted("s.account_id"), None),
-        Feed::Account(id) => ("s.account_id = $5".to_owned(), Some(id)),
+        Feed::Public => (String::new(), not_muted("s.account_id"), None),
+        Feed::Account(id) => (String::new(), "s.account_id = $5".to_owned(), Some(id)),
     };
     let sql = format!(
-        "{} WHERE {feed_sql} AND {} \
-         AND ($2::BIGINT IS NULL OR s.id < $2) AND ($3::BIGINT IS NULL OR s.id > $3) \
-         ORDER BY s.id {} LIMIT $4",
+        "{prefix}{} WHERE {feed_sql} AND {} AND {} ORDER BY s.id {order} LIMIT $4",
         select_statuses(),
         not_blocked("s.account_id"),
-        if ascending { "ASC" } else { "DESC" }
+        in_window("s.id"),
     );
     let mut query = sqlx::query_as(&sql)
         .bind(viewer)

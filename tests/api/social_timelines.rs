@@ -169,20 +169,32 @@ async fn paging_has_no_gaps_or_duplicates_while_new_posts_arrive() {
     }
 
     // since_id: the newest page above an id; max_id + since_id bound both ends.
-    let all = ids(&get(&app, "/api/v1/timelines/public?limit=40", None)
+    for path in ["/api/v1/timelines/public", "/api/v1/timelines/home"] {
+        let all = ids(&get(&app, &format!("{path}?limit=40"), Some(&ann.token))
+            .await
+            .ok(200));
+        assert!(all.len() > 6, "{path}: {all:?}");
+        let between = ids(&get(
+            &app,
+            &format!("{path}?max_id={}&since_id={}", all[2], all[6]),
+            Some(&ann.token),
+        )
         .await
         .ok(200));
-    let between = ids(&get(
-        &app,
-        &format!(
-            "/api/v1/timelines/public?max_id={}&since_id={}",
-            all[2], all[6]
-        ),
-        None,
-    )
-    .await
-    .ok(200));
-    assert_eq!(between, all[3..6].to_vec());
+        assert_eq!(between, all[3..6].to_vec(), "{path}");
+        let newest_two_above = ids(&get(
+            &app,
+            &format!("{path}?since_id={}&limit=2", all[6]),
+            Some(&ann.token),
+        )
+        .await
+        .ok(200));
+        assert_eq!(
+            newest_two_above,
+            all[0..2].to_vec(),
+            "{path}: since_id pages from the top"
+        );
+    }
     let limit = get(&app, "/api/v1/timelines/public?limit=41", None).await;
     limit.error(400, "invalid_parameter");
 }
