@@ -159,7 +159,7 @@ async fn list(
     Ok(page_response(&req, &ids, window.limit, &views))
 }
 
-#[utoipa::path(get, path = "/api/v1/accounts/{username}/followers", tag = "follows", params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20"), ("username" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/accounts/{username}/followers", tag = "follows", params(PageQuery, ("username" = String, Path)),
     responses((status = 200, body = [AccountView]), (status = 404, body = ErrorBody)))]
 /// Accounts that follow this one (paged by account id).
 pub async fn followers(
@@ -172,7 +172,7 @@ pub async fn followers(
     list(req, user, state, path, query, Direction::Followers).await
 }
 
-#[utoipa::path(get, path = "/api/v1/accounts/{username}/following", tag = "follows", params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20"), ("username" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/accounts/{username}/following", tag = "follows", params(PageQuery, ("username" = String, Path)),
     responses((status = 200, body = [AccountView]), (status = 404, body = ErrorBody)))]
 /// Accounts this one follows (paged by account id).
 pub async fn following(

@@ -29,7 +29,7 @@ pub struct Notification {
     pub status: Option<StatusView>,
 }
 
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", security(("bearer" = [])), params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20")),
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, body = [Notification]), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody)))]
 /// Your notifications, newest first. Two queries per page whatever its size.
 pub async fn list(

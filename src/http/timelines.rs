@@ -31,11 +31,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Raw paging parameters; parsed by [`PageQuery::window`] for clear errors.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Older than this id.
     pub max_id: Option<String>,
+    /// Newer than this id (newest first).
     pub since_id: Option<String>,
+    /// The page right after this id (oldest first).
     pub min_id: Option<String>,
+    /// 1-40, default 20.
+    #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
 }
 
@@ -128,7 +134,7 @@ async fn statuses_page(
     Ok(page_response(req, &ids, window.limit, &views))
 }
 
-#[utoipa::path(get, path = "/api/v1/timelines/home", tag = "timelines", security(("bearer" = [])), params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20")),
+#[utoipa::path(get, path = "/api/v1/timelines/home", tag = "timelines", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, description = "Statuses, newest first; Link header with next/prev", body = [StatusView]), (status = 400, body = ErrorBody), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody)))]
 /// Your statuses and those of the accounts you follow, newest first; muted and blocked
 /// accounts are left out.
@@ -141,7 +147,7 @@ pub async fn home(
     statuses_page(&req, &state, Some(user.account_id), Feed::Home, &query).await
 }
 
-#[utoipa::path(get, path = "/api/v1/timelines/public", tag = "timelines", params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20")),
+#[utoipa::path(get, path = "/api/v1/timelines/public", tag = "timelines", params(PageQuery),
     responses((status = 200, description = "Statuses, newest first; Link header with next/prev", body = [StatusView]), (status = 400, body = ErrorBody)))]
 /// Everyone's statuses, newest first.
 pub async fn public(
@@ -178,7 +184,7 @@ pub async fn visible_account(
     Ok(row)
 }
 
-#[utoipa::path(get, path = "/api/v1/accounts/{username}/statuses", tag = "timelines", params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20"), ("username" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/accounts/{username}/statuses", tag = "timelines", params(PageQuery, ("username" = String, Path)),
     responses((status = 200, body = [StatusView]), (status = 404, body = ErrorBody)))]
 /// One account's statuses, newest first.
 pub async fn account_statuses(
@@ -194,7 +200,7 @@ pub async fn account_statuses(
     statuses_page(&req, &state, viewer, Feed::Account(account.a_id), &query).await
 }
 
-#[utoipa::path(get, path = "/api/v1/rocks/{id}/members", tag = "rocks", params(("max_id" = Option<String>, Query, description = "Older than this id"), ("since_id" = Option<String>, Query, description = "Newer than this id (newest first)"), ("min_id" = Option<String>, Query, description = "The page right after this id"), ("limit" = Option<u32>, Query, description = "1-40, default 20"), ("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/rocks/{id}/members", tag = "rocks", params(PageQuery, ("id" = String, Path)),
     responses((status = 200, description = "Accounts sharing this rock, paged by account id", body = [AccountView]), (status = 404, body = ErrorBody)))]
 /// Everyone who shares this rock, newest member first.
 pub async fn rock_members(

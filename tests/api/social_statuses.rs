@@ -358,6 +358,26 @@ async fn the_openapi_document_lists_the_social_endpoints() {
         "the server's paths are still there"
     );
     assert!(doc["components"]["schemas"].get("StatusView").is_some());
+    // Every paged list documents the same query parameters.
+    for path in [
+        "/api/v1/timelines/home",
+        "/api/v1/timelines/public",
+        "/api/v1/accounts/{username}/statuses",
+        "/api/v1/accounts/{username}/followers",
+        "/api/v1/notifications",
+        "/api/v1/rocks/{id}/members",
+    ] {
+        let params: Vec<&str> = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+            .unwrap_or_default();
+        for name in ["max_id", "since_id", "min_id", "limit"] {
+            assert!(
+                params.contains(&name),
+                "{path} documents {name}: {params:?}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
