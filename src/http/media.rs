@@ -41,7 +41,6 @@ pub async fn file(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    use actix_web::http::header;
     let (raw_id, which) = path.into_inner();
     let not_found = || ApiError::not_found("No such media file.");
     let id = raw_id
@@ -65,34 +64,18 @@ pub async fn file(
             .url_for(&key)
             .await
             .map_err(ApiError::internal)?;
-        return Ok(HttpResponse::Found()
-            .insert_header((header::LOCATION, url))
-            .insert_header((header::CACHE_CONTROL, "private, max-age=600"))
-            .finish());
+        return Ok(super::presigned_redirect(url));
     }
     let bytes = match state.storage.get(&key).await {
         Ok(bytes) => bytes,
         Err(crate::storage::StorageError::NotFound(_)) => return Err(not_found()),
         Err(e) => return Err(ApiError::internal(e)),
     };
-    let etag = format!("\"m{id}-{which}\"");
-    let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
-    let matches = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .insert_header(cache)
-            .finish());
-    }
-    Ok(HttpResponse::Ok()
-        .content_type("image/jpeg")
-        .insert_header((header::ETAG, etag))
-        .insert_header(cache)
-        .body(bytes))
+    Ok(super::immutable_jpeg(
+        &req,
+        format!("\"m{id}-{which}\""),
+        bytes,
+    ))
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]

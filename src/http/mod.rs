@@ -15,7 +15,7 @@ pub mod timelines;
 pub mod web_app;
 
 use crate::error::ApiError;
-use actix_web::{web, HttpRequest};
+use actix_web::{web, HttpRequest, HttpResponse};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
@@ -123,6 +123,38 @@ pub fn client_ip(req: &HttpRequest) -> IpAddr {
     req.peer_addr()
         .map(|a| a.ip())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+/// A stored image that never changes: an ETag, a year of public caching, and 304 when
+/// the client already holds it.
+pub fn immutable_jpeg(req: &HttpRequest, etag: String, bytes: web::Bytes) -> HttpResponse {
+    use actix_web::http::header;
+    let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
+    let held = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if held {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header(cache)
+            .finish();
+    }
+    HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header((header::ETAG, etag))
+        .insert_header(cache)
+        .body(bytes)
+}
+
+/// A redirect to a presigned object-storage URL; its short cache must not outlive the URL.
+pub fn presigned_redirect(url: String) -> HttpResponse {
+    use actix_web::http::header;
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, url))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=600"))
+        .finish()
 }
 
 /// Where a rock's image is served (by the rocks routes, from object storage).

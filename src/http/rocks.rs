@@ -190,32 +190,11 @@ pub async fn media(
     };
     let rock = service.get(parse_rock_id(&raw_id)?).await?;
     if let Some(url) = service.presigned_image_url(&rock, which).await? {
-        // Short cache: the presigned URL expires, the redirect must not outlive it.
-        return Ok(HttpResponse::Found()
-            .insert_header((header::LOCATION, url))
-            .insert_header((header::CACHE_CONTROL, "private, max-age=600"))
-            .finish());
+        return Ok(super::presigned_redirect(url));
     }
     let bytes = service.image(&rock, which).await?;
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..16]));
-    let matches = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-        .unwrap_or(false);
-    let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
-    if matches {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .insert_header(cache)
-            .finish());
-    }
-    Ok(HttpResponse::Ok()
-        .content_type("image/jpeg")
-        .insert_header((header::ETAG, etag))
-        .insert_header(cache)
-        .body(bytes))
+    Ok(super::immutable_jpeg(&req, etag, bytes))
 }
 
 #[cfg(test)]

@@ -96,73 +96,86 @@ fn inverse_std(rows: &[f32], dim: usize) -> Vec<f32> {
 /// A reference face's score for one rock with that face left out of the rock's anti-hub
 /// statistics. Counted in, every reference face would lower its own scores, and a selfie
 /// (never a reference face) would look likelier than it is.
-struct LeaveOneOut<'a> {
-    anti_hub: AntiHub,
-    sims: &'a [f32],
-    /// CSLS: the k highest cosines' sum, the (k+1)-th cosine, and the k-th as the cut.
-    top_sum: f32,
-    next: Option<f32>,
-    cut: f32,
-    /// z-score: sum and sum of squares over all reference faces.
-    sum: f64,
-    sum_sq: f64,
+enum LeaveOneOut<'a> {
+    Unchanged,
+    /// The k highest cosines' sum, the k-th (the cut) and the (k+1)-th.
+    Csls {
+        sims: &'a [f32],
+        k: usize,
+        weight: f32,
+        top_sum: f32,
+        cut: f32,
+        next: Option<f32>,
+    },
+    /// Sum and sum of squares over all reference faces.
+    ZScore {
+        sims: &'a [f32],
+        sum: f64,
+        sum_sq: f64,
+    },
 }
 
 impl<'a> LeaveOneOut<'a> {
     fn new(anti_hub: AntiHub, sims: &'a [f32]) -> Self {
-        let mut out = LeaveOneOut {
-            anti_hub,
-            sims,
-            top_sum: 0.0,
-            next: None,
-            cut: f32::INFINITY,
-            sum: 0.0,
-            sum_sq: 0.0,
-        };
+        if sims.len() < 2 {
+            return LeaveOneOut::Unchanged;
+        }
         match anti_hub {
-            AntiHub::Csls { k, .. } if !sims.is_empty() => {
+            AntiHub::None => LeaveOneOut::Unchanged,
+            AntiHub::Csls { k, weight } => {
                 let k = k.clamp(1, sims.len());
                 let mut sorted = sims.to_vec();
                 sorted.sort_by(|a, b| b.total_cmp(a));
-                out.top_sum = sorted[..k].iter().sum();
-                out.cut = sorted[k - 1];
-                out.next = sorted.get(k).copied();
+                LeaveOneOut::Csls {
+                    sims,
+                    k,
+                    weight,
+                    top_sum: sorted[..k].iter().sum(),
+                    cut: sorted[k - 1],
+                    next: sorted.get(k).copied(),
+                }
             }
-            AntiHub::ZScore => {
-                out.sum = sims.iter().map(|&s| f64::from(s)).sum();
-                out.sum_sq = sims.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
-            }
-            _ => {}
+            AntiHub::ZScore => LeaveOneOut::ZScore {
+                sims,
+                sum: sims.iter().map(|&s| f64::from(s)).sum(),
+                sum_sq: sims.iter().map(|&s| f64::from(s) * f64::from(s)).sum(),
+            },
         }
-        out
     }
 
     /// `indexed` is the score the index gives (scale * cos - offset, all faces counted).
     fn score(&self, j: usize, indexed: f32, scale: f32, offset: f32) -> f32 {
-        let Some(&own) = self.sims.get(j) else {
-            return indexed;
-        };
-        match self.anti_hub {
-            AntiHub::None => indexed,
-            AntiHub::Csls { k, weight } => {
-                if own < self.cut || self.sims.len() < 2 {
+        match *self {
+            LeaveOneOut::Unchanged => indexed,
+            LeaveOneOut::Csls {
+                sims,
+                k,
+                weight,
+                top_sum,
+                cut,
+                next,
+            } => {
+                let Some(&own) = sims.get(j) else {
+                    return indexed;
+                };
+                if own < cut {
                     return indexed;
                 }
-                let k = k.clamp(1, self.sims.len());
-                let mean_without = match self.next {
-                    Some(next) => (self.top_sum - own + next) / k as f32,
-                    None => (self.top_sum - own) / (k - 1).max(1) as f32,
+                let mean_without = match next {
+                    Some(next) => (top_sum - own + next) / k as f32,
+                    None => (top_sum - own) / (k - 1).max(1) as f32,
                 };
                 indexed + offset - weight * mean_without
             }
-            AntiHub::ZScore => {
-                let n = self.sims.len() as f64 - 1.0;
-                if n < 1.0 || scale == 0.0 {
+            LeaveOneOut::ZScore { sims, sum, sum_sq } => {
+                let (Some(&own), false) = (sims.get(j), scale == 0.0) else {
                     return indexed;
-                }
+                };
+                let own = f64::from(own);
+                let n = sims.len() as f64 - 1.0;
                 let cos = f64::from((indexed + offset) / scale);
-                let mean = (self.sum - f64::from(own)) / n;
-                let var = (self.sum_sq - f64::from(own) * f64::from(own)) / n - mean * mean;
+                let mean = (sum - own) / n;
+                let var = (sum_sq - own * own) / n - mean * mean;
                 let sd = var.max(0.0).sqrt().max(1e-4);
                 ((cos - mean) / sd) as f32
             }

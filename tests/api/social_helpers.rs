@@ -94,6 +94,25 @@ pub async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -
     Reply::from(request.send().await.expect("POST")).await
 }
 
+/// `POST /api/v1/media` with one multipart `file` part.
+pub async fn upload(app: &TestApp, token: &str, bytes: Vec<u8>, mime: &str) -> Reply {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name("photo.jpg")
+        .mime_str(mime)
+        .expect("mime");
+    let form = reqwest::multipart::Form::new().part("file", part);
+    Reply::from(
+        app.client
+            .post(app.url("/api/v1/media"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload"),
+    )
+    .await
+}
+
 pub async fn delete(app: &TestApp, path: &str, token: &str) -> Reply {
     Reply::from(
         app.client

@@ -48,29 +48,6 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-async fn upload(app: &crate::helpers::TestApp, token: &str, bytes: Vec<u8>, mime: &str) -> Reply {
-    let part = reqwest::multipart::Part::bytes(bytes)
-        .file_name("photo.jpg")
-        .mime_str(mime)
-        .expect("mime");
-    let form = reqwest::multipart::Form::new().part("file", part);
-    let response = app
-        .client
-        .post(app.url("/api/v1/media"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    let status = response.status().as_u16();
-    let body: serde_json::Value = response.json().await.expect("json");
-    Reply {
-        status,
-        link: None,
-        body,
-    }
-}
-
 #[tokio::test]
 async fn a_photo_with_two_faces_is_stored_with_both_covered_by_rocks() {
     let Some((a, b)) = two_lfw_faces() else {

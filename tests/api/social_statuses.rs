@@ -431,21 +431,12 @@ async fn posting_and_uploading_are_rate_limited_per_account() {
     assert_eq!(texts(&mine), ["two", "one"]);
 
     // Uploads have their own budget: the second is refused before the body is read.
-    let upload = |token: String| {
-        let part = reqwest::multipart::Part::bytes(b"not an image".to_vec())
-            .file_name("x.jpg")
-            .mime_str("image/jpeg")
-            .expect("mime");
-        app.client
-            .post(app.url("/api/v1/media"))
-            .bearer_auth(token)
-            .multipart(reqwest::multipart::Form::new().part("file", part))
-            .send()
-    };
-    let first = upload(ann.token.clone()).await.expect("upload");
-    assert_ne!(first.status(), 429, "the first upload is within the budget");
-    let second = upload(ann.token.clone()).await.expect("upload");
-    assert_eq!(second.status(), 429);
-    let third = upload(bob.token.clone()).await.expect("upload");
-    assert_ne!(third.status(), 429, "bob's budget is his own");
+    let junk = || b"not an image".to_vec();
+    let first = upload(&app, &ann.token, junk(), "image/jpeg").await;
+    assert_ne!(first.status, 429, "the first upload is within the budget");
+    upload(&app, &ann.token, junk(), "image/jpeg")
+        .await
+        .error(429, "rate_limited");
+    let bobs = upload(&app, &bob.token, junk(), "image/jpeg").await;
+    assert_ne!(bobs.status, 429, "bob's budget is his own");
 }
