@@ -69,3 +69,36 @@ pub struct Detection {
     /// Right-eye-in-image-left, eye on image right, nose tip, mouth centre, ear left, ear right; (x, y).
     pub keypoints: [[f32; 2]; 6],
 }
+
+impl Detection {
+    /// The same face in an image resized by `factor` (e.g. a downscaled copy).
+    pub fn scaled(&self, factor: f32) -> Detection {
+        Detection {
+            bbox: self.bbox.map(|v| v * factor),
+            score: self.score,
+            keypoints: self.keypoints.map(|[x, y]| [x * factor, y * factor]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Detection;
+
+    #[test]
+    fn a_scaled_detection_moves_box_and_keypoints_but_keeps_its_score() {
+        let mut keypoints = [[0.0; 2]; 6];
+        keypoints[0] = [130.0, 140.0];
+        keypoints[5] = [190.0, 60.0];
+        let face = Detection {
+            bbox: [100.0, 50.0, 200.0, 250.0],
+            score: 0.9,
+            keypoints,
+        };
+        let half = face.scaled(0.5);
+        assert_eq!(half.bbox, [50.0, 25.0, 100.0, 125.0]);
+        assert_eq!(half.keypoints[0], [65.0, 70.0]);
+        assert_eq!(half.keypoints[5], [95.0, 30.0]);
+        assert_eq!(half.score, 0.9);
+    }
+}

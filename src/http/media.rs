@@ -248,7 +248,7 @@ async fn encode_and_detect(
 ) -> Result<Encoded, ApiError> {
     let (image, jpeg, preview, factor) = tokio::task::spawn_blocking(move || {
         let jpeg = scrub::encode_jpeg(&image, 88)?;
-        let small = scrub::fit(image.clone(), scrub::PREVIEW_SIDE);
+        let small = scrub::fit_copy(&image, scrub::PREVIEW_SIDE);
         let factor = image.width() as f32 / small.width().max(1) as f32;
         let preview = scrub::encode_jpeg(&small, 80)?;
         Ok::<_, image::ImageError>((image, jpeg, preview, factor))
@@ -257,14 +257,13 @@ async fn encode_and_detect(
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
     let mut left = engine.detect(&jpeg).await?;
-    for mut face in engine.detect(&preview).await? {
-        face.bbox.iter_mut().for_each(|v| *v *= factor);
-        face.keypoints
-            .iter_mut()
-            .flatten()
-            .for_each(|v| *v *= factor);
-        left.push(face);
-    }
+    left.extend(
+        engine
+            .detect(&preview)
+            .await?
+            .iter()
+            .map(|face| face.scaled(factor)),
+    );
     Ok(Encoded {
         image,
         jpeg,
@@ -282,29 +281,36 @@ async fn scrubbed(
     own: Option<image::RgbImage>,
     others: Vec<image::RgbImage>,
 ) -> Result<Encoded, ApiError> {
-    let decoded = std::sync::Arc::new(decoded);
-    let faces = std::sync::Arc::new(faces);
-    let own = std::sync::Arc::new(own);
-    let others = std::sync::Arc::new(others);
-    let no_faces = faces.is_empty();
+    // Covers are drawn on the stored size, so each attempt copies at most MAX_SIDE².
+    let (base, faces) = tokio::task::spawn_blocking(move || {
+        let long = decoded.width().max(decoded.height()).max(1);
+        let base = scrub::fit(decoded, scrub::MAX_SIDE);
+        let factor = base.width().max(base.height()) as f32 / long as f32;
+        let faces: Vec<Detection> = faces.iter().map(|f| f.scaled(factor)).collect();
+        (base, faces)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let shared = std::sync::Arc::new((base, faces, own, others));
+    let no_faces = shared.1.is_empty();
     let mut last = None;
     for attempt in ATTEMPTS {
-        let (decoded, faces, own, others) =
-            (decoded.clone(), faces.clone(), own.clone(), others.clone());
+        let shared = shared.clone();
         let (scale, skip, own_first) = (attempt.scale, attempt.skip, attempt.own_first);
         let image = tokio::task::spawn_blocking(move || {
-            let mut rocks: Vec<image::RgbImage> = Vec::new();
+            let (base, faces, own, others) = &*shared;
+            let mut rocks: Vec<&image::RgbImage> = Vec::new();
             if let (true, Some(own)) = (own_first, own.as_ref()) {
-                rocks.push(own.clone());
+                rocks.push(own);
             }
             let n = others.len();
-            rocks.extend((0..n).map(|i| others[(i + skip) % n].clone()));
+            rocks.extend((0..n).map(|i| &others[(i + skip) % n]));
             if rocks.is_empty() {
-                rocks.extend(own.as_ref().clone());
+                rocks.extend(own.as_ref());
             }
-            let mut image = (*decoded).clone();
-            scrub::cover_faces_scaled(&mut image, &faces, &rocks, scale);
-            scrub::fit(image, scrub::MAX_SIDE)
+            let mut image = base.clone();
+            scrub::cover_faces_scaled(&mut image, faces, &rocks, scale);
+            image
         })
         .await
         .map_err(ApiError::internal)?;

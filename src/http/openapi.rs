@@ -1,6 +1,6 @@
 //! `/api/v1/openapi.json`, generated from the handlers, and `/api/docs`, a page in the
 //! crate that renders it without any CDN.
-use super::{accounts, health, sessions};
+use super::{accounts, health, rocks, sessions};
 use crate::error::ErrorBody;
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -20,6 +20,9 @@ use utoipa::OpenApi;
         health::healthz,
         health::readyz,
         health::metrics,
+        rocks::list,
+        rocks::show,
+        rocks::media,
     ),
     components(schemas(
         ErrorBody,
@@ -30,6 +33,7 @@ use utoipa::OpenApi;
         accounts::UpdateProfile,
         sessions::SignIn,
         sessions::Session,
+        rocks::RockView,
     )),
     modifiers(&BearerAuth)
 )]

@@ -59,10 +59,15 @@ impl RockView {
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct PageQuery {
-    /// Rocks with an id greater than this.
+/// Raw gallery paging parameters (rock id order, unlike the newest-first timelines).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RockPageQuery {
+    /// Only rocks with a greater id.
+    #[param(value_type = Option<i64>)]
     pub after: Option<String>,
+    /// 1 to 200, default 40.
+    #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
 }
 
@@ -87,13 +92,12 @@ pub(super) fn parse_rock_id(raw: &str) -> Result<i64, ApiError> {
 
 /// Rocks in id order; `Link: <...>; rel="next"` when there may be more.
 #[utoipa::path(get, path = "/api/v1/rocks", tag = "rocks",
-    params(("after" = Option<i64>, Query, description = "Only rocks with a greater id"),
-           ("limit" = Option<i64>, Query, description = "1 to 200, default 40")),
+    params(RockPageQuery),
     responses((status = 200, description = "A page of rocks", body = [RockView]),
               (status = 400, description = "invalid_parameter", body = ErrorBody)))]
 pub async fn list(
     service: Option<web::Data<RockService>>,
-    query: web::Query<PageQuery>,
+    query: web::Query<RockPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.ok_or_else(unavailable)?;
     let after = match query.after.as_deref().map(str::parse::<i64>) {
@@ -195,30 +199,4 @@ pub async fn media(
     let bytes = service.image(&rock, which).await?;
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..16]));
     Ok(super::immutable_jpeg(&req, etag, bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use utoipa::OpenApi;
-
-    #[derive(OpenApi)]
-    #[openapi(
-        paths(super::list, super::show, super::media),
-        components(schemas(super::RockView))
-    )]
-    struct Doc;
-
-    #[test]
-    fn routes_are_documented() -> Result<(), serde_json::Error> {
-        let json = Doc::openapi().to_json()?;
-        for path in [
-            "/api/v1/rocks",
-            "/api/v1/rocks/{id}",
-            "/media/rocks/{id}/{image}",
-            "RockView",
-        ] {
-            assert!(json.contains(path), "{path} missing");
-        }
-        Ok(())
-    }
 }

@@ -179,7 +179,7 @@ pub fn pixelate(img: &mut RgbImage, face: &Detection) {
 /// Covers each face with a rock: `rocks[i]` covers the i-th face of `faces` sorted
 /// largest first (so the caller puts the uploader's own rock first). Rocks are reused
 /// round-robin when there are fewer rocks than faces.
-pub fn cover_faces(img: &mut RgbImage, faces: &[Detection], rocks: &[RgbImage]) -> usize {
+pub fn cover_faces(img: &mut RgbImage, faces: &[Detection], rocks: &[&RgbImage]) -> usize {
     cover_faces_scaled(img, faces, rocks, HEAD_SCALE)
 }
 
@@ -187,7 +187,7 @@ pub fn cover_faces(img: &mut RgbImage, faces: &[Detection], rocks: &[RgbImage]) 
 pub fn cover_faces_scaled(
     img: &mut RgbImage,
     faces: &[Detection],
-    rocks: &[RgbImage],
+    rocks: &[&RgbImage],
     scale: f32,
 ) -> usize {
     if rocks.is_empty() {
@@ -197,7 +197,7 @@ pub fn cover_faces_scaled(
     for (i, face) in ordered.iter().enumerate() {
         paste_rock(
             img,
-            &rocks[i % rocks.len()],
+            rocks[i % rocks.len()],
             &Placement::for_face_scaled(face, scale),
         );
     }
@@ -214,16 +214,31 @@ pub fn largest_first(faces: &[Detection]) -> Vec<Detection> {
 
 /// Scales down so the longest side is at most `max_side`.
 pub fn fit(img: RgbImage, max_side: u32) -> RgbImage {
+    match fitted_size(&img, max_side) {
+        Some((w, h)) => imageops::resize(&img, w, h, imageops::FilterType::Triangle),
+        None => img,
+    }
+}
+
+/// [`fit`] into a new image, leaving `img` as it is.
+pub fn fit_copy(img: &RgbImage, max_side: u32) -> RgbImage {
+    match fitted_size(img, max_side) {
+        Some((w, h)) => imageops::resize(img, w, h, imageops::FilterType::Triangle),
+        None => img.clone(),
+    }
+}
+
+/// The size `img` scales down to, or `None` when it already fits.
+fn fitted_size(img: &RgbImage, max_side: u32) -> Option<(u32, u32)> {
     let long = img.width().max(img.height());
     if long <= max_side {
-        return img;
+        return None;
     }
     let scale = max_side as f32 / long as f32;
-    let (w, h) = (
+    Some((
         ((img.width() as f32 * scale).round() as u32).max(1),
         ((img.height() as f32 * scale).round() as u32).max(1),
-    );
-    imageops::resize(&img, w, h, imageops::FilterType::Triangle)
+    ))
 }
 
 /// Baseline JPEG with no metadata segments at all.
@@ -277,7 +292,7 @@ mod tests {
         let mut img = RgbImage::from_pixel(300, 300, Rgb([255, 0, 0]));
         let rock = RgbImage::from_pixel(64, 64, Rgb([90, 90, 90]));
         let f = face([100.0, 100.0, 200.0, 200.0], [130.0, 130.0], [170.0, 130.0]);
-        assert_eq!(cover_faces(&mut img, &[f], &[rock]), 1);
+        assert_eq!(cover_faces(&mut img, &[f], &[&rock]), 1);
         for (x, y) in [(100, 100), (150, 150), (199, 199), (150, 60)] {
             assert_eq!(img.get_pixel(x, y).0, [90, 90, 90], "({x}, {y})");
         }

@@ -97,6 +97,41 @@ async fn a_photo_with_two_faces_is_stored_with_both_covered_by_rocks() {
     let image_url = media["url"].as_str().expect("url").to_owned();
     let (status, stored) = fetch(image_url.clone()).await;
     assert_eq!(status, 200);
+    // Attachments never change: an ETag, long caching, and 304 for a client that holds it.
+    let first = app
+        .client
+        .get(app.url(&image_url))
+        .send()
+        .await
+        .expect("GET media");
+    let header = |name: &str| {
+        first
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    let (etag, cache) = (header("etag"), header("cache-control"));
+    assert!(!etag.is_empty(), "an ETag is sent");
+    assert!(cache.contains("immutable"), "cache-control: {cache}");
+    let again = app
+        .client
+        .get(app.url(&image_url))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("conditional GET media");
+    assert_eq!(again.status().as_u16(), 304);
+    assert!(again.bytes().await.expect("body").is_empty());
+    let other = app
+        .client
+        .get(app.url(&image_url))
+        .header("if-none-match", "\"someone-else\"")
+        .send()
+        .await
+        .expect("conditional GET media");
+    assert_eq!(other.status().as_u16(), 200, "a stale ETag gets the image");
     let (status, preview) = fetch(
         media["preview_url"]
             .as_str()

@@ -378,6 +378,16 @@ async fn the_openapi_document_lists_the_social_endpoints() {
             );
         }
     }
+    // The gallery is documented too, and pages by rock id instead.
+    for path in ["/api/v1/rocks/{id}", "/media/rocks/{id}/{image}"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is documented");
+    }
+    assert!(doc["components"]["schemas"].get("RockView").is_some());
+    let rock_params: Vec<&str> = doc["paths"]["/api/v1/rocks"]["get"]["parameters"]
+        .as_array()
+        .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(rock_params, vec!["after", "limit"]);
 }
 
 #[tokio::test]
