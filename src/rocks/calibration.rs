@@ -94,40 +94,59 @@ impl Calibration {
         rocks: &[Vec<f32>],
         out_dim: usize,
     ) -> Result<Self, CalibrationError> {
-        let in_dim = humans
+        Self::compute_split(humans, humans, rocks, out_dim)
+    }
+
+    /// Like [`Calibration::compute`], but the human mean and basis come from `basis_humans`
+    /// and the reference faces from other people, so a new face and a reference face
+    /// stand in the same relation to the basis (no fitted-on advantage in likeness).
+    pub fn compute_split(
+        basis_humans: &[Vec<f32>],
+        reference_humans: &[Vec<f32>],
+        rocks: &[Vec<f32>],
+        out_dim: usize,
+    ) -> Result<Self, CalibrationError> {
+        let in_dim = basis_humans
             .first()
             .map(|h| h.len())
             .ok_or_else(|| CalibrationError::Format("no human features".into()))?;
-        let centred = |set: &[Vec<f32>]| -> (Vec<f32>, Vec<Vec<f32>>) {
+        if reference_humans.is_empty() {
+            return Err(CalibrationError::Format("no reference faces".into()));
+        }
+        let mean_of = |set: &[Vec<f32>]| -> Vec<f32> {
             let mut mean = vec![0f32; in_dim];
             for v in set {
                 mean.iter_mut().zip(v).for_each(|(m, x)| *m += x);
             }
             mean.iter_mut().for_each(|m| *m /= set.len().max(1) as f32);
-            let rows = set
-                .iter()
+            mean
+        };
+        let centred = |set: &[Vec<f32>], mean: &[f32]| -> Vec<Vec<f32>> {
+            set.iter()
                 .map(|v| {
-                    let mut c: Vec<f32> = v.iter().zip(&mean).map(|(x, m)| x - m).collect();
+                    let mut c: Vec<f32> = v.iter().zip(mean).map(|(x, m)| x - m).collect();
                     normalise(&mut c);
                     c
                 })
-                .collect();
-            (mean, rows)
+                .collect()
         };
-        let (human_mean, human_rows) = centred(humans);
-        let (_, rock_rows) = centred(rocks);
+        let human_mean = mean_of(basis_humans);
+        let rock_mean = mean_of(rocks);
+        let basis_rows = centred(basis_humans, &human_mean);
+        let rock_rows = centred(rocks, &rock_mean);
         let projection = if out_dim == 0 || out_dim >= in_dim {
             Vec::new()
         } else {
-            let pooled: Vec<&Vec<f32>> = human_rows.iter().chain(rock_rows.iter()).collect();
+            let pooled: Vec<&Vec<f32>> = basis_rows.iter().chain(rock_rows.iter()).collect();
             principal_directions(&pooled, in_dim, out_dim)
         };
+        let reference = centred(reference_humans, &human_mean).concat();
         Ok(Calibration {
             in_dim,
             out_dim: if projection.is_empty() { 0 } else { out_dim },
             human_mean,
             projection,
-            reference: human_rows.concat(),
+            reference,
         })
     }
 
@@ -312,6 +331,34 @@ mod tests {
         }
         std::fs::write(&file, b"nonsense")?;
         assert!(Calibration::load(&file).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn a_split_calibration_takes_mean_and_basis_from_the_basis_people_only() -> Result<(), CalibrationError>
+    {
+        let basis = vec![vec![2.0, 0.0, 0.0], vec![0.0, 0.0, 0.0], vec![4.0, 3.0, 0.0]];
+        let rocks = vec![vec![0.0, 0.0, 5.0], vec![0.0, 0.0, -5.0], vec![1.0, 0.0, 0.0]];
+        let one = vec![vec![9.0, 9.0, 9.0]];
+        let other = vec![vec![-7.0, 1.0, 0.0], vec![2.0, 3.0, 4.0]];
+        let a = Calibration::compute_split(&basis, &one, &rocks, 2)?;
+        let b = Calibration::compute_split(&basis, &other, &rocks, 2)?;
+        // Mean of the basis people, worked by hand: (2, 1, 0).
+        assert_eq!(a.human_mean(), &[2.0, 1.0, 0.0]);
+        assert_eq!(a.human_mean(), b.human_mean());
+        assert_eq!(a.projection, b.projection, "reference faces do not move the basis");
+        // (9, 9, 9) - (2, 1, 0) = (7, 8, 9), normalised by sqrt(194).
+        let n = 194f32.sqrt();
+        for (got, want) in a.reference_rows().iter().zip([7.0 / n, 8.0 / n, 9.0 / n]) {
+            assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+        }
+        assert_eq!(b.reference_count(), 2);
+        // Without a split the reference faces are the basis people.
+        let same = Calibration::compute(&basis, &rocks, 2)?;
+        let split = Calibration::compute_split(&basis, &basis, &rocks, 2)?;
+        assert_eq!(same.projection, split.projection);
+        assert_eq!(same.reference_rows(), split.reference_rows());
+        assert!(Calibration::compute_split(&basis, &[], &rocks, 2).is_err());
         Ok(())
     }
 }

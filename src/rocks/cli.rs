@@ -157,8 +157,12 @@ pub enum RocksCommand {
         #[arg(long, default_value = "models/human_reference.bin")]
         out: PathBuf,
         /// Reference people (every other person in name order, so the rest stay unseen).
-        #[arg(long, default_value_t = 500)]
+        #[arg(long, default_value_t = 300)]
         people: usize,
+        /// People (after the reference people, same every-other order) who fit the human
+        /// mean and basis instead of the reference faces (0 = the reference faces do).
+        #[arg(long, default_value_t = 300)]
+        basis_people: usize,
         /// Rock-space dimension (0 = no projection).
         #[arg(long, default_value_t = 128)]
         dim: usize,
@@ -223,6 +227,7 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             rocks,
             out,
             people,
+            basis_people,
             dim,
             features_cache,
             engine,
@@ -234,10 +239,15 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             let engine = engine.engine()?;
             let everyone = offline::one_photo_per_person(&lfw)
                 .with_context(|| format!("reading {}", lfw.display()))?;
-            let chosen: Vec<_> = everyone.into_iter().step_by(2).take(people).collect();
+            let chosen: Vec<_> = everyone
+                .into_iter()
+                .step_by(2)
+                .take(people + basis_people)
+                .collect();
             let bar = progress_bar(chosen.len() as u64, "faces");
             let mut humans = Vec::new();
-            for (name, path) in &chosen {
+            let mut basis_humans = Vec::new();
+            for (i, (name, path)) in chosen.iter().enumerate() {
                 let key = format!("human:{}", path.display());
                 let found = match cache.get(&key) {
                     Some(f) if f.is_empty() => Err("no usable face (cached)".to_string()),
@@ -248,7 +258,8 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
                 };
                 cache.insert(key, found.clone().unwrap_or_default());
                 match found {
-                    Ok(f) => humans.push(f),
+                    Ok(f) if i < people => humans.push(f),
+                    Ok(f) => basis_humans.push(f),
                     Err(e) => eprintln!("skipped {name}: {e}"),
                 }
                 bar.inc(1);
@@ -280,13 +291,17 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             }
             anyhow::ensure!(!humans.is_empty(), "no usable faces in {}", lfw.display());
             let calibration = tokio::task::spawn_blocking(move || {
-                Calibration::compute(&humans, &rock_feats, dim)
+                if basis_humans.is_empty() {
+                    Calibration::compute(&humans, &rock_feats, dim)
+                } else {
+                    Calibration::compute_split(&basis_humans, &humans, &rock_feats, dim)
+                }
             })
             .await??;
             calibration.save(&out)?;
             println!(
                 "{}",
-                serde_json::json!({"reference_faces": calibration.reference_count(), "in_dim": calibration.in_dim(), "dim": calibration.out_dim(), "out": out, "bytes": std::fs::metadata(&out)?.len()})
+                serde_json::json!({"reference_faces": calibration.reference_count(), "basis_people": basis_people, "in_dim": calibration.in_dim(), "dim": calibration.out_dim(), "out": out, "bytes": std::fs::metadata(&out)?.len()})
             );
         }
     }
