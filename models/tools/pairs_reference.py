@@ -73,6 +73,14 @@ def detect(img):
         kept.append((top[0], bb * side, kp * side))
     return kept
 
+def central_face(img, dets):
+    """The face nearest the image centre among those at least a quarter of the largest's area."""
+    iw, ih = img.size
+    area = lambda d: (d[1][2]-d[1][0])*(d[1][3]-d[1][1])
+    big = max(area(d) for d in dets)
+    cand = [d for d in dets if area(d) >= .25*big]
+    return min(cand, key=lambda d: ((d[1][0]+d[1][2])/2-iw/2)**2 + ((d[1][1]+d[1][3])/2-ih/2)**2)
+
 def umeyama(src, dst):
     ms, md = src.mean(0), dst.mean(0); s, d = src - ms, dst - md
     var = (s ** 2).sum()
@@ -212,11 +220,7 @@ if __name__ == "__main__":
             img = Image.open(f).convert("RGB")
             dets = detect(img)
             if not dets: continue
-            iw, ih = img.size
-            # the face nearest the centre among the larger ones
-            big = max((d[1][2]-d[1][0])*(d[1][3]-d[1][1]) for d in dets)
-            cand = [d for d in dets if (d[1][2]-d[1][0])*(d[1][3]-d[1][1]) >= .25*big]
-            d = min(cand, key=lambda d: ((d[1][0]+d[1][2])/2-iw/2)**2 + ((d[1][1]+d[1][3])/2-ih/2)**2)
+            d = central_face(img, dets)
             c = align(img, d[2][:4])
             _, a_, _ = human_feats(c, cdf)
             app.append(a_); names.append(p)

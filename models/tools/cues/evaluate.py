@@ -63,6 +63,32 @@ def boot(held, B=1000, seed=0, ref=None):
         if ref is not None: diffs.append(np.median(np.concatenate([ref[i] for i in idx])) - m)
     return float(np.std(meds)), (np.percentile(diffs, [5, 95]).tolist() if ref is not None else None)
 
+def paired_tests(held, bheld, label):
+    """Per-pair and per-group comparison of `held` (new) against `bheld` (baseline) held-out ranks:
+    pair and group (cluster) bootstrap of the median and mean-rank gain, and a group sign-flip test."""
+    hm = np.array([np.mean(h) for h in held]); bm = np.array([np.mean(h) for h in bheld])  # per-pair mean held-out rank
+    d = bm - hm
+    print(f"per pair: {label} better {np.sum(d>0)}, worse {np.sum(d<0)}, equal {np.sum(d==0)}; mean rank base {bm.mean():.1f} new {hm.mean():.1f}")
+    rng = np.random.default_rng(0)
+    def stat(idx):
+        a = np.concatenate([bheld[i] for i in idx]); b = np.concatenate([held[i] for i in idx])
+        return np.median(a) - np.median(b), a.mean() - b.mean()
+    for how in ("pairs", "groups"):
+        out = []
+        for _ in range(2000):
+            if how == "pairs": idx = rng.integers(0, n, n)
+            else:
+                gs = rng.integers(0, NG, NG); idx = np.concatenate([np.where(GRP == g)[0] for g in gs])
+            out.append(stat(idx))
+        out = np.array(out)
+        print(f"{how:6s} bootstrap: median gain 90% [{np.percentile(out[:,0],5):.0f},{np.percentile(out[:,0],95):.0f}] P(gain<=0) {np.mean(out[:,0]<=0):.3f}; "
+              f"mean-rank gain {stat(np.arange(n))[1]:.1f} 90% [{np.percentile(out[:,1],5):.0f},{np.percentile(out[:,1],95):.0f}] P(<=0) {np.mean(out[:,1]<=0):.3f}")
+    gd = np.array([d[GRP == g].mean() for g in range(NG)]); obs = gd.mean()
+    fl = np.array([(gd * rng.choice([-1, 1], NG)).mean() for _ in range(20000)])
+    p = float(np.mean(np.abs(fl) >= abs(obs)))
+    print(f"group sign-flip test on mean rank difference: obs {obs:.1f}, p(two-sided) {p:.3f}")
+    return obs, p
+
 # ---------------------------------------------------------------- cues
 def centred_cos(h, l, r):
     return l2(h - l.mean(0)) @ l2(r - r.mean(0)).T

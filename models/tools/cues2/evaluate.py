@@ -43,26 +43,8 @@ print(f"picks over 25 splits: {Counter(picks).most_common()}")
 print(f"median gain vs baseline, pair bootstrap 90% [{dci[0]:.0f}, {dci[1]:.0f}]")
 
 # paired tests, exactly as ../cues/check3.py
-hm = np.array([np.mean(h) for h in held]); bm = np.array([np.mean(h) for h in bheld]); d = bm - hm
-print(f"\nper pair: CV pick better {np.sum(d>0)}, worse {np.sum(d<0)}, equal {np.sum(d==0)}; mean rank base {bm.mean():.1f} new {hm.mean():.1f}")
-rng = np.random.default_rng(0)
-def stat(idx):
-    a = np.concatenate([bheld[i] for i in idx]); b = np.concatenate([held[i] for i in idx])
-    return np.median(a) - np.median(b), a.mean() - b.mean()
-for how in ("pairs", "groups"):
-    out = []
-    for _ in range(2000):
-        if how == "pairs": idx = rng.integers(0, n, n)
-        else:
-            gs = rng.integers(0, NG, NG); idx = np.concatenate([np.where(GRP == g)[0] for g in gs])
-        out.append(stat(idx))
-    out = np.array(out)
-    print(f"{how:6s} bootstrap: median gain 90% [{np.percentile(out[:,0],5):.0f},{np.percentile(out[:,0],95):.0f}] P(gain<=0) {np.mean(out[:,0]<=0):.3f}; "
-          f"mean-rank gain {stat(np.arange(n))[1]:.1f} 90% [{np.percentile(out[:,1],5):.0f},{np.percentile(out[:,1],95):.0f}] P(<=0) {np.mean(out[:,1]<=0):.3f}")
-gd = np.array([d[GRP == g].mean() for g in range(NG)]); obs = gd.mean()
-fl = np.array([(gd * rng.choice([-1, 1], NG)).mean() for _ in range(20000)])
-p = np.mean(np.abs(fl) >= abs(obs))
-print(f"group sign-flip test on mean rank difference: obs {obs:.1f}, p(two-sided) {p:.3f}")
+print()
+obs, p = EV.paired_tests(held, bheld, "CV pick")
 
 allh = np.concatenate(held); r = summary(allh); r["R@10"] = 100 * float((allh <= 10).mean())   # unrounded for the rule
 ok_rule = r["median"] <= 308 and r["R@10"] >= 2.94 and p < 0.05 and obs > 0

@@ -66,10 +66,7 @@ def run(what):
             f = sorted(glob.glob(f"{D}/lfw/{p}/*.jpg"))[0]
             img = Image.open(f).convert("RGB"); dets = P.detect(img)
             if not dets: continue
-            iw, ih = img.size
-            big = max((d[1][2]-d[1][0])*(d[1][3]-d[1][1]) for d in dets)
-            cand = [d for d in dets if (d[1][2]-d[1][0])*(d[1][3]-d[1][1]) >= .25*big]
-            d = min(cand, key=lambda d: ((d[1][0]+d[1][2])/2-iw/2)**2 + ((d[1][1]+d[1][3])/2-ih/2)**2)
+            d = P.central_face(img, dets)
             recs.append(feats(human_views(P.align(img, d[2][:4]), cdf))); names.append(p)
             if k % 100 == 0: print(k, round(time.time() - t0), flush=True)
         assert names == list(L1["names"]), "LFW reference people differ from the harness"
