@@ -1,6 +1,6 @@
 //! `serve` and `migrate`.
 use crate::config::Settings;
-use crate::embedded::{ClusterOptions, EmbeddedPostgres};
+use crate::embedded::EmbeddedPostgres;
 use crate::startup::Application;
 use std::path::PathBuf;
 
@@ -44,24 +44,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 pub async fn migrate(args: CommonArgs) -> anyhow::Result<()> {
     let settings = args.settings()?;
-    let (url, cluster) = match &settings.database.url {
-        Some(url) => (url.clone(), None),
-        None => {
-            let options = ClusterOptions {
-                dir: settings.data_dir.join("postgres"),
-                durable: true,
-            };
-            let cluster =
-                tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options)).await??;
-            (secrecy::SecretString::from(cluster.url()), Some(cluster))
-        }
-    };
+    let (url, cluster) = crate::startup::database_url(&settings).await?;
     let pool = crate::db::connect(&url, 2).await?;
     crate::db::migrate(&pool).await?;
     pool.close().await;
     tracing::info!("migrations applied");
-    if let Some(mut cluster) = cluster {
-        tokio::task::spawn_blocking(move || cluster.stop()).await??;
+    release(cluster).await
+}
+
+/// Stops an embedded cluster this command started; leaves a server's running.
+pub async fn release(cluster: Option<EmbeddedPostgres>) -> anyhow::Result<()> {
+    if let Some(cluster) = cluster {
+        tokio::task::spawn_blocking(move || cluster.release()).await??;
     }
     Ok(())
 }

@@ -106,6 +106,7 @@ impl Application {
             settings: settings.clone(),
         });
         spawn_housekeeping(state.clone());
+        spawn_gallery_refresh(state.clone());
 
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("binding {}", settings.server.bind))?;
@@ -161,8 +162,8 @@ impl Application {
     }
 }
 
-/// The configured URL, or a started embedded cluster's.
-async fn database_url(
+/// The configured URL, or a started (or adopted) embedded cluster's.
+pub async fn database_url(
     settings: &Settings,
 ) -> anyhow::Result<(SecretString, Option<EmbeddedPostgres>)> {
     if let Some(url) = &settings.database.url {
@@ -177,6 +178,28 @@ async fn database_url(
         .context("starting the embedded PostgreSQL cluster")?;
     Ok((SecretString::from(cluster.url()), Some(cluster)))
 }
+
+/// Picks up rocks that `rockstar rocks import` (or another node) added to the database.
+fn spawn_gallery_refresh(state: web::Data<AppState>) {
+    let Some(rocks) = state.rocks.clone() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(GALLERY_REFRESH);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match rocks.refresh_if_changed().await {
+                Ok(true) => tracing::info!(rocks = rocks.len(), "rock index reloaded"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "checking the gallery for new rocks failed"),
+            }
+        }
+    });
+}
+
+/// How often a server looks for rocks added by other processes.
+const GALLERY_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Drops expired sessions, idle rate-limit keys and never-attached uploads now and then.
 fn spawn_housekeeping(state: web::Data<AppState>) {

@@ -20,13 +20,16 @@ pub struct ClusterOptions {
     pub durable: bool,
 }
 
-/// A running private cluster. `stop()` shuts it down (fast mode); dropping it also does.
+/// A running private cluster. `stop()` shuts it down (fast mode); dropping it also does,
+/// unless it was already running when we started.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
     bin: PathBuf,
     pgdata: PathBuf,
     socket_dir: PathBuf,
     as_postgres: bool,
+    /// It was already running when we started (a server, or an earlier killed run).
+    adopted: bool,
     stopped: bool,
 }
 
@@ -45,11 +48,12 @@ impl EmbeddedPostgres {
             chown_postgres(&dir)?;
             chown_postgres(&socket_dir)?;
         }
-        let cluster = EmbeddedPostgres {
+        let mut cluster = EmbeddedPostgres {
             bin,
             pgdata,
             socket_dir,
             as_postgres,
+            adopted: false,
             stopped: false,
         };
 
@@ -74,6 +78,7 @@ impl EmbeddedPostgres {
 
         if cluster.is_running() {
             tracing::info!("adopting the embedded PostgreSQL cluster that is already running");
+            cluster.adopted = true;
         } else {
             let mut server_opts = format!(
                 "-p {PORT} -k {} -c listen_addresses='' -c unix_socket_permissions=0700",
@@ -117,6 +122,21 @@ impl EmbeddedPostgres {
             "postgres://{ROLE}@localhost:{PORT}/{database}?host={}",
             self.socket_dir.display()
         )
+    }
+
+    /// Whether it was already running when `start` was called.
+    pub fn adopted(&self) -> bool {
+        self.adopted
+    }
+
+    /// For commands run beside a server: stops the cluster only if this process started
+    /// it, so a running server keeps its database.
+    pub fn release(mut self) -> anyhow::Result<()> {
+        if self.adopted {
+            self.stopped = true;
+            return Ok(());
+        }
+        self.stop()
     }
 
     /// Stops the cluster (`pg_ctl stop -m fast`). Idempotent.
@@ -253,7 +273,12 @@ impl EmbeddedPostgres {
 }
 
 impl Drop for EmbeddedPostgres {
+    /// Stops a cluster this process started. An adopted one may belong to a running
+    /// server, so only an explicit `stop()` ends it.
     fn drop(&mut self) {
+        if self.adopted {
+            return;
+        }
         if let Err(e) = self.stop() {
             tracing::warn!(error = %e, "could not stop the embedded PostgreSQL cluster");
         }

@@ -2,7 +2,7 @@
 use super::offline::{self, progress_bar};
 use super::{Calibration, RockService, RockSettings};
 use crate::face::{FaceEngine, FaceEngineConfig};
-use crate::storage::{ObjectStorage, StorageConfig};
+use crate::storage::ObjectStorage;
 use anyhow::Context;
 use std::path::PathBuf;
 
@@ -35,37 +35,12 @@ impl EngineArgs {
     }
 }
 
-/// Database and object storage of the gallery.
+/// The gallery the server uses: the same configuration file, environment and data
+/// folder as `serve` (the embedded cluster is started, or joined when a server runs).
 #[derive(Debug, Clone, clap::Args)]
 pub struct GalleryArgs {
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: String,
-    /// Local object storage folder (when no S3 bucket is given).
-    #[arg(long, env = "ROCKSTAR_MEDIA_ROOT", default_value = "data/media")]
-    pub media_root: PathBuf,
-    #[arg(long, env = "ROCKSTAR_S3_BUCKET")]
-    pub s3_bucket: Option<String>,
-    #[arg(long, env = "ROCKSTAR_S3_ENDPOINT")]
-    pub s3_endpoint: Option<String>,
-    #[arg(long, env = "ROCKSTAR_S3_REGION", default_value = "us-east-1")]
-    pub s3_region: String,
-    /// Virtual-hosted-style requests instead of path-style.
-    #[arg(long, env = "ROCKSTAR_S3_VIRTUAL_HOSTED")]
-    pub s3_virtual_hosted: bool,
-    #[arg(
-        long,
-        env = "AWS_ACCESS_KEY_ID",
-        default_value = "",
-        hide_env_values = true
-    )]
-    pub s3_access_key_id: String,
-    #[arg(
-        long,
-        env = "AWS_SECRET_ACCESS_KEY",
-        default_value = "",
-        hide_env_values = true
-    )]
-    pub s3_secret_access_key: String,
+    #[command(flatten)]
+    pub common: crate::cli::CommonArgs,
     #[arg(
         long,
         env = "ROCKSTAR_HUMAN_REFERENCE",
@@ -74,39 +49,43 @@ pub struct GalleryArgs {
     pub human_reference: PathBuf,
 }
 
-impl GalleryArgs {
-    pub fn storage_config(&self) -> StorageConfig {
-        match &self.s3_bucket {
-            Some(bucket) => StorageConfig::S3 {
-                endpoint: self.s3_endpoint.clone(),
-                bucket: bucket.clone(),
-                region: self.s3_region.clone(),
-                path_style: !self.s3_virtual_hosted,
-                access_key_id: self.s3_access_key_id.clone(),
-                secret_access_key: self.s3_secret_access_key.clone(),
-            },
-            None => StorageConfig::Local {
-                root: self.media_root.clone(),
-            },
-        }
-    }
+/// A gallery opened by a command; `close` stops the embedded cluster if it started it.
+pub struct OpenGallery {
+    pub service: RockService,
+    db: sqlx::PgPool,
+    cluster: Option<crate::embedded::EmbeddedPostgres>,
+}
 
-    pub async fn service(&self, engine: FaceEngine) -> anyhow::Result<RockService> {
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(4)
-            .connect(&self.database_url)
-            .await
-            .context("connecting to PostgreSQL")?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
+impl GalleryArgs {
+    pub async fn open(&self, engine: FaceEngine) -> anyhow::Result<OpenGallery> {
+        let settings = self.common.settings()?;
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!("creating the data folder {}", settings.data_dir.display())
+        })?;
+        let (url, cluster) = crate::startup::database_url(&settings).await?;
+        let db = crate::db::connect(&url, 4).await?;
+        crate::db::migrate(&db)
             .await
             .context("migrating the database")?;
-        let storage = ObjectStorage::new(&self.storage_config())?;
-        let settings = RockSettings {
+        let storage =
+            ObjectStorage::new(&settings.storage_config()).context("opening object storage")?;
+        let rock_settings = RockSettings {
             human_reference: self.human_reference.clone(),
             ..RockSettings::default()
         };
-        Ok(RockService::load_with(pool, storage, engine, settings).await?)
+        let service = RockService::load_with(db.clone(), storage, engine, rock_settings).await?;
+        Ok(OpenGallery {
+            service,
+            db,
+            cluster,
+        })
+    }
+}
+
+impl OpenGallery {
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.db.close().await;
+        crate::cli::release(self.cluster).await
     }
 }
 
@@ -188,7 +167,8 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             gallery,
             engine,
         } => {
-            let service = gallery.service(engine.engine()?).await?;
+            let gallery = gallery.open(engine.engine()?).await?;
+            let service = &gallery.service;
             let bar = progress_bar(0, "import");
             let report = service
                 .import_dir(&photos, faces.as_deref(), &|done, total| {
@@ -204,6 +184,7 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
                 "{}",
                 serde_json::json!({"added": report.added.len(), "already_present": report.already_present, "skipped": report.failed.len(), "gallery": service.len()})
             );
+            gallery.close().await?;
         }
         RocksCommand::Generate {
             count,
@@ -211,7 +192,8 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             gallery,
             engine,
         } => {
-            let service = gallery.service(engine.engine()?).await?;
+            let gallery = gallery.open(engine.engine()?).await?;
+            let service = &gallery.service;
             let bar = progress_bar(count as u64, "generate");
             let added = service
                 .generate(count, seed, &|done, _| bar.set_position(done))
@@ -221,6 +203,7 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
                 "{}",
                 serde_json::json!({"added": added, "gallery": service.len()})
             );
+            gallery.close().await?;
         }
         RocksCommand::Calibrate {
             lfw,

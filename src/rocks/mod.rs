@@ -156,6 +156,17 @@ impl RockService {
         Ok(())
     }
 
+    /// Rebuilds the index when another process (`rockstar rocks import` beside a running
+    /// server) has added rocks. Returns whether it did.
+    pub async fn refresh_if_changed(&self) -> Result<bool, RockError> {
+        let stored = self.gallery.count().await?;
+        if usize::try_from(stored).ok() == Some(self.len()) {
+            return Ok(false);
+        }
+        self.reload().await?;
+        Ok(true)
+    }
+
     /// Generates the built-in gallery when there are no rocks at all.
     pub async fn ensure_gallery(&self) -> Result<(), RockError> {
         if self.gallery.count().await? > 0 {

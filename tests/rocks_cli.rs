@@ -1,0 +1,156 @@
+//! `rockstar rocks generate/import` as a user runs them: on the same data folder and
+//! embedded PostgreSQL cluster as `rockstar serve`, with no database URL at all.
+#![allow(clippy::expect_used)]
+mod common;
+
+use rockstar::embedded::{ClusterOptions, EmbeddedPostgres};
+use std::path::Path;
+use std::process::Command;
+
+/// Runs the binary from the repository root (models/, vendor/) on `data`, and returns
+/// the JSON object it prints last.
+fn rockstar(data: &Path, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_rockstar"))
+        .current_dir(common::repo())
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env_remove("DATABASE_URL")
+        .env_remove("ROCKSTAR_DATABASE__URL")
+        .output()
+        .expect("run rockstar");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "rockstar {args:?} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+fn files_under(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let p = e.path();
+                    if p.is_dir() {
+                        files_under(&p)
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn gallery_commands_use_the_servers_embedded_database_and_leave_a_running_one_running() {
+    if common::engine().is_none() {
+        return;
+    }
+    if let Err(e) = rockstar::embedded::find_bindir() {
+        eprintln!("SKIP: no PostgreSQL server binaries ({e})");
+        return;
+    }
+    let data = tempfile::tempdir().expect("temp dir");
+    let options = ClusterOptions {
+        dir: data.path().join("postgres"),
+        durable: false,
+    };
+
+    // Nothing running: the command starts the cluster, fills it, and stops it again.
+    let first = rockstar(
+        data.path(),
+        &["rocks", "generate", "--count", "2", "--seed", "7"],
+    );
+    assert_eq!(first["added"], 2, "{first}");
+    assert_eq!(first["gallery"], 2, "{first}");
+    let again = rockstar(
+        data.path(),
+        &["rocks", "generate", "--count", "2", "--seed", "7"],
+    );
+    assert_eq!(again["added"], 0, "idempotent per seed: {again}");
+    assert_eq!(again["gallery"], 2, "the rocks persisted: {again}");
+    assert_eq!(
+        files_under(&data.path().join("media")),
+        4,
+        "a photo and a face crop per rock, in the data folder's media store"
+    );
+
+    // A server's cluster is running: the command joins it and leaves it running.
+    let server_side = {
+        let options = options.clone();
+        tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options))
+            .await
+            .expect("join")
+            .expect("start the cluster as a server would")
+    };
+    assert!(
+        !server_side.adopted(),
+        "the commands stopped the cluster they had started"
+    );
+    let pool = sqlx::PgPool::connect(&server_side.url())
+        .await
+        .expect("connect");
+    let expected_total = match (
+        common::shared_data("rocks/photos"),
+        common::shared_data("rocks/faces"),
+    ) {
+        (Some(photos_src), Some(faces_src)) => {
+            let src = tempfile::tempdir().expect("temp dir");
+            let (photos, faces) = (src.path().join("photos"), src.path().join("faces"));
+            std::fs::create_dir_all(&photos).expect("photos dir");
+            std::fs::create_dir_all(&faces).expect("faces dir");
+            let mut names: Vec<_> = std::fs::read_dir(&photos_src)
+                .expect("read photos")
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            names.sort();
+            for name in names.into_iter().take(3) {
+                std::os::unix::fs::symlink(photos_src.join(&name), photos.join(&name))
+                    .expect("link photo");
+                std::os::unix::fs::symlink(faces_src.join(&name), faces.join(&name))
+                    .expect("link face");
+            }
+            std::fs::write(photos.join("broken.jpg"), b"not an image").expect("broken file");
+            let (photos, faces) = (
+                photos.to_str().expect("utf-8 path").to_owned(),
+                faces.to_str().expect("utf-8 path").to_owned(),
+            );
+            let report = rockstar(
+                data.path(),
+                &["rocks", "import", &photos, "--faces", &faces],
+            );
+            assert_eq!(report["added"], 3, "{report}");
+            assert_eq!(report["skipped"], 1, "the broken file is reported: {report}");
+            assert_eq!(report["gallery"], 5, "{report}");
+            5
+        }
+        _ => {
+            let more = rockstar(
+                data.path(),
+                &["rocks", "generate", "--count", "3", "--seed", "8"],
+            );
+            assert_eq!(more["added"], 3, "{more}");
+            5
+        }
+    };
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM rocks")
+        .fetch_one(&pool)
+        .await
+        .expect("the server's database still answers after the command");
+    assert_eq!(stored, expected_total);
+    pool.close().await;
+    tokio::task::spawn_blocking(move || {
+        let mut cluster = server_side;
+        cluster.stop()
+    })
+    .await
+    .expect("join")
+    .expect("stop");
+}
