@@ -181,6 +181,23 @@ fn capitalise(text: &str) -> String {
     out
 }
 
+impl ApiError {
+    /// A JSON body that did not parse (`invalid_json`) or does not fit the request
+    /// (`missing_field`, `invalid_field`).
+    pub fn from_json(e: &serde_json::Error) -> ApiError {
+        if e.is_data() && e.to_string().starts_with("missing field") {
+            ApiError::bad_request(
+                "missing_field",
+                format!("A required field is missing: {e}."),
+            )
+        } else if e.is_data() {
+            ApiError::unprocessable("invalid_field", format!("The JSON body does not fit: {e}."))
+        } else {
+            ApiError::bad_request("invalid_json", format!("The body is not valid JSON: {e}."))
+        }
+    }
+}
+
 /// Error handlers for actix's extractors, so malformed bodies use the one format.
 pub fn json_error_handler(
     err: actix_web::error::JsonPayloadError,
@@ -196,18 +213,7 @@ pub fn json_error_handler(
             "unsupported_media_type",
             "The request body must be JSON (Content-Type: application/json).",
         ),
-        J::Deserialize(e) if e.is_data() && e.to_string().starts_with("missing field") => {
-            ApiError::bad_request(
-                "missing_field",
-                format!("A required field is missing: {e}."),
-            )
-        }
-        J::Deserialize(e) if e.is_data() => {
-            ApiError::unprocessable("invalid_field", format!("The JSON body does not fit: {e}."))
-        }
-        J::Deserialize(e) => {
-            ApiError::bad_request("invalid_json", format!("The body is not valid JSON: {e}."))
-        }
+        J::Deserialize(e) => ApiError::from_json(e),
         _ => ApiError::bad_request("invalid_body", "The request body could not be read."),
     };
     api.into()

@@ -221,6 +221,35 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
     });
 }
 
+/// actix answers an unknown path or a wrong method with an empty body; give those the
+/// one error format too.
+fn with_json_error_body(
+    response: ServiceResponse<actix_web::body::BoxBody>,
+) -> ServiceResponse<actix_web::body::BoxBody> {
+    use actix_web::body::{BodySize, MessageBody};
+    use actix_web::http::StatusCode;
+    let empty = matches!(response.response().body().size(), BodySize::Sized(0) | BodySize::None);
+    let error = match response.status() {
+        StatusCode::NOT_FOUND if empty => ApiError::not_found("No such endpoint or file."),
+        StatusCode::METHOD_NOT_ALLOWED if empty => ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "This endpoint does not take that method.",
+        ),
+        _ => return response,
+    };
+    let allow = response
+        .headers()
+        .get(actix_web::http::header::ALLOW)
+        .cloned();
+    let (req, _) = response.into_parts();
+    let mut res = error.error_response();
+    if let Some(allow) = allow {
+        res.headers_mut().insert(actix_web::http::header::ALLOW, allow);
+    }
+    ServiceResponse::new(req, res)
+}
+
 /// Refuses bodies over the limit before reading them, and records request metrics.
 async fn guard_and_measure(
     req: ServiceRequest,
@@ -254,7 +283,7 @@ async fn guard_and_measure(
         let (http_req, _payload) = req.into_parts();
         ServiceResponse::new(http_req, error.error_response())
     } else {
-        next.call(req).await?.map_into_boxed_body()
+        with_json_error_body(next.call(req).await?.map_into_boxed_body())
     };
 
     if let Some(id) =

@@ -82,8 +82,9 @@ pub async fn unread_count(
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MarkRead {
-    /// Mark read up to and including this notification id; all when absent.
-    pub up_to_id: Option<String>,
+    /// Mark read up to and including this notification id (string or number); all when absent.
+    #[schema(value_type = Option<String>)]
+    pub up_to_id: Option<super::statuses::IdParam>,
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -93,18 +94,22 @@ pub struct MarkedRead {
 }
 
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", security(("bearer" = [])), request_body(content = Option<MarkRead>),
-    responses((status = 200, body = MarkedRead), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody)))]
-/// Mark notifications read. The body is optional.
+    responses((status = 200, body = MarkedRead), (status = 400, description = "invalid_json", body = ErrorBody), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 422, description = "invalid_field", body = ErrorBody)))]
+/// Mark notifications read. The body is optional; a body that is there must be valid,
+/// so a mistyped request never marks everything read.
 pub async fn mark_read(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: Option<web::Json<MarkRead>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let up_to = match body.as_ref().and_then(|b| b.up_to_id.as_deref()) {
+    let request: Option<MarkRead> = if body.trim_ascii().is_empty() {
+        None
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::from_json(&e))?
+    };
+    let up_to = match request.as_ref().and_then(|r| r.up_to_id.as_ref()) {
         None => None,
-        Some(raw) => Some(raw.trim().parse::<i64>().map_err(|_| {
-            ApiError::unprocessable("invalid_field", "`up_to_id` must be a notification id.")
-        })?),
+        Some(id) => Some(id.parse("up_to_id")?),
     };
     let marked = db::notifications::mark_read(&state.db, user.account_id, up_to).await?;
     let unread = db::notifications::unread_count(&state.db, user.account_id).await?;

@@ -109,9 +109,11 @@ pub async fn unmute(
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReport {
-    /// The reported account's username (or id).
-    #[serde(alias = "account_id")]
-    pub account: String,
+    /// The reported account's username; or give `account_id` instead.
+    pub account: Option<String>,
+    /// The reported account's id (string or number); or give `account` instead.
+    #[schema(value_type = Option<String>)]
+    pub account_id: Option<IdParam>,
     /// Optionally one of their statuses.
     pub status_id: Option<IdParam>,
     /// Up to 1000 characters.
@@ -145,16 +147,33 @@ pub async fn report(
             format!("A report comment has at most {MAX_REPORT_COMMENT} characters."),
         ));
     }
-    let not_found = || ApiError::not_found("No account has that username.");
-    let raw = body.account.trim();
-    let target = match raw.parse::<i64>() {
-        Ok(id) => db::follows::account_by_id(&state.db, Some(me), id).await?,
-        Err(_) => {
-            let username = Username::parse(raw).map_err(|_| not_found())?;
-            db::follows::account_by_username(&state.db, Some(me), username.as_str()).await?
+    // A username is never read as an id: "12345" may be somebody's name.
+    let target = match (&body.account, &body.account_id) {
+        (Some(name), None) => {
+            let not_found = || ApiError::not_found("No account has that username.");
+            let username = Username::parse(name.trim()).map_err(|_| not_found())?;
+            db::follows::account_by_username(&state.db, Some(me), username.as_str())
+                .await?
+                .ok_or_else(not_found)?
         }
-    }
-    .ok_or_else(not_found)?;
+        (None, Some(id)) => {
+            db::follows::account_by_id(&state.db, Some(me), id.parse("account_id")?)
+                .await?
+                .ok_or_else(|| ApiError::not_found("No account has that id."))?
+        }
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "missing_field",
+                "Say whom you report: `account` (a username) or `account_id`.",
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::unprocessable(
+                "invalid_field",
+                "Give `account` or `account_id`, not both.",
+            ))
+        }
+    };
     if target.a_id == me {
         return Err(ApiError::unprocessable(
             "self_action",

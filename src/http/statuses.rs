@@ -113,7 +113,7 @@ pub enum IdParam {
 }
 
 impl IdParam {
-    fn parse(&self, field: &str) -> Result<i64, ApiError> {
+    pub(super) fn parse(&self, field: &str) -> Result<i64, ApiError> {
         let id = match self {
             IdParam::Text(text) => text.trim().parse::<i64>().ok(),
             IdParam::Number(n) => Some(*n),

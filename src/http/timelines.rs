@@ -86,11 +86,11 @@ impl PageQuery {
 }
 
 /// A `Link` header for a page whose items have these ids (newest first): `next` pages
-/// to older items, `prev` to newer ones. None for an empty page.
+/// to older items, `prev` to newer ones. None for an empty page. The links are relative
+/// (RFC 8288), so a forged `Host` header cannot point them elsewhere.
 pub fn link_header(req: &HttpRequest, ids: &[i64], limit: i64) -> Option<String> {
     let (first, last) = (ids.first()?, ids.last()?);
-    let info = req.connection_info();
-    let base = format!("{}://{}{}", info.scheme(), info.host(), req.path());
+    let base = req.path();
     let mut links = Vec::new();
     if ids.len() as i64 >= limit {
         links.push(format!(

@@ -198,6 +198,21 @@ async fn json_bodies_get_the_one_error_format() {
         .await
         .expect("request");
     assert_error(response, 413, "payload_too_large").await;
+    // Unknown paths and wrong methods answer in the same format.
+    let put = app
+        .client
+        .put(app.url("/api/v1/sessions"))
+        .send()
+        .await
+        .expect("request");
+    assert_error(put, 405, "method_not_allowed").await;
+    let unknown = app
+        .client
+        .get(app.url("/api/v1/no_such_thing"))
+        .send()
+        .await
+        .expect("request");
+    assert_error(unknown, 404, "not_found").await;
     app.assert_still_serving().await;
 }
 

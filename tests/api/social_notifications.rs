@@ -83,11 +83,38 @@ async fn follows_favourites_replies_and_mentions_notify() {
         .ok(200);
     assert_eq!(unread["count"], 3);
     let oldest_two = list[1]["id"].as_str().expect("id");
+    // A body that is there but wrong is refused, and marks nothing.
+    for (body, status, code) in [
+        (json!({ "up_to_id": "abc" }), 422, "invalid_field"),
+        (json!({ "up_to_id": -3 }), 422, "invalid_field"),
+        (json!({ "upto_id": oldest_two }), 422, "invalid_field"),
+    ] {
+        post(&app, "/api/v1/notifications/read", Some(&ann.token), body)
+            .await
+            .error(status, code);
+    }
+    let raw = app
+        .client
+        .post(app.url("/api/v1/notifications/read"))
+        .bearer_auth(&ann.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(raw.status().as_u16(), 400);
+    let raw: serde_json::Value = raw.json().await.expect("JSON error");
+    assert_eq!(raw["error"], "invalid_json");
+    let unread = get(&app, "/api/v1/notifications/unread_count", Some(&ann.token))
+        .await
+        .ok(200);
+    assert_eq!(unread["count"], 3, "nothing was marked by the bad requests");
+    // The id as a number (or as Mastodon's string) marks up to it.
     let marked = post(
         &app,
         "/api/v1/notifications/read",
         Some(&ann.token),
-        json!({ "up_to_id": oldest_two }),
+        json!({ "up_to_id": oldest_two.parse::<i64>().expect("numeric id") }),
     )
     .await
     .ok(200);
@@ -96,10 +123,21 @@ async fn follows_favourites_replies_and_mentions_notify() {
         &app,
         "/api/v1/notifications/read",
         Some(&ann.token),
-        json!({}),
+        json!({ "up_to_id": oldest_two }),
     )
     .await
     .ok(200);
+    assert_eq!(marked, json!({ "marked": 0, "unread": 1 }));
+    // No body at all marks everything.
+    let all = app
+        .client
+        .post(app.url("/api/v1/notifications/read"))
+        .bearer_auth(&ann.token)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(all.status().as_u16(), 200);
+    let marked: serde_json::Value = all.json().await.expect("JSON");
     assert_eq!(marked, json!({ "marked": 1, "unread": 0 }));
     let list = get(&app, "/api/v1/notifications", Some(&ann.token))
         .await

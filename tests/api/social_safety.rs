@@ -286,6 +286,39 @@ async fn reports_are_filed_and_validated() {
     post(&app, "/api/v1/reports", None, json!({ "account": "bob" }))
         .await
         .error(401, "unauthorized");
+
+    // By id (number or string); a username made of digits is still a username.
+    for account_id in [json!(bob.id), json!(bob.id.to_string())] {
+        let by_id = post(
+            &app,
+            "/api/v1/reports",
+            Some(&ann.token),
+            json!({ "account_id": account_id }),
+        )
+        .await
+        .ok(201);
+        assert_eq!(by_id["account_id"], json!(bob.id.to_string()));
+    }
+    let digits = member(&app, "12345").await;
+    let by_name = post(
+        &app,
+        "/api/v1/reports",
+        Some(&ann.token),
+        json!({ "account": "12345" }),
+    )
+    .await
+    .ok(201);
+    assert_eq!(by_name["account_id"], json!(digits.id.to_string()));
+    for (body, status, code) in [
+        (json!({}), 400, "missing_field"),
+        (json!({ "account": "bob", "account_id": bob.id }), 422, "invalid_field"),
+        (json!({ "account_id": "bob" }), 422, "invalid_field"),
+        (json!({ "account_id": 999_999_999 }), 404, "not_found"),
+    ] {
+        post(&app, "/api/v1/reports", Some(&ann.token), body)
+            .await
+            .error(status, code);
+    }
 }
 
 #[tokio::test]

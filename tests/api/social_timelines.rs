@@ -125,7 +125,10 @@ async fn paging_has_no_gaps_or_duplicates_while_new_posts_arrive() {
             post_status(&app, &bob, &format!("new {arrived}")).await;
             arrived += 1;
             match next {
-                Some(n) => url = n,
+                Some(n) => {
+                    assert!(n.starts_with("/api/v1/"), "links are relative: {n}");
+                    url = n
+                }
                 None => break,
             }
         }
