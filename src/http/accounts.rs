@@ -266,37 +266,46 @@ async fn read_form(
             .and_then(|cd| cd.get_name())
             .unwrap_or("")
             .to_owned();
+        // Each field once, so the whole form is bounded by the field limits.
+        let seen = match name.as_str() {
+            "photo" => fields.photo.is_some(),
+            "username" => fields.username.is_some(),
+            "password" => fields.password.is_some(),
+            "consent" => fields.consent.is_some(),
+            _ => false,
+        };
+        if seen {
+            return Err(super::duplicate_field(&name));
+        }
         match name.as_str() {
             "photo" => {
-                // Pre-size from nothing: the buffer grows to at most the limit.
-                let mut bytes: Vec<u8> = Vec::new();
+                // Zeroed on every exit, errors included: the buffer grows to at most the limit.
+                let mut bytes = zeroize::Zeroizing::new(Vec::new());
                 while let Some(chunk) = field.next().await {
                     let chunk = chunk.map_err(malformed)?;
                     if bytes.len() + chunk.len() > photo_limit {
-                        zeroize::Zeroize::zeroize(&mut bytes);
                         return Err(ApiError::new(
                             StatusCode::PAYLOAD_TOO_LARGE,
                             "image_too_large",
                             format!("The photo is larger than {} bytes.", photo_limit),
                         ));
                     }
-                    grow_zeroizing(&mut bytes, &chunk);
+                    super::append_zeroizing(&mut bytes, &chunk);
                 }
-                fields.photo = Some(Photo::new(bytes));
+                fields.photo = Some(Photo::new(std::mem::take(&mut *bytes)));
             }
             "username" | "password" | "consent" => {
-                let mut bytes = Vec::new();
+                let mut bytes = zeroize::Zeroizing::new(Vec::new());
                 while let Some(chunk) = field.next().await {
                     let chunk = chunk.map_err(malformed)?;
                     if bytes.len() + chunk.len() > TEXT_FIELD_LIMIT {
-                        zeroize::Zeroize::zeroize(&mut bytes);
                         return Err(ApiError::payload_too_large(format!(
                             "The field `{name}` is too long."
                         )));
                     }
-                    bytes.extend_from_slice(&chunk);
+                    super::append_zeroizing(&mut bytes, &chunk);
                 }
-                let text = String::from_utf8(bytes).map_err(|_| {
+                let text = String::from_utf8(std::mem::take(&mut *bytes)).map_err(|_| {
                     ApiError::bad_request(
                         "invalid_field",
                         format!("The field `{name}` is not UTF-8 text."),
@@ -320,18 +329,6 @@ async fn read_form(
         }
     }
     Ok(fields)
-}
-
-/// Appends, making sure any buffer given up by a reallocation is zeroed first, so no
-/// copy of the photo is left behind in freed memory.
-fn grow_zeroizing(bytes: &mut Vec<u8>, chunk: &[u8]) {
-    if bytes.capacity() - bytes.len() < chunk.len() {
-        let mut bigger = Vec::with_capacity((bytes.len() + chunk.len()).max(bytes.capacity() * 2));
-        bigger.extend_from_slice(bytes);
-        zeroize::Zeroize::zeroize(bytes);
-        *bytes = bigger;
-    }
-    bytes.extend_from_slice(chunk);
 }
 
 /// The signed-in account.

@@ -452,6 +452,9 @@ async fn read_file(
             .and_then(|cd| cd.get_name())
             .unwrap_or("")
             .to_owned();
+        if name == "file" && file.is_some() {
+            return Err(super::duplicate_field(&name));
+        }
         match name.as_str() {
             "file" => {
                 // Sized once from Content-Length so the buffer is not reallocated (and
@@ -466,7 +469,7 @@ async fn read_file(
                             format!("The image is larger than {limit} bytes."),
                         ));
                     }
-                    append(&mut bytes, &chunk);
+                    super::append_zeroizing(&mut bytes, &chunk);
                 }
                 file = Some(Photo::new(std::mem::take(&mut *bytes)));
             }
@@ -488,18 +491,6 @@ async fn read_file(
         return Err(ApiError::bad_request("missing_field", "The file is empty."));
     }
     Ok(file)
-}
-
-/// Appends; when the buffer must grow, the old one is zeroed as it is dropped, so no
-/// copy of the image is left in freed memory.
-fn append(buffer: &mut zeroize::Zeroizing<Vec<u8>>, chunk: &[u8]) {
-    if buffer.capacity() - buffer.len() < chunk.len() {
-        let mut bigger =
-            Vec::with_capacity((buffer.len() + chunk.len()).max(buffer.capacity() * 2));
-        bigger.extend_from_slice(buffer);
-        *buffer = zeroize::Zeroizing::new(bigger);
-    }
-    buffer.extend_from_slice(chunk);
 }
 
 /// The multipart form of an upload (for the OpenAPI document).

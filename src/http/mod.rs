@@ -44,6 +44,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// Appends to a secret buffer; a buffer given up by a reallocation is zeroed first, so no
+/// copy of a photo or password is left behind in freed memory.
+pub(crate) fn append_zeroizing(buffer: &mut zeroize::Zeroizing<Vec<u8>>, chunk: &[u8]) {
+    if buffer.capacity() - buffer.len() < chunk.len() {
+        let mut bigger =
+            Vec::with_capacity((buffer.len() + chunk.len()).max(buffer.capacity() * 2));
+        bigger.extend_from_slice(buffer);
+        *buffer = zeroize::Zeroizing::new(bigger);
+    }
+    buffer.extend_from_slice(chunk);
+}
+
+/// A multipart form that repeats a field.
+pub(crate) fn duplicate_field(name: &str) -> ApiError {
+    ApiError::bad_request(
+        "duplicate_field",
+        format!("The form field `{name}` appears more than once."),
+    )
+}
+
 type KeyedLimiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 
 /// Limits on the expensive, abusable endpoints: per IP before sign-in, per account after.

@@ -109,6 +109,18 @@ async fn sign_up_refuses_other_content_types_and_unknown_fields() {
         .await
         .expect("request");
     assert_error(response, 400, "unknown_field").await;
+    // A field given twice is refused (so a form's size is bounded by its field limits).
+    let twice = Form::new("quartz", "long enough pw", photo())
+        .build()
+        .text("username", "granite");
+    let response = app
+        .client
+        .post(app.url("/api/v1/accounts"))
+        .multipart(twice)
+        .send()
+        .await
+        .expect("request");
+    assert_error(response, 400, "duplicate_field").await;
     let broken = app
         .client
         .post(app.url("/api/v1/accounts"))

@@ -316,6 +316,23 @@ async fn uploads_that_are_not_images_are_refused() {
         "unknown field or no engine: {}",
         response.status()
     );
+    let part = || reqwest::multipart::Part::bytes(vec![0xFF, 0xD8, 0xFF]).file_name("a.jpg");
+    let twice = reqwest::multipart::Form::new()
+        .part("file", part())
+        .part("file", part());
+    let response = app
+        .client
+        .post(app.url("/api/v1/media"))
+        .bearer_auth(&ann.token)
+        .multipart(twice)
+        .send()
+        .await
+        .expect("upload");
+    if response.status().as_u16() != 503 {
+        assert_eq!(response.status().as_u16(), 400);
+        let body: serde_json::Value = response.json().await.expect("JSON error");
+        assert_eq!(body["error"], "duplicate_field", "{body}");
+    }
     let response = app
         .client
         .post(app.url("/api/v1/media"))
