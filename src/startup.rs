@@ -211,8 +211,10 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
             if let Err(e) = crate::db::sessions::purge_expired(&state.db).await {
                 tracing::warn!(error = %e, "purging expired sessions failed");
             }
-            let lifetime = crate::http::media::UNATTACHED_LIFETIME;
-            match crate::http::media::purge_unattached(&state.db, &state.storage, lifetime).await {
+            let lifetime = crate::social::uploads::UNATTACHED_LIFETIME;
+            match crate::social::uploads::purge_unattached(&state.db, &state.storage, lifetime)
+                .await
+            {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(uploads = n, "removed uploads never attached to a status"),
                 Err(e) => tracing::warn!(error = %e, "purging unattached uploads failed"),
@@ -228,7 +230,10 @@ fn with_json_error_body(
 ) -> ServiceResponse<actix_web::body::BoxBody> {
     use actix_web::body::{BodySize, MessageBody};
     use actix_web::http::StatusCode;
-    let empty = matches!(response.response().body().size(), BodySize::Sized(0) | BodySize::None);
+    let empty = matches!(
+        response.response().body().size(),
+        BodySize::Sized(0) | BodySize::None
+    );
     let error = match response.status() {
         StatusCode::NOT_FOUND if empty => ApiError::not_found("No such endpoint or file."),
         StatusCode::METHOD_NOT_ALLOWED if empty => ApiError::new(
@@ -245,7 +250,8 @@ fn with_json_error_body(
     let (req, _) = response.into_parts();
     let mut res = error.error_response();
     if let Some(allow) = allow {
-        res.headers_mut().insert(actix_web::http::header::ALLOW, allow);
+        res.headers_mut()
+            .insert(actix_web::http::header::ALLOW, allow);
     }
     ServiceResponse::new(req, res)
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[derive(Clone, serde::Deserialize, serde::Serialize)]
 #[serde(tag = "backend", rename_all = "snake_case")]
 pub enum StorageConfig {
     Local {
@@ -24,10 +24,38 @@ pub enum StorageConfig {
         endpoint: Option<String>,
         bucket: String,
         region: String,
+        /// Path-style requests (MinIO, s3s and most self-hosted servers); default
+        /// virtual-hosted, as AWS wants.
+        #[serde(default)]
         path_style: bool,
         access_key_id: String,
         secret_access_key: String,
     },
+}
+
+/// Never prints the secret key.
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageConfig::Local { root } => f.debug_struct("Local").field("root", root).finish(),
+            StorageConfig::S3 {
+                endpoint,
+                bucket,
+                region,
+                path_style,
+                access_key_id,
+                ..
+            } => f
+                .debug_struct("S3")
+                .field("endpoint", endpoint)
+                .field("bucket", bucket)
+                .field("region", region)
+                .field("path_style", path_style)
+                .field("access_key_id", access_key_id)
+                .field("secret_access_key", &"[redacted]")
+                .finish(),
+        }
+    }
 }
 
 impl Default for StorageConfig {
@@ -217,6 +245,21 @@ fn path(key: &str) -> Result<StorePath, StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_secret_key() {
+        let config = StorageConfig::S3 {
+            endpoint: Some("http://127.0.0.1:9000".into()),
+            bucket: "rocks".into(),
+            region: "us-east-1".into(),
+            path_style: true,
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI-very-secret".into(),
+        };
+        let printed = format!("{config:?}");
+        assert!(printed.contains("AKIDEXAMPLE") && printed.contains("rocks"));
+        assert!(!printed.contains("very-secret"), "{printed}");
+    }
 
     #[test]
     fn keys_that_escape_are_rejected() {

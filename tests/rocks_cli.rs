@@ -127,7 +127,10 @@ async fn gallery_commands_use_the_servers_embedded_database_and_leave_a_running_
                 &["rocks", "import", &photos, "--faces", &faces],
             );
             assert_eq!(report["added"], 3, "{report}");
-            assert_eq!(report["skipped"], 1, "the broken file is reported: {report}");
+            assert_eq!(
+                report["skipped"], 1,
+                "the broken file is reported: {report}"
+            );
             assert_eq!(report["gallery"], 5, "{report}");
             5
         }

@@ -162,18 +162,28 @@ async fn generated_gallery_fills_an_empty_install_once() -> anyhow::Result<()> {
         ..settings()
     };
     // A second process (a server) loaded the empty gallery before the rocks came.
-    let server =
-        RockService::load_with(pool.clone(), storage.clone(), engine.clone(), settings.clone())
-            .await?;
+    let server = RockService::load_with(
+        pool.clone(),
+        storage.clone(),
+        engine.clone(),
+        settings.clone(),
+    )
+    .await?;
     let service = RockService::load_with(pool.clone(), storage, engine, settings).await?;
     service.ensure_gallery().await?;
     assert_eq!(service.len(), 6);
     service.ensure_gallery().await?;
     assert_eq!(rockstar::db::rocks::count(&pool).await?, 6);
     assert_eq!(server.len(), 0);
-    assert!(server.refresh_if_changed().await?, "the server sees new rocks");
+    assert!(
+        server.refresh_if_changed().await?,
+        "the server sees new rocks"
+    );
     assert_eq!(server.len(), 6);
-    assert!(!server.refresh_if_changed().await?, "and reloads only on change");
+    assert!(
+        !server.refresh_if_changed().await?,
+        "and reloads only on change"
+    );
     let sources: Vec<String> = sqlx::query_scalar("SELECT DISTINCT source FROM rocks")
         .fetch_all(&pool)
         .await?;

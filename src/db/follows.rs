@@ -93,8 +93,19 @@ pub async fn list(
     .await
 }
 
+/// Everyone whose Rockelganger is `rock_id`, newest member first, hiding accounts
+/// blocked either way with the viewer.
+pub async fn rock_members(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    rock_id: i64,
+    window: super::timelines::Window,
+) -> Result<Vec<SocialAccountRow>, sqlx::Error> {
+    accounts_page(db, viewer, "a.rock_id = $5", rock_id, window).await
+}
+
 /// A keyset page of accounts (by id, newest first) matching `condition` on `$5`.
-pub async fn accounts_page(
+async fn accounts_page(
     db: impl PgExecutor<'_>,
     viewer: Option<i64>,
     condition: &str,

@@ -47,7 +47,7 @@ impl SocialAccountRow {
 
 /// Columns of [`SocialAccountRow`] for an account aliased `a`, its rock `r` and its
 /// counters `st` (see [`ACCOUNT_JOINS`]).
-pub const ACCOUNT_COLUMNS: &str = "a.id AS a_id, a.username AS a_username, a.display_name AS a_display_name, \
+pub(super) const ACCOUNT_COLUMNS: &str = "a.id AS a_id, a.username AS a_username, a.display_name AS a_display_name, \
      a.note AS a_note, a.created_at AS a_created_at, a.rock_id AS a_rock_id, r.name AS a_rock_name, \
      a.rock_similarity AS a_rock_similarity, a.rock_likeness AS a_rock_likeness, \
      COALESCE(st.statuses_count, 0) AS a_statuses_count, COALESCE(st.followers_count, 0) AS a_followers_count, \
@@ -58,11 +58,11 @@ pub const ACCOUNT_COLUMNS: &str = "a.id AS a_id, a.username AS a_username, a.dis
      EXISTS (SELECT 1 FROM blocks x WHERE x.account_id = a.id AND x.target_id = $1) AS a_blocked_by, \
      EXISTS (SELECT 1 FROM mutes x WHERE x.account_id = $1 AND x.target_id = a.id) AS a_muting";
 
-pub const ACCOUNT_JOINS: &str =
+pub(super) const ACCOUNT_JOINS: &str =
     "JOIN rocks r ON r.id = a.rock_id LEFT JOIN account_stats st ON st.account_id = a.id";
 
 /// Neither the viewer ($1) nor the account `{col}` blocks the other.
-pub fn not_blocked(col: &str) -> String {
+pub(super) fn not_blocked(col: &str) -> String {
     format!(
         "NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = $1 AND b.target_id = {col}) \
          OR (b.account_id = {col} AND b.target_id = $1))"
@@ -70,7 +70,7 @@ pub fn not_blocked(col: &str) -> String {
 }
 
 /// The viewer ($1) has not muted the account `{col}`.
-pub fn not_muted(col: &str) -> String {
+pub(super) fn not_muted(col: &str) -> String {
     format!("NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = $1 AND mu.target_id = {col})")
 }
 

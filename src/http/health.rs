@@ -20,10 +20,9 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let database = tokio::time::timeout(
         std::time::Duration::from_secs(3),
-        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.db),
+        crate::db::ping(&state.db),
     )
     .await
-    .map(|r| r.is_ok())
     .unwrap_or(false);
     let face_engine = state.face.as_ref().map(|f| f.ready()).unwrap_or(false);
     let gallery = state.rocks.as_ref().map(|r| !r.is_empty()).unwrap_or(false);

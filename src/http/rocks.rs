@@ -7,7 +7,7 @@
 //! gallery) the routes answer 503 `gallery_unavailable`.
 use crate::error::{ApiError, ErrorBody};
 use crate::rocks::{Rock, RockImage, RockService};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
@@ -75,10 +75,10 @@ const DEFAULT_LIMIT: i64 = 40;
 const MAX_LIMIT: i64 = 200;
 
 fn unavailable() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
+    ApiError::unavailable(
         "gallery_unavailable",
         "The rock gallery is not available right now.",
+        30,
     )
 }
 

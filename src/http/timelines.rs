@@ -213,8 +213,7 @@ pub async fn rock_members(
     let viewer = user.0.map(|u| u.account_id);
     let window = query.window()?;
     let rock_id = super::rocks::parse_rock_id(&path)?;
-    let rows =
-        db::follows::accounts_page(&state.db, viewer, "a.rock_id = $5", rock_id, window).await?;
+    let rows = db::follows::rock_members(&state.db, viewer, rock_id, window).await?;
     if rows.is_empty() && db::rocks::get(&state.db, rock_id).await?.is_none() {
         return Err(ApiError::rock_not_found());
     }

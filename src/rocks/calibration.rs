@@ -335,10 +335,18 @@ mod tests {
     }
 
     #[test]
-    fn a_split_calibration_takes_mean_and_basis_from_the_basis_people_only() -> Result<(), CalibrationError>
-    {
-        let basis = vec![vec![2.0, 0.0, 0.0], vec![0.0, 0.0, 0.0], vec![4.0, 3.0, 0.0]];
-        let rocks = vec![vec![0.0, 0.0, 5.0], vec![0.0, 0.0, -5.0], vec![1.0, 0.0, 0.0]];
+    fn a_split_calibration_takes_mean_and_basis_from_the_basis_people_only(
+    ) -> Result<(), CalibrationError> {
+        let basis = vec![
+            vec![2.0, 0.0, 0.0],
+            vec![0.0, 0.0, 0.0],
+            vec![4.0, 3.0, 0.0],
+        ];
+        let rocks = vec![
+            vec![0.0, 0.0, 5.0],
+            vec![0.0, 0.0, -5.0],
+            vec![1.0, 0.0, 0.0],
+        ];
         let one = vec![vec![9.0, 9.0, 9.0]];
         let other = vec![vec![-7.0, 1.0, 0.0], vec![2.0, 3.0, 4.0]];
         let a = Calibration::compute_split(&basis, &one, &rocks, 2)?;
@@ -346,7 +354,10 @@ mod tests {
         // Mean of the basis people, worked by hand: (2, 1, 0).
         assert_eq!(a.human_mean(), &[2.0, 1.0, 0.0]);
         assert_eq!(a.human_mean(), b.human_mean());
-        assert_eq!(a.projection, b.projection, "reference faces do not move the basis");
+        assert_eq!(
+            a.projection, b.projection,
+            "reference faces do not move the basis"
+        );
         // (9, 9, 9) - (2, 1, 0) = (7, 8, 9), normalised by sqrt(194).
         let n = 194f32.sqrt();
         for (got, want) in a.reference_rows().iter().zip([7.0 / n, 8.0 / n, 9.0 / n]) {

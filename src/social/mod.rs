@@ -1,2 +1,3 @@
 //! Domain logic of the social layer that is neither SQL nor HTTP.
 pub mod scrub;
+pub mod uploads;

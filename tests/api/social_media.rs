@@ -392,10 +392,10 @@ async fn uploads_never_attached_are_removed_after_a_day() {
         root: app.storage_root.clone(),
     })
     .expect("storage");
-    let removed = rockstar::http::media::purge_unattached(
+    let removed = rockstar::social::uploads::purge_unattached(
         &app.db,
         &storage,
-        rockstar::http::media::UNATTACHED_LIFETIME,
+        rockstar::social::uploads::UNATTACHED_LIFETIME,
     )
     .await
     .expect("purge");

@@ -311,7 +311,11 @@ async fn reports_are_filed_and_validated() {
     assert_eq!(by_name["account_id"], json!(digits.id.to_string()));
     for (body, status, code) in [
         (json!({}), 400, "missing_field"),
-        (json!({ "account": "bob", "account_id": bob.id }), 422, "invalid_field"),
+        (
+            json!({ "account": "bob", "account_id": bob.id }),
+            422,
+            "invalid_field",
+        ),
         (json!({ "account_id": "bob" }), 422, "invalid_field"),
         (json!({ "account_id": 999_999_999 }), 404, "not_found"),
     ] {
