@@ -105,11 +105,35 @@ impl StatusView {
 }
 
 /// An id given as a JSON string (Mastodon) or number.
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
-#[serde(untagged)]
+#[derive(Debug, Clone, utoipa::ToSchema)]
 pub enum IdParam {
     Text(String),
     Number(i64),
+}
+
+/// By hand rather than `untagged`, so a wrong type gets a message a client can act on.
+impl<'de> serde::Deserialize<'de> for IdParam {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = IdParam;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an id (a string or an integer)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<IdParam, E> {
+                Ok(IdParam::Text(v.to_owned()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<IdParam, E> {
+                Ok(IdParam::Number(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<IdParam, E> {
+                i64::try_from(v)
+                    .map(IdParam::Number)
+                    .map_err(|_| E::custom("the id is too large"))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl IdParam {
@@ -421,3 +445,28 @@ pub async fn unfavourite(
     ))
 )]
 pub struct SocialApiDoc;
+
+#[cfg(test)]
+mod tests {
+    use super::IdParam;
+
+    #[test]
+    fn ids_are_strings_or_integers_and_anything_else_says_so() -> Result<(), serde_json::Error> {
+        let text: IdParam = serde_json::from_str("\"42\"")?;
+        assert!(matches!(text, IdParam::Text(t) if t == "42"));
+        let number: IdParam = serde_json::from_str("42")?;
+        assert!(matches!(number, IdParam::Number(42)));
+        for bad in ["true", "[1]", "1.5", "18446744073709551615"] {
+            let err = serde_json::from_str::<IdParam>(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} is not an id"))
+                .to_string();
+            assert!(
+                err.contains("an id (a string or an integer)") || err.contains("too large"),
+                "{bad}: {err}"
+            );
+            assert!(!err.contains("IdParam"), "no type names leak: {err}");
+        }
+        Ok(())
+    }
+}
