@@ -114,6 +114,12 @@ impl Application {
         tracing::info!(address = %listener.local_addr()?, "listening");
         let json_limit = settings.server.json_limit;
         let static_dir = crate::http::web_app::locate(&settings.server.static_dir);
+        let image_origin = state
+            .storage
+            .image_origin()
+            .await
+            .context("working out where presigned images come from")?;
+        let csp = crate::http::web_app::content_security_policy(image_origin.as_deref());
         // The rocks routes take the service itself as app data.
         let rocks_data = state.rocks.clone().map(web::Data::new);
         let mut server = HttpServer::new(move || {
@@ -132,7 +138,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
                 .configure(crate::http::routes)
-                .configure(crate::http::web_app::routes(static_dir.clone()))
+                .configure(crate::http::web_app::routes(static_dir.clone(), csp.clone()))
         })
         .listen(listener)?;
         if settings.server.workers > 0 {

@@ -215,6 +215,20 @@ impl ObjectStorage {
         Ok(keys)
     }
 
+    /// The origin browsers load images from besides the app's own: the S3 endpoint of
+    /// presigned URLs (for the Content-Security-Policy), None for local storage.
+    pub async fn image_origin(&self) -> Result<Option<String>, StorageError> {
+        match &self.backend {
+            Backend::Local => Ok(None),
+            Backend::S3(s3) => {
+                let url = s3
+                    .signed_url(http::Method::GET, &path("origin-probe")?, PRESIGN_TTL)
+                    .await?;
+                Ok(Some(url.origin().ascii_serialization()))
+            }
+        }
+    }
+
     /// A URL a browser can fetch the object from: `/media/KEY` served by the app for local
     /// storage, a presigned GET (valid one hour) for S3.
     pub async fn url_for(&self, key: &str) -> Result<String, StorageError> {
@@ -245,6 +259,34 @@ fn path(key: &str) -> Result<StorePath, StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn presigned_images_come_from_the_s3_endpoint_origin() -> anyhow::Result<()> {
+        let s3 = |endpoint: Option<&str>, path_style: bool| StorageConfig::S3 {
+            endpoint: endpoint.map(str::to_owned),
+            bucket: "rocks".into(),
+            region: "eu-west-1".into(),
+            path_style,
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "secret".into(),
+        };
+        let self_hosted = ObjectStorage::new(&s3(Some("http://127.0.0.1:9000"), true))?;
+        assert_eq!(
+            self_hosted.image_origin().await?.as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        let aws = ObjectStorage::new(&s3(None, false))?;
+        assert_eq!(
+            aws.image_origin().await?.as_deref(),
+            Some("https://rocks.s3.eu-west-1.amazonaws.com")
+        );
+        let dir = tempfile::tempdir()?;
+        let local = ObjectStorage::new(&StorageConfig::Local {
+            root: dir.path().to_path_buf(),
+        })?;
+        assert_eq!(local.image_origin().await?, None);
+        Ok(())
+    }
 
     #[test]
     fn debug_output_never_shows_the_secret_key() {

@@ -6,9 +6,15 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 use std::path::{Path, PathBuf};
 
-const CSP: &str = "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; \
+/// The policy; `image_origin` is object storage's origin when images are presigned S3 URLs.
+pub fn content_security_policy(image_origin: Option<&str>) -> String {
+    let extra = image_origin.map(|o| format!(" {o}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; img-src 'self' blob: data:{extra}; media-src 'self' blob:; \
 style-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-form-action 'self'; frame-ancestors 'none'";
+form-action 'self'; frame-ancestors 'none'"
+    )
+}
 
 /// The configured folder, or the crate's own `static/` when that one is missing
 /// (so `cargo run` works from any working directory).
@@ -25,7 +31,7 @@ pub fn locate(configured: &Path) -> PathBuf {
 }
 
 /// Everything not matched by the API: files, `index.html` at `/`, else a JSON 404.
-pub fn routes(dir: PathBuf) -> impl FnOnce(&mut web::ServiceConfig) {
+pub fn routes(dir: PathBuf, csp: String) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         let files = actix_files::Files::new("/", dir)
             .index_file("index.html")
@@ -41,12 +47,29 @@ pub fn routes(dir: PathBuf) -> impl FnOnce(&mut web::ServiceConfig) {
             web::scope("")
                 .wrap(
                     DefaultHeaders::new()
-                        .add(("Content-Security-Policy", CSP))
+                        .add(("Content-Security-Policy", csp))
                         .add(("X-Content-Type-Options", "nosniff"))
                         .add(("Referrer-Policy", "no-referrer"))
                         .add(("Permissions-Policy", "camera=(self), microphone=()")),
                 )
                 .service(files),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_security_policy;
+
+    #[test]
+    fn presigned_image_origin_is_allowed_for_images_only() {
+        let local = content_security_policy(None);
+        assert!(local.contains("img-src 'self' blob: data:;"), "{local}");
+        let s3 = content_security_policy(Some("https://rocks.s3.eu-west-1.amazonaws.com"));
+        assert!(
+            s3.contains("img-src 'self' blob: data: https://rocks.s3.eu-west-1.amazonaws.com;"),
+            "{s3}"
+        );
+        assert!(s3.contains("script-src 'self';") && s3.contains("connect-src 'self';"));
     }
 }
