@@ -67,7 +67,7 @@ export async function request(method, path, opts = {}) {
     const qs = params.toString();
     if (qs) url += (url.includes('?') ? '&' : '?') + qs;
   }
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', ...(opts.headers || {}) };
   if (token && opts.auth !== false) headers.Authorization = `Bearer ${token}`;
   let body;
   if (opts.json !== undefined) {
@@ -168,4 +168,10 @@ function toRelative(url) {
   } catch {
     return null;
   }
+}
+
+/** A random key for `Idempotency-Key` (crypto.randomUUID needs a secure context). */
+export function newIdempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }

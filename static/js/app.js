@@ -61,6 +61,8 @@ function navLink(key, href, label, extra, shortLabel) {
 function renderNav() {
   const me = session.me;
   const items = [];
+  // The nav is rebuilt on every session change (e.g. the unread badge): keep keyboard focus.
+  const focused = nav.contains(document.activeElement) ? document.activeElement.dataset.nav : null;
   if (me) {
     const badge = session.unread > 0
       ? h('span', { class: 'badge', text: session.unread > 99 ? '99+' : String(session.unread), 'aria-label': `${session.unread} unread` })
@@ -89,6 +91,10 @@ function renderNav() {
     );
   }
   mount(nav, h('div', { class: 'nav-items' }, items));
+  if (focused) {
+    const again = nav.querySelector(`[data-nav="${focused}"]`);
+    if (again) again.focus();
+  }
   renderAside();
 }
 
@@ -183,6 +189,15 @@ document.getElementById('skip-link').addEventListener('click', (e) => {
 session.onChange(renderNav);
 onAuthChange((token) => {
   if (!token && session.me) { session.me = null; session.emit(); }
+  // A token that expired or was revoked: leave pages that need one for the login page.
+  if (!token) {
+    const hash = location.hash || '#/';
+    const path = hash.slice(1).split('?')[0];
+    const route = routes.find((r) => r.re.test(path));
+    if (route && route.auth && !hash.startsWith('#/login')) {
+      location.replace(`#/login?next=${encodeURIComponent(hash)}`);
+    }
+  }
 });
 
 window.addEventListener('hashchange', () => { window.scrollTo(0, 0); render(); });

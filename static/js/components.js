@@ -1,5 +1,5 @@
 // Shared pieces: avatars, status cards, the composer, follow buttons, infinite lists.
-import { api, Pager } from './api.js';
+import { api, Pager, newIdempotencyKey } from './api.js';
 import { h, s, timeAgo, charCount, toast } from './dom.js';
 import { describeError } from './errors.js';
 import { session } from './session.js';
@@ -205,7 +205,9 @@ export function composeBox(opts = {}) {
     const empty = textarea.value.trim() === '' && media.length === 0;
     submit.disabled = empty || left < 0 || uploading > 0;
   }
-  textarea.addEventListener('input', update);
+  // One key per draft: a retry after a lost response cannot post twice; an edit is a new draft.
+  let idempotencyKey = null;
+  textarea.addEventListener('input', () => { idempotencyKey = null; update(); });
   textarea.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) form.requestSubmit();
   });
@@ -225,6 +227,7 @@ export function composeBox(opts = {}) {
       fd.append('file', file, file.name || 'image.jpg');
       const { data } = await api.upload('/media', fd);
       media.push(data);
+      idempotencyKey = null;
       const remove = h('button', { type: 'button', class: 'btn btn-ghost btn-small', text: 'Remove' });
       const fig = h('figure', { class: 'media-preview' },
         h('img', { src: data.preview_url || data.url, alt: 'Your image as it will be posted, faces removed' }),
@@ -233,6 +236,7 @@ export function composeBox(opts = {}) {
       remove.addEventListener('click', () => {
         const i = media.indexOf(data);
         if (i >= 0) media.splice(i, 1);
+        idempotencyKey = null;
         fig.remove(); update(); textarea.focus();
       });
       placeholder.replaceWith(fig);
@@ -253,8 +257,10 @@ export function composeBox(opts = {}) {
     const body = { text: textarea.value };
     if (opts.replyTo) body.in_reply_to_id = opts.replyTo.id;
     if (media.length) body.media_ids = media.map((m) => m.id);
+    idempotencyKey = idempotencyKey || newIdempotencyKey();
     try {
-      const { data } = await api.post('/statuses', body);
+      const { data } = await api.post('/statuses', body, { headers: { 'Idempotency-Key': idempotencyKey } });
+      idempotencyKey = null;
       textarea.value = '';
       media.length = 0;
       previews.replaceChildren();
@@ -332,7 +338,7 @@ export function accountRow(account) {
  * Infinite scroll on API pagination: an IntersectionObserver on a sentinel, plus a
  * real button for keyboard users and for browsers that skip the observer.
  */
-export function infiniteList(ctx, { path, query, limit = 20, render, list, empty = 'Nothing here yet.', endText = "You've reached bedrock." }) {
+export function infiniteList(ctx, { path, query, limit = 20, render, list, empty = 'Nothing here yet.', endText = "You've reached bedrock.", onPage = null }) {
   const pager = new Pager(path, { limit, query });
   const container = list || h('div', { class: 'feed', 'aria-busy': 'false' });
   const more = h('button', { type: 'button', class: 'btn btn-outline load-more', text: 'Load more' });
@@ -345,7 +351,9 @@ export function infiniteList(ctx, { path, query, limit = 20, render, list, empty
     if (pager.done || pager.loading) return;
     container.setAttribute('aria-busy', 'true');
     status.textContent = 'Loading…';
-    more.hidden = true;
+    // A keyboard user who pressed the button keeps focus on it while the page loads.
+    const focused = document.activeElement === more;
+    if (focused) more.disabled = true; else more.hidden = true;
     try {
       const items = await pager.next();
       for (const item of items) {
@@ -354,10 +362,12 @@ export function infiniteList(ctx, { path, query, limit = 20, render, list, empty
         container.append(render(item));
         count += 1;
       }
+      if (onPage && ctx.isCurrent()) onPage(items);
       if (pager.done) {
         status.textContent = count === 0 ? empty : endText;
         footer.classList.toggle('feed-empty', count === 0);
         more.hidden = true;
+        if (focused) { status.setAttribute('tabindex', '-1'); status.focus(); }
         observer.disconnect();
       } else {
         status.textContent = '';
@@ -372,6 +382,7 @@ export function infiniteList(ctx, { path, query, limit = 20, render, list, empty
       more.hidden = false;
       more.textContent = 'Try again';
     } finally {
+      more.disabled = false;
       container.setAttribute('aria-busy', 'false');
     }
   }

@@ -10,14 +10,18 @@ export const session = {
   emit() { for (const fn of listeners) fn(this); },
 };
 
-/** Loads the current account if a token is held. Returns the account or null. */
-export async function loadMe() {
+/**
+ * Loads the current account if a token is held. Returns the account or null. A failure
+ * other than 401 (server busy, network) keeps the token and tries again a few times.
+ */
+export async function loadMe(attempt = 0) {
   if (!getToken()) { session.me = null; session.emit(); return null; }
   try {
     const { data } = await api.get('/accounts/verify_credentials');
     session.me = data;
   } catch (err) {
     if (err.status === 401) setToken(null);
+    else if (attempt < 5) setTimeout(() => loadMe(attempt + 1), 2000 * 2 ** attempt);
     session.me = null;
   }
   session.emit();
@@ -41,9 +45,8 @@ export async function logout() {
 export async function refreshUnread() {
   if (!session.me) return;
   try {
-    const { data } = await api.get('/notifications', { limit: 40 });
-    const items = Array.isArray(data) ? data : [];
-    const unread = items.filter((n) => !n.read).length;
+    const { data } = await api.get('/notifications/unread_count');
+    const unread = Number(data && data.count) || 0;
     if (unread !== session.unread) { session.unread = unread; session.emit(); }
   } catch { /* the badge is best-effort */ }
 }

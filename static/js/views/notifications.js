@@ -41,10 +41,26 @@ function notificationItem(n) {
 export async function notificationsView(ctx) {
   ctx.title('Notifications');
   const list = h('ul', { class: 'notification-list card', 'aria-label': 'Notifications' });
+  let marked = false;
   const feed = infiniteList(ctx, {
     path: '/notifications',
     list,
     render: notificationItem,
+    // Mark read up to the newest one shown, once it is on screen; keep the "new" dots
+    // for this visit. Later arrivals stay unread.
+    onPage(items) {
+      if (marked || items.length === 0) return;
+      marked = true;
+      const upTo = items[0].id;
+      const timer = setTimeout(async () => {
+        try {
+          const { data } = await api.post('/notifications/read', { up_to_id: upTo });
+          session.unread = Number(data && data.unread) || 0;
+          session.emit();
+        } catch { /* the badge will catch up on the next poll */ }
+      }, 800);
+      ctx.onCleanup(() => clearTimeout(timer));
+    },
     empty: 'No notifications yet. When someone follows you, favourites or replies to your posts, it shows up here.',
     endText: '',
   });
@@ -53,12 +69,4 @@ export async function notificationsView(ctx) {
       h('h1', { text: 'Notifications' }),
       h('p', { class: 'muted', text: 'What happened around your rock.' })),
     feed.element));
-  // Mark as read once the first page is visible; keep the "new" dots for this visit.
-  setTimeout(async () => {
-    try {
-      await api.post('/notifications/read');
-      session.unread = 0;
-      session.emit();
-    } catch { /* the badge will catch up on the next poll */ }
-  }, 800);
 }

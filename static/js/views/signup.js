@@ -87,11 +87,17 @@ export async function signupView(ctx) {
     }
     showCameraMessage('Waking up the camera…', 'Your browser may ask for permission.');
     try {
-      stream = await navigator.mediaDevices.getUserMedia({
+      const fresh = await navigator.mediaDevices.getUserMedia({
         video: { facingMode: 'user', width: { ideal: 1280 }, height: { ideal: 720 } },
         audio: false,
       });
-      if (!ctx.isCurrent() || step !== 'camera') { stopCamera(); return; }
+      // The user may have left, switched to upload, or started the camera twice while
+      // the permission prompt was open: never keep a second or unwanted stream.
+      if (!ctx.isCurrent() || step !== 'camera' || mode !== 'camera' || stream) {
+        for (const t of fresh.getTracks()) t.stop();
+        return;
+      }
+      stream = fresh;
       video.srcObject = stream;
       await video.play().catch(() => {});
       cameraMsg.hidden = true;
@@ -341,9 +347,10 @@ export async function signupView(ctx) {
     try {
       const { data } = await api.upload('/accounts', fd, { auth: false });
       stopStages();
-      if (!ctx.isCurrent()) return;
+      // The account exists now: keep its session even if the user has moved on.
       startSession(data.token, data.account);
       stopCamera();
+      if (!ctx.isCurrent()) return;
       reveal(ctx, data.account);
     } catch (err) {
       stopStages();

@@ -9,10 +9,12 @@ export async function threadView(ctx, id) {
   ctx.title('Thread');
   let status;
   let context = { ancestors: [], descendants: [] };
+  let contextError = null;
   try {
     const [s, c] = await Promise.all([
       api.get(`/statuses/${encodeURIComponent(id)}`),
-      api.get(`/statuses/${encodeURIComponent(id)}/context`).catch(() => ({ data: { ancestors: [], descendants: [] } })),
+      // The post alone is still worth showing; say so when its thread could not load.
+      api.get(`/statuses/${encodeURIComponent(id)}/context`).catch((err) => { contextError = err; return { data: null }; }),
     ]);
     status = s.data;
     context = c.data || context;
@@ -29,6 +31,12 @@ export async function threadView(ctx, id) {
 
   const replies = h('div', { class: 'thread-replies', 'aria-label': 'Replies' },
     (context.descendants || []).map((d) => statusCard(d, { inThread: true })));
+  if (contextError) {
+    const retry = h('button', { type: 'button', class: 'btn btn-outline', text: 'Try again' });
+    retry.addEventListener('click', () => threadView(ctx, id));
+    replies.append(h('p', { class: 'field-error', role: 'alert' },
+      `The replies could not be loaded. ${describeError(contextError)} `, retry));
+  }
   const main = statusCard(status, { focus: true, inThread: true, onReplied: (r) => replies.append(statusCard(r, { inThread: true })) });
 
   const composer = session.me

@@ -69,7 +69,10 @@ describe('social', { skip }, () => {
     await page.goto(`${BASE_URL}/#/home`);
     await page.waitForSelector('.compose-card textarea');
     const aliceText = `First post from the web app (${unique})`;
+    const posting = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/v1/statuses'));
     await post(page, aliceText);
+    // Each draft carries an Idempotency-Key, so a retry after a lost response cannot post twice.
+    assert.match((await posting).headers()['idempotency-key'] || '', /^[0-9a-f]{32}$/);
     assert.match(await page.textContent('.compose-card .char-count'), /^500$/, 'the counter resets');
 
     // The counter tracks typing and refuses more than 500 characters.
@@ -121,8 +124,17 @@ describe('social', { skip }, () => {
     const { page, problems } = b;
     await logout(page);
     await login(page, bob.username);
+    const unreadBefore = await apiCall('GET', '/notifications/unread_count', bob.token);
+    assert.ok(unreadBefore.count > 0, 'Bob has unread notifications');
+    const marking = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/v1/notifications/read'));
+    const marked = page.waitForResponse((r) => r.url().endsWith('/api/v1/notifications/read'));
     await page.goto(`${BASE_URL}/#/notifications`);
     await page.locator('.notification', { hasText: 'followed you' }).waitFor({ timeout: 20_000 });
+    // Seen notifications are marked read up to the newest one shown, not wholesale.
+    const newest = await apiCall('GET', '/notifications?limit=1', bob.token);
+    assert.deepEqual(JSON.parse((await marking).postData() || '{}'), { up_to_id: newest[0].id });
+    assert.equal((await marked).status(), 200);
+    assert.equal((await apiCall('GET', '/notifications/unread_count', bob.token)).count, 0);
     await page.locator('.notification', { hasText: 'replied to you' }).or(page.locator('.notification', { hasText: 'mentioned you' })).first().waitFor();
     await shoot(page, '16-notifications');
     assert.deepEqual(problems, []);
