@@ -220,4 +220,38 @@ describe('social', { skip }, () => {
     await shoot(page, '17-injection-as-text');
     assert.deepEqual(problems, []);
   });
+
+  test('a failure is shown rather than hidden, and an ended session goes to log in', async () => {
+    const { page, problems } = b;
+    await logout(page);
+    await login(page, bob.username);
+    // A thread whose replies cannot load still shows the post, says so, and can retry.
+    const text = `A post whose replies will not load (${Date.now().toString(36)})`;
+    const status = await apiCall('POST', '/statuses', bob.token, { text });
+    const busy = (route) => route.fulfill({
+      status: 503,
+      contentType: 'application/json',
+      headers: { 'Retry-After': '5' },
+      body: JSON.stringify({ error: 'overloaded', message: 'The server is busy; try again in a moment.' }),
+    });
+    await page.route('**/api/v1/statuses/*/context', busy);
+    await page.goto(`${BASE_URL}/#/statuses/${status.id}`);
+    await page.waitForSelector('.status-focus');
+    const alert = page.locator('.thread-replies [role=alert]');
+    await alert.waitFor({ timeout: 20_000 });
+    assert.match(await alert.textContent(), /could not be loaded/);
+    await page.unroute('**/api/v1/statuses/*/context', busy);
+    await alert.locator('button', { hasText: 'Try again' }).click();
+    await page.locator('.thread-replies [role=alert]').waitFor({ state: 'detached', timeout: 20_000 });
+    await page.waitForSelector('.status-focus');
+
+    // The session is revoked elsewhere: the next request is refused and the app moves to log in.
+    const token = await page.evaluate(() => sessionStorage.getItem('rockstar.token') || localStorage.getItem('rockstar.token'));
+    assert.ok(token, 'the web app holds a token');
+    await apiCall('DELETE', '/sessions/current', token);
+    await page.goto(`${BASE_URL}/#/notifications`);
+    await page.waitForSelector('#login-username', { timeout: 20_000 });
+    assert.match(page.url(), /#\/login\?next=%23%2Fnotifications$/);
+    assert.deepEqual(problems, []);
+  });
 });
