@@ -138,7 +138,10 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
                 .configure(crate::http::routes)
-                .configure(crate::http::web_app::routes(static_dir.clone(), csp.clone()))
+                .configure(crate::http::web_app::routes(
+                    static_dir.clone(),
+                    csp.clone(),
+                ))
         })
         .listen(listener)?;
         if settings.server.workers > 0 {

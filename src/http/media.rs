@@ -316,14 +316,17 @@ async fn scrubbed(
     let Some((mut image, mut left)) = last else {
         return Err(ApiError::internal("no covering attempt ran"));
     };
-    for _ in 0..2 {
+    // Ever coarser: 5 blocks across, then 3, then one flat colour, which no detector
+    // can read as a face.
+    for blocks in [5, 3, 1] {
         tracing::info!(
             faces = left.len(),
+            blocks,
             "pixelating what the detector still finds"
         );
         image = tokio::task::spawn_blocking(move || {
             for face in &left {
-                scrub::pixelate(&mut image, face);
+                scrub::pixelate(&mut image, face, blocks);
             }
             image
         })

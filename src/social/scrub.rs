@@ -134,9 +134,9 @@ fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
     out
 }
 
-/// Replaces the enlarged box around a detection with coarse blocks (the last resort when
-/// a face is still found after covering).
-pub fn pixelate(img: &mut RgbImage, face: &Detection) {
+/// Replaces the enlarged box around a detection with `blocks` × `blocks` coarse blocks
+/// (the last resort when a face is still found after covering).
+pub fn pixelate(img: &mut RgbImage, face: &Detection, blocks: u32) {
     let [x0, y0, x1, y1] = face.bbox;
     let (w, h) = (x1 - x0, y1 - y0);
     let grow = |a: f32, len: f32, lo: bool| if lo { a - len * 0.4 } else { a + len * 0.4 };
@@ -147,7 +147,8 @@ pub fn pixelate(img: &mut RgbImage, face: &Detection) {
     if bx1 <= bx0 || by1 <= by0 {
         return;
     }
-    let block = ((bx1 - bx0).max(by1 - by0) / 5).max(4);
+    // `blocks` across the longer side; 1 fills the whole region with its mean colour.
+    let block = ((bx1 - bx0).max(by1 - by0) / blocks.max(1)).max(4);
     let mut by = by0;
     while by < by1 {
         let mut bx = bx0;
@@ -311,5 +312,20 @@ mod tests {
             largest_first(&[small.clone(), big.clone()])[0].bbox,
             big.bbox
         );
+    }
+
+    #[test]
+    fn pixelating_with_one_block_leaves_one_flat_colour() {
+        let mut img =
+            RgbImage::from_fn(200, 200, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 0]));
+        let f = face([80.0, 80.0, 120.0, 120.0], [90.0, 95.0], [110.0, 95.0]);
+        pixelate(&mut img, &f, 1);
+        // The box grows by 40 % each side: 64..136.
+        let inside = img.get_pixel(64, 64).0;
+        for (x, y) in [(64, 64), (100, 100), (135, 135), (64, 135)] {
+            assert_eq!(img.get_pixel(x, y).0, inside, "({x}, {y})");
+        }
+        assert_eq!(img.get_pixel(63, 63).0, [63, 63, 0], "outside is untouched");
+        assert_eq!(img.get_pixel(136, 100).0, [136, 100, 0]);
     }
 }
