@@ -44,9 +44,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 pub async fn migrate(args: CommonArgs) -> anyhow::Result<()> {
     let settings = args.settings()?;
-    let (url, cluster) = crate::startup::database_url(&settings).await?;
-    let pool = crate::db::connect(&url, 2).await?;
-    crate::db::migrate(&pool).await?;
+    let (pool, _, cluster) = crate::startup::open_database(&settings, 2).await?;
     pool.close().await;
     tracing::info!("migrations applied");
     release(cluster).await

@@ -65,6 +65,14 @@ impl ApiError {
         e.retry_after = Some(retry_after);
         e
     }
+    /// The rock gallery is not loaded; worth retrying soon.
+    pub fn gallery_unavailable() -> Self {
+        Self::unavailable(
+            "gallery_unavailable",
+            "The rock gallery is not available right now.",
+            30,
+        )
+    }
     pub fn rock_not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

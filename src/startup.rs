@@ -49,16 +49,11 @@ impl Application {
         mut settings: Settings,
         face: Option<FaceEngine>,
     ) -> anyhow::Result<Application> {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
-        let (db_url, cluster) = database_url(&settings).await?;
+        let (db, db_url, cluster) =
+            open_database(&settings, settings.database.max_connections).await?;
         if settings.database.url.is_none() {
-            settings.database.url = Some(db_url.clone());
+            settings.database.url = Some(db_url);
         }
-        let db = crate::db::connect(&db_url, settings.database.max_connections).await?;
-        crate::db::migrate(&db)
-            .await
-            .context("running database migrations")?;
 
         let storage =
             ObjectStorage::new(&settings.storage_config()).context("opening object storage")?;
@@ -171,8 +166,24 @@ impl Application {
     }
 }
 
+/// The migrated database every command shares: the configured URL, or the embedded
+/// cluster under the data folder (started, or adopted when it already runs), with its URL.
+pub async fn open_database(
+    settings: &Settings,
+    max_connections: u32,
+) -> anyhow::Result<(sqlx::PgPool, SecretString, Option<EmbeddedPostgres>)> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
+    let (url, cluster) = database_url(settings).await?;
+    let db = crate::db::connect(&url, max_connections).await?;
+    crate::db::migrate(&db)
+        .await
+        .context("running database migrations")?;
+    Ok((db, url, cluster))
+}
+
 /// The configured URL, or a started (or adopted) embedded cluster's.
-pub async fn database_url(
+async fn database_url(
     settings: &Settings,
 ) -> anyhow::Result<(SecretString, Option<EmbeddedPostgres>)> {
     if let Some(url) = &settings.database.url {

@@ -96,28 +96,9 @@ async fn gallery_commands_use_the_servers_embedded_database_and_leave_a_running_
     let pool = sqlx::PgPool::connect(&server_side.url())
         .await
         .expect("connect");
-    let expected_total = match (
-        common::shared_data("rocks/photos"),
-        common::shared_data("rocks/faces"),
-    ) {
-        (Some(photos_src), Some(faces_src)) => {
-            let src = tempfile::tempdir().expect("temp dir");
-            let (photos, faces) = (src.path().join("photos"), src.path().join("faces"));
-            std::fs::create_dir_all(&photos).expect("photos dir");
-            std::fs::create_dir_all(&faces).expect("faces dir");
-            let mut names: Vec<_> = std::fs::read_dir(&photos_src)
-                .expect("read photos")
-                .flatten()
-                .map(|e| e.file_name())
-                .collect();
-            names.sort();
-            for name in names.into_iter().take(3) {
-                std::os::unix::fs::symlink(photos_src.join(&name), photos.join(&name))
-                    .expect("link photo");
-                std::os::unix::fs::symlink(faces_src.join(&name), faces.join(&name))
-                    .expect("link face");
-            }
-            std::fs::write(photos.join("broken.jpg"), b"not an image").expect("broken file");
+    // Three more rocks: imported from the shared data, or generated without it.
+    match common::handful(3) {
+        Some((_src, photos, faces)) => {
             let (photos, faces) = (
                 photos.to_str().expect("utf-8 path").to_owned(),
                 faces.to_str().expect("utf-8 path").to_owned(),
@@ -132,22 +113,20 @@ async fn gallery_commands_use_the_servers_embedded_database_and_leave_a_running_
                 "the broken file is reported: {report}"
             );
             assert_eq!(report["gallery"], 5, "{report}");
-            5
         }
-        _ => {
+        None => {
             let more = rockstar(
                 data.path(),
                 &["rocks", "generate", "--count", "3", "--seed", "8"],
             );
             assert_eq!(more["added"], 3, "{more}");
-            5
         }
-    };
+    }
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM rocks")
         .fetch_one(&pool)
         .await
         .expect("the server's database still answers after the command");
-    assert_eq!(stored, expected_total);
+    assert_eq!(stored, 5);
     pool.close().await;
     tokio::task::spawn_blocking(move || {
         let mut cluster = server_side;

@@ -6,30 +6,6 @@ mod common;
 use actix_web::{test, web, App};
 use rockstar::rocks::{RockService, RockSettings};
 use rockstar::storage::{ObjectStorage, StorageConfig};
-use std::path::PathBuf;
-
-/// A folder with the first `n` shared rocks (photos and faces) plus one broken file.
-fn handful(n: usize) -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
-    let photos_src = common::shared_data("rocks/photos")?;
-    let faces_src = common::shared_data("rocks/faces")?;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (photos, faces) = (dir.path().join("photos"), dir.path().join("faces"));
-    std::fs::create_dir_all(&photos).expect("photos dir");
-    std::fs::create_dir_all(&faces).expect("faces dir");
-    let mut names: Vec<_> = std::fs::read_dir(&photos_src)
-        .expect("read photos")
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
-    names.sort();
-    for name in names.into_iter().take(n) {
-        // Symlinks: the shared images are never copied.
-        std::os::unix::fs::symlink(photos_src.join(&name), photos.join(&name)).expect("link photo");
-        std::os::unix::fs::symlink(faces_src.join(&name), faces.join(&name)).expect("link face");
-    }
-    std::fs::write(photos.join("broken_rock.jpg"), b"this is not a jpeg").expect("broken file");
-    Some((dir, photos, faces))
-}
 
 fn settings() -> RockSettings {
     RockSettings {
@@ -48,7 +24,7 @@ async fn import_into(
     let Some(pool) = common::database().await else {
         return Ok(());
     };
-    let Some((_dir, photos, faces)) = handful(5) else {
+    let Some((_dir, photos, faces)) = common::handful(5) else {
         return Ok(());
     };
     let service = RockService::load_with(pool.clone(), storage.clone(), engine, settings()).await?;
@@ -117,7 +93,7 @@ async fn import_without_faces_uses_a_detected_or_centred_crop() -> anyhow::Resul
     let Some(pool) = common::database().await else {
         return Ok(());
     };
-    let Some((_dir, photos, _faces)) = handful(3) else {
+    let Some((_dir, photos, _faces)) = common::handful(3) else {
         return Ok(());
     };
     let media = tempfile::tempdir()?;
@@ -199,7 +175,7 @@ async fn a_face_gets_a_rock_of_the_gallery_and_the_api_serves_it() -> anyhow::Re
     let Some(pool) = common::database().await else {
         return Ok(());
     };
-    let Some((_dir, photos, faces)) = handful(8) else {
+    let Some((_dir, photos, faces)) = common::handful(8) else {
         return Ok(());
     };
     let Some(pairs) = common::shared_data("pairs") else {

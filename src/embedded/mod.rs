@@ -133,8 +133,7 @@ impl EmbeddedPostgres {
     /// it, so a running server keeps its database.
     pub fn release(mut self) -> anyhow::Result<()> {
         if self.adopted {
-            self.stopped = true;
-            return Ok(());
+            return Ok(()); // dropping an adopted cluster leaves it running
         }
         self.stop()
     }

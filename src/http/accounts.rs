@@ -172,13 +172,10 @@ async fn sign_up_inner(
             30,
         )
     })?;
-    let rocks = state.rocks.as_ref().ok_or_else(|| {
-        ApiError::unavailable(
-            "gallery_unavailable",
-            "The rock gallery is not available right now.",
-            30,
-        )
-    })?;
+    let rocks = state
+        .rocks
+        .as_ref()
+        .ok_or_else(ApiError::gallery_unavailable)?;
 
     // The photo moves into the engine and is dropped (zeroed) there; the signature is
     // dropped (zeroed) right after matching. Neither outlives this block.

@@ -113,13 +113,10 @@ pub async fn upload(
     let me = user.account_id;
     state.limits.check_media(me)?;
     let engine = state.face.clone().ok_or_else(unavailable)?;
-    let rocks = state.rocks.clone().ok_or_else(|| {
-        ApiError::unavailable(
-            "gallery_unavailable",
-            "The rock gallery is not available right now.",
-            30,
-        )
-    })?;
+    let rocks = state
+        .rocks
+        .clone()
+        .ok_or_else(ApiError::gallery_unavailable)?;
     let limit = state.settings.face.max_bytes;
     let photo = read_file(&req, payload, limit).await?;
 
@@ -276,8 +273,8 @@ async fn scrubbed(
     })
     .await
     .map_err(ApiError::internal)?;
+    let no_faces = faces.is_empty();
     let shared = std::sync::Arc::new((base, faces, own, others));
-    let no_faces = shared.1.is_empty();
     let mut last = None;
     for attempt in ATTEMPTS {
         let shared = shared.clone();

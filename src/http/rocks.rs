@@ -74,14 +74,6 @@ pub struct RockPageQuery {
 const DEFAULT_LIMIT: i64 = 40;
 const MAX_LIMIT: i64 = 200;
 
-fn unavailable() -> ApiError {
-    ApiError::unavailable(
-        "gallery_unavailable",
-        "The rock gallery is not available right now.",
-        30,
-    )
-}
-
 /// A rock id from a path: a positive integer, otherwise the rock does not exist.
 pub(super) fn parse_rock_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
@@ -99,7 +91,7 @@ pub async fn list(
     service: Option<web::Data<RockService>>,
     query: web::Query<RockPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let service = service.ok_or_else(unavailable)?;
+    let service = service.ok_or_else(ApiError::gallery_unavailable)?;
     let after = match query.after.as_deref().map(str::parse::<i64>) {
         None => 0,
         Some(Ok(a)) if a >= 0 => a,
@@ -155,7 +147,7 @@ pub async fn show(
     service: Option<web::Data<RockService>>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let service = service.ok_or_else(unavailable)?;
+    let service = service.ok_or_else(ApiError::gallery_unavailable)?;
     let id = parse_rock_id(&path)?;
     let rock = service.get(id).await?;
     let names = service.names(id).await?;
@@ -185,7 +177,7 @@ pub async fn media(
     service: Option<web::Data<RockService>>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let service = service.ok_or_else(unavailable)?;
+    let service = service.ok_or_else(ApiError::gallery_unavailable)?;
     let (raw_id, image) = path.into_inner();
     let which = match image.as_str() {
         "photo" => RockImage::Photo,

@@ -183,11 +183,7 @@ pub async fn report(
     let status_id = match &body.status_id {
         None => None,
         Some(id) => {
-            let id = match id {
-                IdParam::Text(t) => t.trim().parse::<i64>().ok(),
-                IdParam::Number(n) => Some(*n),
-            };
-            let author = match id {
+            let author = match id.as_i64() {
                 Some(id) => db::statuses::author(&state.db, id).await?.map(|a| (id, a)),
                 None => None,
             };

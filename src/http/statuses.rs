@@ -137,12 +137,16 @@ impl<'de> serde::Deserialize<'de> for IdParam {
 }
 
 impl IdParam {
-    pub(super) fn parse(&self, field: &str) -> Result<i64, ApiError> {
-        let id = match self {
+    /// The id as given, if it is an integer at all (a number, or a string of digits).
+    pub(super) fn as_i64(&self) -> Option<i64> {
+        match self {
             IdParam::Text(text) => text.trim().parse::<i64>().ok(),
             IdParam::Number(n) => Some(*n),
-        };
-        id.filter(|id| *id > 0).ok_or_else(|| {
+        }
+    }
+
+    pub(super) fn parse(&self, field: &str) -> Result<i64, ApiError> {
+        self.as_i64().filter(|id| *id > 0).ok_or_else(|| {
             ApiError::unprocessable("invalid_field", format!("`{field}` must be an id."))
         })
     }

@@ -59,13 +59,7 @@ pub struct OpenGallery {
 impl GalleryArgs {
     pub async fn open(&self, engine: FaceEngine) -> anyhow::Result<OpenGallery> {
         let settings = self.common.settings()?;
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
-        let (url, cluster) = crate::startup::database_url(&settings).await?;
-        let db = crate::db::connect(&url, 4).await?;
-        crate::db::migrate(&db)
-            .await
-            .context("migrating the database")?;
+        let (db, _, cluster) = crate::startup::open_database(&settings, 4).await?;
         let storage =
             ObjectStorage::new(&settings.storage_config()).context("opening object storage")?;
         let rock_settings = RockSettings {

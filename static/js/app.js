@@ -125,15 +125,20 @@ function setNavCurrent(key) {
   }
 }
 
-async function render() {
+/** The current hash, its path and the route it matches (if any). */
+function currentRoute() {
   const hash = location.hash || '#/';
-  if (!hash.startsWith('#/')) return; // in-page anchors such as the skip link
   const path = hash.slice(1).split('?')[0];
+  return { hash, path, route: routes.find((r) => r.re.test(path)) };
+}
+
+async function render() {
+  const { hash, path, route } = currentRoute();
+  if (!hash.startsWith('#/')) return; // in-page anchors such as the skip link
   const seq = ++renderSeq;
   for (const fn of cleanups) { try { fn(); } catch { /* ignore */ } }
   cleanups = [];
 
-  const route = routes.find((r) => r.re.test(path));
   const ctx = {
     root: main,
     params: new URLSearchParams(hash.split('?')[1] || ''),
@@ -191,9 +196,7 @@ onAuthChange((token) => {
   if (!token && session.me) { session.me = null; session.emit(); }
   // A token that expired or was revoked: leave pages that need one for the login page.
   if (!token) {
-    const hash = location.hash || '#/';
-    const path = hash.slice(1).split('?')[0];
-    const route = routes.find((r) => r.re.test(path));
+    const { hash, route } = currentRoute();
     if (route && route.auth && !hash.startsWith('#/login')) {
       location.replace(`#/login?next=${encodeURIComponent(hash)}`);
     }

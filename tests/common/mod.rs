@@ -261,3 +261,26 @@ pub fn engine() -> Option<rockstar::face::FaceEngine> {
         }
     }
 }
+
+/// A folder with the first `n` shared rocks (photos and faces) plus one broken file.
+pub fn handful(n: usize) -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
+    let photos_src = shared_data("rocks/photos")?;
+    let faces_src = shared_data("rocks/faces")?;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (photos, faces) = (dir.path().join("photos"), dir.path().join("faces"));
+    std::fs::create_dir_all(&photos).expect("photos dir");
+    std::fs::create_dir_all(&faces).expect("faces dir");
+    let mut names: Vec<_> = std::fs::read_dir(&photos_src)
+        .expect("read photos")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    names.sort();
+    for name in names.into_iter().take(n) {
+        // Symlinks: the shared images are never copied.
+        std::os::unix::fs::symlink(photos_src.join(&name), photos.join(&name)).expect("link photo");
+        std::os::unix::fs::symlink(faces_src.join(&name), faces.join(&name)).expect("link face");
+    }
+    std::fs::write(photos.join("broken_rock.jpg"), b"this is not a jpeg").expect("broken file");
+    Some((dir, photos, faces))
+}
