@@ -222,6 +222,21 @@ impl FaceEngine {
         .await
     }
 
+    /// Decodes an image and finds every face in it in one pass, returning the decoded
+    /// pixels too (post images, which are covered and re-encoded, so decoded only once).
+    pub async fn decode_and_detect(
+        &self,
+        photo: Photo,
+    ) -> Result<(image::RgbImage, Vec<Detection>), FaceError> {
+        let limits = self.pool.limits;
+        self.submit(move |m| {
+            let img = decode::decode(photo.bytes(), limits)?;
+            let faces = m.find_faces(&img)?;
+            Ok((img, faces))
+        })
+        .await
+    }
+
     /// [`Self::detect`], blocking (CLI).
     pub fn detect_blocking(&self, bytes: &[u8]) -> Result<Vec<Detection>, FaceError> {
         let limits = self.pool.limits;

@@ -38,17 +38,3 @@ mod types;
 pub use engine::{FaceEngine, FaceEngineConfig, IdentityOptions, Precision, StageTimings};
 pub use error::FaceError;
 pub use types::{Detection, FaceSignature, Photo, APPEARANCE_DIM, IDENTITY_DIM};
-
-/// Decodes an upload (JPEG, PNG or WebP, EXIF orientation applied) with the engine's
-/// limits, checked from the header before pixels are allocated. Detection boxes refer
-/// to this image's pixels.
-pub fn decode_image(bytes: &[u8], config: &FaceEngineConfig) -> Result<image::RgbImage, FaceError> {
-    decode::decode(
-        bytes,
-        decode::DecodeLimits {
-            max_bytes: config.max_bytes,
-            max_pixels: config.max_pixels,
-            max_side: config.max_side,
-        },
-    )
-}

@@ -11,13 +11,12 @@ use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/accounts/{username}/follow", web::post().to(follow))
-        .route("/accounts/{username}/unfollow", web::post().to(unfollow))
-        .route("/accounts/{username}/followers", web::get().to(followers))
-        .route("/accounts/{username}/following", web::get().to(following))
-        .route(
-            "/accounts/{username}/relationship",
-            web::get().to(relationship),
+    cfg.service(web::resource("/accounts/{username}/follow").route(web::post().to(follow)))
+        .service(web::resource("/accounts/{username}/unfollow").route(web::post().to(unfollow)))
+        .service(web::resource("/accounts/{username}/followers").route(web::get().to(followers)))
+        .service(web::resource("/accounts/{username}/following").route(web::get().to(following)))
+        .service(
+            web::resource("/accounts/{username}/relationship").route(web::get().to(relationship)),
         );
 }
 

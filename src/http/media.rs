@@ -15,12 +15,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures::StreamExt;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/media", web::post().to(upload));
+    cfg.service(web::resource("/media").route(web::post().to(upload)));
 }
 
 /// The stored files, outside `/api/v1`: `GET /media/attachments/{id}/image|preview`.
 pub fn file_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/media/attachments/{id}/{file}", web::get().to(file));
+    cfg.service(web::resource("/media/attachments/{id}/{file}").route(web::get().to(file)));
 }
 
 /// Where an attachment's image (`image`) or preview (`preview`) is served.
@@ -120,12 +120,7 @@ pub async fn upload(
     let limit = state.settings.face.max_bytes;
     let photo = read_file(&req, payload, limit).await?;
 
-    let faces = engine.detect(photo.bytes()).await?;
-    let config = state.settings.face.clone();
-    let decoded =
-        tokio::task::spawn_blocking(move || crate::face::decode_image(photo.bytes(), &config))
-            .await
-            .map_err(ApiError::internal)??;
+    let (decoded, faces) = engine.decode_and_detect(photo).await?;
 
     let (own, others) = cover_images(&state, &rocks, me, faces.len()).await?;
     let faces_covered = faces.len();

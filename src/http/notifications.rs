@@ -10,9 +10,9 @@ use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/notifications", web::get().to(list))
-        .route("/notifications/unread_count", web::get().to(unread_count))
-        .route("/notifications/read", web::post().to(mark_read));
+    cfg.service(web::resource("/notifications").route(web::get().to(list)))
+        .service(web::resource("/notifications/unread_count").route(web::get().to(unread_count)))
+        .service(web::resource("/notifications/read").route(web::post().to(mark_read)));
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]

@@ -57,8 +57,8 @@ impl utoipa::Modify for BearerAuth {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/openapi.json", web::get().to(spec))
-        .route("/api/docs", web::get().to(docs));
+    cfg.service(web::resource("/api/v1/openapi.json").route(web::get().to(spec)))
+        .service(web::resource("/api/docs").route(web::get().to(docs)));
 }
 
 async fn spec() -> HttpResponse {

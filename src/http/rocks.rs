@@ -12,9 +12,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/rocks", web::get().to(list))
-        .route("/api/v1/rocks/{id}", web::get().to(show))
-        .route("/media/rocks/{id}/{image}", web::get().to(media));
+    cfg.service(web::resource("/api/v1/rocks").route(web::get().to(list)))
+        .service(web::resource("/api/v1/rocks/{id}").route(web::get().to(show)))
+        .service(web::resource("/media/rocks/{id}/{image}").route(web::get().to(media)));
 }
 
 /// A rock as the API shows it.

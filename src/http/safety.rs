@@ -15,11 +15,11 @@ use actix_web::{web, HttpResponse};
 pub const MAX_REPORT_COMMENT: usize = 1000;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/accounts/{username}/block", web::post().to(block))
-        .route("/accounts/{username}/unblock", web::post().to(unblock))
-        .route("/accounts/{username}/mute", web::post().to(mute))
-        .route("/accounts/{username}/unmute", web::post().to(unmute))
-        .route("/reports", web::post().to(report));
+    cfg.service(web::resource("/accounts/{username}/block").route(web::post().to(block)))
+        .service(web::resource("/accounts/{username}/unblock").route(web::post().to(unblock)))
+        .service(web::resource("/accounts/{username}/mute").route(web::post().to(mute)))
+        .service(web::resource("/accounts/{username}/unmute").route(web::post().to(unmute)))
+        .service(web::resource("/reports").route(web::post().to(report)));
 }
 
 async fn answer(state: &AppState, me: i64, id: i64) -> Result<HttpResponse, ApiError> {

@@ -16,15 +16,15 @@ pub const MAX_MEDIA: usize = 4;
 const CONTEXT_LIMIT: i64 = 200;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/statuses", web::post().to(create))
+    cfg.service(web::resource("/statuses").route(web::post().to(create)))
         .service(
             web::resource("/statuses/{id}")
                 .route(web::get().to(show))
                 .route(web::delete().to(delete)),
         )
-        .route("/statuses/{id}/context", web::get().to(context))
-        .route("/statuses/{id}/favourite", web::post().to(favourite))
-        .route("/statuses/{id}/unfavourite", web::post().to(unfavourite));
+        .service(web::resource("/statuses/{id}/context").route(web::get().to(context)))
+        .service(web::resource("/statuses/{id}/favourite").route(web::post().to(favourite)))
+        .service(web::resource("/statuses/{id}/unfavourite").route(web::post().to(unfavourite)));
 }
 
 /// A mentioned account.

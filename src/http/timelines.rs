@@ -21,13 +21,12 @@ pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 40;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/timelines/home", web::get().to(home))
-        .route("/timelines/public", web::get().to(public))
-        .route(
-            "/accounts/{username}/statuses",
-            web::get().to(account_statuses),
+    cfg.service(web::resource("/timelines/home").route(web::get().to(home)))
+        .service(web::resource("/timelines/public").route(web::get().to(public)))
+        .service(
+            web::resource("/accounts/{username}/statuses").route(web::get().to(account_statuses)),
         )
-        .route("/rocks/{id}/members", web::get().to(rock_members));
+        .service(web::resource("/rocks/{id}/members").route(web::get().to(rock_members)));
 }
 
 /// Raw paging parameters; parsed by [`PageQuery::window`] for clear errors.

@@ -218,6 +218,34 @@ async fn json_bodies_get_the_one_error_format() {
         .await
         .expect("request");
     assert_error(put, 405, "method_not_allowed").await;
+    // Every route answers a wrong method with 405 and the methods it takes, wherever in
+    // the app it is registered.
+    for (method, path, allowed) in [
+        (reqwest::Method::PUT, "/api/v1/statuses", "POST"),
+        (reqwest::Method::DELETE, "/api/v1/rocks", "GET"),
+        (reqwest::Method::POST, "/api/v1/timelines/home", "GET"),
+        (reqwest::Method::GET, "/api/v1/accounts/someone/follow", "POST"),
+        (reqwest::Method::POST, "/healthz", "GET"),
+        (reqwest::Method::PATCH, "/api/v1/statuses/1", "DELETE, GET"),
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .expect("request");
+        let mut allow: Vec<String> = response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .split(',')
+            .map(|m| m.trim().to_string())
+            .collect();
+        allow.sort();
+        assert_eq!(allow.join(", "), allowed, "{method} {path}: Allow");
+        assert_error(response, 405, "method_not_allowed").await;
+    }
     let unknown = app
         .client
         .get(app.url("/api/v1/no_such_thing"))
