@@ -113,3 +113,60 @@ test('a photo without a face gets a helpful message', { skip }, async () => {
     await b.close();
   }
 });
+
+/** Records every camera stream the page gets, optionally answering the request late. */
+function recordStreams(delayMs) {
+  window.__streams = [];
+  const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    const stream = await original(constraints);
+    window.__streams.push(stream);
+    if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    return stream;
+  };
+}
+
+const liveTracks = (page) => page.evaluate(
+  () => window.__streams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length);
+
+test('the camera is switched off when the member leaves sign-up', { skip }, async () => {
+  const b = await launch({ fakeCamera: selfieY4m(0) });
+  try {
+    const { page, context, problems } = b;
+    await context.addInitScript(recordStreams, 0);
+    await page.goto(`${BASE_URL}/#/signup`);
+    await fillAccount(page, uniqueName('away'));
+    await page.waitForSelector('.camera-frame.is-live', { timeout: 20_000 });
+    assert.equal(await liveTracks(page), 1, 'the camera is on while taking the selfie');
+    await page.goto(`${BASE_URL}/#/login`);
+    await page.waitForSelector('#login-username');
+    await page.waitForFunction(
+      () => window.__streams.every((s) => s.getTracks().every((t) => t.readyState === 'ended')));
+    assert.equal(await liveTracks(page), 0, 'no camera track is left on');
+    assert.deepEqual(problems, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('choosing a photo while the camera starts leaves no camera on', { skip }, async () => {
+  const b = await launch({ fakeCamera: selfieY4m(0) });
+  try {
+    const { page, context, problems } = b;
+    // The stream arrives 2 s after it is asked for, as after a slow permission prompt.
+    await context.addInitScript(recordStreams, 2000);
+    await page.goto(`${BASE_URL}/#/signup`);
+    await fillAccount(page, uniqueName('late'));
+    await page.waitForFunction(() => /Waking up the camera/.test(document.querySelector('.camera-message')?.textContent || ''));
+    await page.setInputFiles('#signup-photo', selfieJpeg(1));
+    await page.waitForFunction(() => window.__streams.length === 1, null, { timeout: 20_000 });
+    await page.waitForTimeout(2500); // past the late stream's arrival
+    assert.equal(await liveTracks(page), 0, 'the late stream was switched off');
+    assert.equal(await page.$('.camera-frame.is-live'), null, 'the frame stays in upload mode');
+    assert.ok(await page.$('.camera-frame.is-upload'));
+    assert.equal(await page.isVisible('.camera-snapshot'), true, 'the chosen photo is shown');
+    assert.deepEqual(problems, []);
+  } finally {
+    await b.close();
+  }
+});
