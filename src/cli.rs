@@ -50,10 +50,10 @@ pub async fn migrate(args: CommonArgs) -> anyhow::Result<()> {
     release(cluster).await
 }
 
-/// Stops an embedded cluster this command started; leaves a server's running.
+/// Leaves the embedded cluster: it stops unless another process (a server) uses it.
 pub async fn release(cluster: Option<EmbeddedPostgres>) -> anyhow::Result<()> {
-    if let Some(cluster) = cluster {
-        tokio::task::spawn_blocking(move || cluster.release()).await??;
+    if let Some(mut cluster) = cluster {
+        tokio::task::spawn_blocking(move || cluster.stop()).await??;
     }
     Ok(())
 }

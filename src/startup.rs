@@ -153,7 +153,8 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT/SIGTERM, then stops the embedded cluster if we started one.
+    /// Serves until SIGINT/SIGTERM, then leaves the embedded cluster, which stops unless
+    /// another process (a gallery command) still uses it.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Application {
             server, cluster, ..

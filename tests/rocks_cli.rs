@@ -128,11 +128,48 @@ async fn gallery_commands_use_the_servers_embedded_database_and_leave_a_running_
         .expect("the server's database still answers after the command");
     assert_eq!(stored, 5);
     pool.close().await;
+
+    // The other order: a process that joined later outlives the one that started the
+    // cluster. Whoever leaves last stops it.
+    let joined = {
+        let options = options.clone();
+        tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&options))
+            .await
+            .expect("join")
+            .expect("join the running cluster")
+    };
+    assert!(joined.adopted(), "the cluster was running");
+    let url = joined.url();
+    let (server_side, joined) = tokio::task::spawn_blocking(move || {
+        let mut server_side = server_side;
+        server_side.stop().map(|()| (server_side, joined))
+    })
+    .await
+    .expect("join")
+    .expect("leave");
+    let pool = sqlx::PgPool::connect(&url)
+        .await
+        .expect("the cluster still runs for the process that joined it");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM rocks")
+        .fetch_one(&pool)
+        .await
+        .expect("query");
+    assert_eq!(stored, 5);
+    pool.close().await;
+    drop(server_side);
     tokio::task::spawn_blocking(move || {
-        let mut cluster = server_side;
-        cluster.stop()
+        let mut joined = joined;
+        joined.stop()
     })
     .await
     .expect("join")
     .expect("stop");
+    let after = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect(&url)
+        .await;
+    assert!(
+        after.is_err(),
+        "the last process to leave stopped the cluster"
+    );
 }

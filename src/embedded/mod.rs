@@ -4,9 +4,16 @@
 //! the cluster listens on no TCP port at all), `server.log`. When we run as root,
 //! initdb and pg_ctl run as the `postgres` user, which must be able to traverse every
 //! parent folder; when it cannot, the cluster goes under `/var/tmp` instead.
+//!
+//! Several processes may share the cluster (a server and `rockstar rocks import`, in
+//! either order). Each holds a lease file under `users/`, and the last one to leave
+//! stops it, so no process stops a database another is using. Starting, joining and
+//! leaving happen under an exclusive lock on `cluster.lock`.
 use anyhow::{bail, Context};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const ROLE: &str = "rockstar";
 const PORT: u16 = 5432;
@@ -20,17 +27,59 @@ pub struct ClusterOptions {
     pub durable: bool,
 }
 
-/// A running private cluster. `stop()` shuts it down (fast mode); dropping it also does,
-/// unless it was already running when we started.
+/// This process's use of the private cluster. `stop()` (or dropping it) gives up the
+/// lease and shuts the cluster down (fast mode) unless another process still uses it.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
     bin: PathBuf,
+    dir: PathBuf,
     pgdata: PathBuf,
     socket_dir: PathBuf,
     as_postgres: bool,
-    /// It was already running when we started (a server, or an earlier killed run).
+    /// It was already running when we started (another process, or an earlier killed run).
     adopted: bool,
+    /// Our file under `users/`, named `<pid>-<n>`.
+    lease: PathBuf,
     stopped: bool,
+}
+
+/// Distinguishes leases taken by one process.
+static LEASES: AtomicU64 = AtomicU64::new(0);
+
+/// Holds the exclusive lock on `cluster.lock` until dropped.
+fn lock_cluster(dir: &Path) -> anyhow::Result<File> {
+    let path = dir.join("cluster.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    file.lock()
+        .with_context(|| format!("locking {}", path.display()))?;
+    Ok(file)
+}
+
+/// Leases of processes still alive; those of processes gone (killed) are removed.
+fn live_leases(users: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(users) else {
+        return 0;
+    };
+    let mut live = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        match pid {
+            Some(pid) if Path::new("/proc").join(pid.to_string()).exists() => live += 1,
+            _ => {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    live
 }
 
 impl EmbeddedPostgres {
@@ -44,17 +93,28 @@ impl EmbeddedPostgres {
         let pgdata = dir.join("pgdata");
         let socket_dir = dir.join("run");
         std::fs::create_dir_all(&socket_dir)?;
+        let users = dir.join("users");
+        std::fs::create_dir_all(&users)?;
         if as_postgres {
             chown_postgres(&dir)?;
             chown_postgres(&socket_dir)?;
         }
+        let _lock = lock_cluster(&dir)?;
+        let lease = users.join(format!(
+            "{}-{}",
+            std::process::id(),
+            LEASES.fetch_add(1, Ordering::Relaxed)
+        ));
         let mut cluster = EmbeddedPostgres {
             bin,
+            dir: dir.clone(),
             pgdata,
             socket_dir,
             as_postgres,
             adopted: false,
-            stopped: false,
+            lease,
+            // Nothing to give back until the lease is written.
+            stopped: true,
         };
 
         if !cluster.pgdata.join("PG_VERSION").exists() {
@@ -107,6 +167,9 @@ impl EmbeddedPostgres {
                 .map(String::from),
             )?;
         }
+        std::fs::write(&cluster.lease, b"")
+            .with_context(|| format!("writing {}", cluster.lease.display()))?;
+        cluster.stopped = false;
         cluster.ensure_role_and_database()?;
         Ok(cluster)
     }
@@ -129,21 +192,23 @@ impl EmbeddedPostgres {
         self.adopted
     }
 
-    /// For commands run beside a server: stops the cluster only if this process started
-    /// it, so a running server keeps its database.
-    pub fn release(mut self) -> anyhow::Result<()> {
-        if self.adopted {
-            return Ok(()); // dropping an adopted cluster leaves it running
-        }
-        self.stop()
-    }
-
-    /// Stops the cluster (`pg_ctl stop -m fast`). Idempotent.
+    /// Gives up this process's lease and stops the cluster (`pg_ctl stop -m fast`) unless
+    /// another live process holds one. Idempotent.
     pub fn stop(&mut self) -> anyhow::Result<()> {
         if self.stopped {
             return Ok(());
         }
         self.stopped = true;
+        let _lock = lock_cluster(&self.dir)?;
+        let _ = std::fs::remove_file(&self.lease);
+        let others = live_leases(&self.dir.join("users"));
+        if others > 0 {
+            tracing::info!(
+                processes = others,
+                "embedded PostgreSQL left running for the other processes using it"
+            );
+            return Ok(());
+        }
         let pgdata = path_str(&self.pgdata)?;
         self.run_checked(
             "pg_ctl",
@@ -272,12 +337,7 @@ impl EmbeddedPostgres {
 }
 
 impl Drop for EmbeddedPostgres {
-    /// Stops a cluster this process started. An adopted one may belong to a running
-    /// server, so only an explicit `stop()` ends it.
     fn drop(&mut self) {
-        if self.adopted {
-            return;
-        }
         if let Err(e) = self.stop() {
             tracing::warn!(error = %e, "could not stop the embedded PostgreSQL cluster");
         }

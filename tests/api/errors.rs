@@ -224,7 +224,11 @@ async fn json_bodies_get_the_one_error_format() {
         (reqwest::Method::PUT, "/api/v1/statuses", "POST"),
         (reqwest::Method::DELETE, "/api/v1/rocks", "GET"),
         (reqwest::Method::POST, "/api/v1/timelines/home", "GET"),
-        (reqwest::Method::GET, "/api/v1/accounts/someone/follow", "POST"),
+        (
+            reqwest::Method::GET,
+            "/api/v1/accounts/someone/follow",
+            "POST",
+        ),
         (reqwest::Method::POST, "/healthz", "GET"),
         (reqwest::Method::PATCH, "/api/v1/statuses/1", "DELETE, GET"),
     ] {
