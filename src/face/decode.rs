@@ -40,9 +40,11 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
             "the JPEG file is truncated".into(),
         ));
     }
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| FaceError::UnsupportedImage(e.to_string()))?;
+    // Refuse a giant canvas from the header alone, before a decoder looks at it.
+    if let Some((w, h)) = declared_dimensions(bytes) {
+        check_size(w, h, limits)?;
+    }
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
     // Dimensions come from the header; check them before the decoder allocates pixels.
     let (w, h) = decoder.dimensions();
     if w == 0 || h == 0 {
@@ -50,13 +52,7 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
             "the image has no pixels".into(),
         ));
     }
-    if w > limits.max_side || h > limits.max_side || u64::from(w) * u64::from(h) > limits.max_pixels
-    {
-        return Err(FaceError::ImageTooLarge(format!(
-            "{w}x{h} pixels; the limits are {} px per side and {} pixels in all",
-            limits.max_side, limits.max_pixels
-        )));
-    }
+    check_size(w, h, limits)?;
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_image_width = Some(limits.max_side);
     decoder_limits.max_image_height = Some(limits.max_side);
@@ -68,17 +64,201 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = image::DynamicImage::from_decoder(decoder).map_err(|e| match e {
-        image::ImageError::Limits(l) => FaceError::ImageTooLarge(l.to_string()),
-        other => FaceError::UnsupportedImage(other.to_string()),
-    })?;
+    let mut img = image::DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     img.apply_orientation(orientation);
     Ok(img.into_rgb8())
 }
 
-/// A JPEG's entropy-coded data ends with EOI (FF D9). Decoders fill a truncated file with grey
-/// instead of failing, so check for the marker (trailing bytes after EOI are tolerated).
+fn check_size(w: u32, h: u32, limits: DecodeLimits) -> Result<(), FaceError> {
+    if w > limits.max_side || h > limits.max_side || u64::from(w) * u64::from(h) > limits.max_pixels
+    {
+        return Err(FaceError::ImageTooLarge(format!(
+            "{w}x{h} pixels; the limits are {} px per side and {} pixels in all",
+            limits.max_side, limits.max_pixels
+        )));
+    }
+    Ok(())
+}
+
+/// A decoder's own size and memory limits mean "too large", anything else "unsupported".
+fn decode_error(e: image::ImageError) -> FaceError {
+    match e {
+        image::ImageError::Limits(l) => FaceError::ImageTooLarge(l.to_string()),
+        other => FaceError::UnsupportedImage(other.to_string()),
+    }
+}
+
+/// Width and height as the file's header states them (PNG's IHDR, WebP's extended
+/// canvas, JPEG's frame header), where the format can state more than its decoder allows.
+fn declared_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let be32 = |at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+    };
+    let le24 = |at: usize| -> Option<u32> {
+        let b = bytes.get(at..at + 3)?;
+        Some(u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16)
+    };
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.get(12..16) == Some(&b"IHDR"[..]) {
+        return Some((be32(16)?, be32(20)?));
+    }
+    if bytes.starts_with(b"RIFF") && bytes.get(8..16) == Some(&b"WEBPVP8X"[..]) {
+        return Some((le24(24)? + 1, le24(27)? + 1));
+    }
+    jpeg_segments(bytes).ok().and_then(|j| j.frame)
+}
+
+/// What a walk over a JPEG's segments finds.
+struct JpegWalk {
+    /// (width, height) from the first frame header.
+    frame: Option<(u32, u32)>,
+}
+
+/// Walks a JPEG's marker segments and entropy-coded scans up to EOI. Err if the file
+/// ends first (decoders fill a truncated file with grey instead of failing); bytes after
+/// EOI (e.g. a phone's motion-photo trailer) are ignored.
+fn jpeg_segments(bytes: &[u8]) -> Result<JpegWalk, ()> {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return Err(());
+    }
+    let mut walk = JpegWalk { frame: None };
+    let mut at = 2;
+    loop {
+        // A marker: 0xFF, optional 0xFF fill bytes, then its code. Some encoders leave
+        // stray bytes between segments; decoders skip them, and so does this walk.
+        at += bytes
+            .get(at..)
+            .ok_or(())?
+            .iter()
+            .position(|&b| b == 0xFF)
+            .ok_or(())?;
+        while bytes.get(at) == Some(&0xFF) {
+            at += 1;
+        }
+        let code = *bytes.get(at).ok_or(())?;
+        at += 1;
+        match code {
+            0xD9 => return Ok(walk),
+            0x01 | 0xD0..=0xD7 => continue,
+            _ => {}
+        }
+        let len_bytes = bytes.get(at..at + 2).ok_or(())?;
+        let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
+        if len < 2 || at + len > bytes.len() {
+            return Err(());
+        }
+        let is_frame = matches!(code, 0xC0..=0xCF) && !matches!(code, 0xC4 | 0xC8 | 0xCC);
+        if is_frame && walk.frame.is_none() && len >= 7 {
+            let h = u16::from_be_bytes([bytes[at + 3], bytes[at + 4]]);
+            let w = u16::from_be_bytes([bytes[at + 5], bytes[at + 6]]);
+            walk.frame = Some((u32::from(w), u32::from(h)));
+        }
+        at += len;
+        if code == 0xDA {
+            // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or
+            // a restart marker.
+            loop {
+                let ff = at
+                    + bytes
+                        .get(at..)
+                        .ok_or(())?
+                        .iter()
+                        .position(|&b| b == 0xFF)
+                        .ok_or(())?;
+                match *bytes.get(ff + 1).ok_or(())? {
+                    0x00 | 0xD0..=0xD7 | 0xFF => at = ff + 1,
+                    _ => {
+                        at = ff;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let tail = &bytes[bytes.len().saturating_sub(4096)..];
-    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+    jpeg_segments(bytes).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: DecodeLimits = DecodeLimits {
+        max_bytes: 10 << 20,
+        max_pixels: 40_000_000,
+        max_side: 12_000,
+    };
+
+    fn jpeg() -> Vec<u8> {
+        let img = RgbImage::from_fn(64, 48, |x, y| {
+            image::Rgb([(x * 4) as u8, (y * 5) as u8, 90])
+        });
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+            .encode_image(&img)
+            .expect("encode");
+        out
+    }
+
+    /// The JPEG with a comment segment holding `text` right after SOI.
+    fn with_comment(jpeg: &[u8], text: &[u8]) -> Vec<u8> {
+        let mut out = jpeg[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xFE]);
+        out.extend_from_slice(&((text.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(text);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    #[test]
+    fn a_long_trailer_after_the_jpeg_is_accepted() {
+        // Phones append motion-photo videos after EOI; 64 KiB without an FF D9 in it.
+        let mut file = jpeg();
+        file.extend((0..65_536u32).map(|i| (i % 251) as u8 & 0x7F));
+        let img = decode(&file, LIMITS).expect("decodes");
+        assert_eq!(img.dimensions(), (64, 48));
+    }
+
+    #[test]
+    fn a_truncated_jpeg_is_refused_even_with_an_end_marker_in_a_comment() {
+        let file = with_comment(&jpeg(), b"ends \xFF\xD9 here");
+        assert!(decode(&file, LIMITS).is_ok(), "the whole file decodes");
+        for cut in [file.len() - 2, file.len() / 2, 40] {
+            match decode(&file[..cut], LIMITS) {
+                Err(FaceError::UnsupportedImage(m)) => assert!(m.contains("truncated"), "{m}"),
+                other => panic!("cut at {cut}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn jpeg_frame_size_is_read_from_the_header() {
+        assert_eq!(declared_dimensions(&jpeg()), Some((64, 48)));
+    }
+
+    #[test]
+    fn giant_declared_canvases_are_too_large_not_unsupported() {
+        // PNG: IHDR of 2^31 x 1.
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&(1u32 << 31).to_be_bytes());
+        png.extend_from_slice(&1u32.to_be_bytes());
+        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        // WebP: an extended header with a 2^24 x 2^24 canvas.
+        let mut webp = b"RIFF\x00\x01\x00\x00WEBPVP8X\x0a\0\0\0\0\0\0\0".to_vec();
+        webp.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+        // JPEG: a frame header patched to 60000 x 60000.
+        let mut big_jpeg = jpeg();
+        let sof = big_jpeg
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0])
+            .expect("baseline frame header");
+        big_jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+        for (name, file) in [("png", png), ("webp", webp), ("jpeg", big_jpeg)] {
+            match decode(&file, LIMITS) {
+                Err(FaceError::ImageTooLarge(_)) => {}
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
 }

@@ -135,27 +135,51 @@ pub async fn upload(
     let id = db::media::next_id(&state.db).await?;
     let key = object_key(id, "image");
     let preview_key = object_key(id, "preview");
-    state
-        .storage
-        .put(&key, bytes::Bytes::from(jpeg))
+    let stored = async {
+        state
+            .storage
+            .put(&key, bytes::Bytes::from(jpeg))
+            .await
+            .map_err(ApiError::internal)?;
+        state
+            .storage
+            .put(&preview_key, bytes::Bytes::from(preview))
+            .await
+            .map_err(ApiError::internal)?;
+        db::media::create(
+            &state.db,
+            id,
+            me,
+            &key,
+            &preview_key,
+            width as i32,
+            height as i32,
+            faces_covered as i32,
+        )
         .await
-        .map_err(ApiError::internal)?;
-    state
-        .storage
-        .put(&preview_key, bytes::Bytes::from(preview))
-        .await
-        .map_err(ApiError::internal)?;
-    let row = db::media::create(
-        &state.db,
-        id,
-        me,
-        &key,
-        &preview_key,
-        width as i32,
-        height as i32,
-        faces_covered as i32,
-    )
-    .await?;
+        .map_err(|e| {
+            // The account was deleted while its upload was being covered.
+            ApiError::on_constraint(e, "media_attachments_account_id_fkey", || {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "token_revoked",
+                    "The account was deleted during the upload.",
+                )
+            })
+        })
+    }
+    .await;
+    let row = match stored {
+        Ok(row) => row,
+        Err(e) => {
+            // No row points at the files, so nothing else would ever remove them.
+            state
+                .storage
+                .delete_all_best_effort(&[key, preview_key])
+                .await;
+            return Err(e);
+        }
+    };
     tracing::info!(
         media_id = id,
         faces_covered,

@@ -425,3 +425,45 @@ async fn uploads_never_attached_are_removed_after_a_day() {
         .expect("GET");
     assert_eq!(gone.status(), 404);
 }
+
+#[tokio::test]
+async fn an_upload_whose_account_is_deleted_meanwhile_leaves_no_files() {
+    if !require_face_engine_quiet() {
+        println!("SKIPPED: uploads need the face engine (ONNX Runtime and models)");
+        return;
+    }
+    let app = spawn_app().await;
+    let ann = member(&app, "ann").await;
+    // The account disappears exactly when the upload's row is written, as when the
+    // member deletes it from another device while the image is being covered.
+    sqlx::query(
+        "CREATE FUNCTION vanish() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN DELETE FROM accounts WHERE id = NEW.account_id; RETURN NEW; END $$",
+    )
+    .execute(&app.db)
+    .await
+    .expect("function");
+    sqlx::query(
+        "CREATE TRIGGER vanish BEFORE INSERT ON media_attachments \
+         FOR EACH ROW EXECUTE FUNCTION vanish()",
+    )
+    .execute(&app.db)
+    .await
+    .expect("trigger");
+    let response = upload(
+        &app,
+        &ann.token,
+        crate::fixtures::landscape_jpeg(),
+        "image/jpeg",
+    )
+    .await;
+    response.error(401, "token_revoked");
+    let left = crate::helpers::walk(&app.storage_root.join("media"));
+    assert!(left.is_empty(), "files left behind: {left:?}");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM media_attachments")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(rows, 0);
+    app.assert_still_serving().await;
+}
