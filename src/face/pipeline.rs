@@ -182,19 +182,23 @@ impl Models {
         }
         // Tiles: each level halves the tile until a tile would be too small to matter
         // (the 256 model finds faces of ~1/16 of its input; we need eyes >= MIN_EYE_DISTANCE).
+        // Tiles are cut from a half-size pyramid so each shrinks by at most 2: one bilinear
+        // tap per input pixel instead of up to 16, which made a big faceless photo cost
+        // seconds of a worker's time.
+        let mut pyramid = Pyramid::new(img);
         let mut tile = long / 2.0;
         while none_usable(&found) && tile >= 480.0 {
+            let (level, factor) = pyramid.level_for(tile / Model::Back256.size() as f32);
             for y in positions(h, tile) {
                 for x in positions(w, tile) {
-                    found.extend(self.detect_in(
-                        Model::Back256,
-                        img,
-                        Square {
-                            x0: x,
-                            y0: y,
-                            side: tile,
-                        },
-                    )?);
+                    let region = Square {
+                        x0: x / factor,
+                        y0: y / factor,
+                        side: tile / factor,
+                    };
+                    let dets =
+                        detect::detect_region(&mut self.back, Model::Back256, level, region)?;
+                    found.extend(dets.iter().map(|d| d.scaled(factor)));
                 }
             }
             tile /= 2.0;
@@ -482,11 +486,90 @@ impl Drop for Scrubbed {
 }
 
 /// Tile origins along one axis: half-tile overlap, the last tile flush with the edge.
+/// The photo and its successive 2x2-box halvings, made on demand.
+struct Pyramid<'a> {
+    base: &'a RgbImage,
+    images: Vec<RgbImage>,
+}
+
+impl Drop for Pyramid<'_> {
+    /// The levels are photo pixels: wiped, like every other copy of a photo.
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        for image in &mut self.images {
+            let raw: &mut [u8] = image;
+            raw.zeroize();
+        }
+    }
+}
+
+impl<'a> Pyramid<'a> {
+    fn new(base: &'a RgbImage) -> Self {
+        Pyramid {
+            base,
+            images: Vec::new(),
+        }
+    }
+
+    /// The level to sample from when shrinking by `scale`, so that at most a 2x shrink
+    /// is left, and its size factor (2^k).
+    fn level_for(&mut self, scale: f32) -> (&RgbImage, f32) {
+        let mut k = 0usize;
+        while scale / (1u32 << k) as f32 > 2.0 && k < 8 {
+            let below = if k == 0 {
+                self.base
+            } else {
+                &self.images[k - 1]
+            };
+            if below.width() < 2 || below.height() < 2 {
+                break;
+            }
+            if self.images.len() == k {
+                let next = halve(below);
+                self.images.push(next);
+            }
+            k += 1;
+        }
+        let image = if k == 0 {
+            self.base
+        } else {
+            &self.images[k - 1]
+        };
+        (image, (1u32 << k) as f32)
+    }
+}
+
+/// Half width and height, each pixel the mean of a 2x2 block (a last odd row or column is
+/// dropped, so level coordinates are exactly source coordinates / 2).
+fn halve(img: &RgbImage) -> RgbImage {
+    let (w, h) = (img.width() / 2, img.height() / 2);
+    let src = img.as_raw();
+    let stride = img.width() as usize * 3;
+    let mut out = vec![0u8; w as usize * h as usize * 3];
+    for (y, row) in out.chunks_exact_mut(w as usize * 3).enumerate() {
+        let r0 = &src[2 * y * stride..][..stride];
+        let r1 = &src[(2 * y + 1) * stride..][..stride];
+        for (x, px) in row.chunks_exact_mut(3).enumerate() {
+            for c in 0..3 {
+                let i = 6 * x + c;
+                let sum = u16::from(r0[i])
+                    + u16::from(r0[i + 3])
+                    + u16::from(r1[i])
+                    + u16::from(r1[i + 3]);
+                px[c] = ((sum + 2) / 4) as u8;
+            }
+        }
+    }
+    RgbImage::from_raw(w, h, out).unwrap_or_else(|| RgbImage::new(0, 0))
+}
+
+/// Tile origins along one side. Tiles overlap by a quarter: a face up to a quarter of
+/// the tile lies wholly inside one, and bigger ones are found at the level above.
 fn positions(len: f32, tile: f32) -> Vec<f32> {
     if len <= tile {
         return vec![0.0];
     }
-    let step = tile / 2.0;
+    let step = tile * 0.75;
     let n = ((len - tile) / step).ceil() as usize + 1;
     (0..n).map(|i| (i as f32 * step).min(len - tile)).collect()
 }
@@ -571,4 +654,61 @@ pub(crate) fn centre_chip(img: &RgbImage) -> Vec<f32> {
     );
     debug_assert_eq!(chip.len(), CHIP_LEN);
     chip
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halving_averages_2x2_blocks_and_drops_an_odd_edge() {
+        let img = RgbImage::from_fn(5, 3, |x, y| {
+            image::Rgb([(10 * x + y) as u8, 100, (x * y) as u8])
+        });
+        let half = halve(&img);
+        assert_eq!(half.dimensions(), (2, 1));
+        // Block x 2..4, y 0..2: red 20, 21, 30, 31 -> 25.5 rounds to 26; blue 0, 2, 0, 3 -> 1.25 -> 1.
+        assert_eq!(half.get_pixel(1, 0).0, [26, 100, 1]);
+    }
+
+    #[test]
+    fn pyramid_leaves_at_most_a_2x_shrink() {
+        let img = RgbImage::new(4000, 3000);
+        let mut pyramid = Pyramid::new(&img);
+        for scale in [0.5f32, 2.0, 2.1, 3.9, 4.1, 11.7, 23.4] {
+            let (level, factor) = pyramid.level_for(scale);
+            assert!(scale / factor <= 2.0, "scale {scale}: factor {factor}");
+            assert!(
+                scale / factor > 1.0 || factor == 1.0,
+                "no needless halving at {scale}"
+            );
+            assert_eq!(level.width(), 4000 / factor as u32);
+        }
+    }
+
+    #[test]
+    fn every_face_up_to_a_quarter_tile_lies_inside_one_tile() {
+        for (len, tile) in [
+            (4000.0f32, 1000.0f32),
+            (6000.0, 750.0),
+            (3000.0, 1500.0),
+            (1000.0, 480.0),
+        ] {
+            let starts = positions(len, tile);
+            assert_eq!(starts[0], 0.0);
+            assert!(
+                (starts[starts.len() - 1] + tile - len).abs() < 1e-3,
+                "the last tile ends at the edge"
+            );
+            let face = tile / 4.0;
+            let mut at = 0.0;
+            while at + face <= len {
+                assert!(
+                    starts.iter().any(|&s| s <= at && at + face <= s + tile),
+                    "a face at {at} of {len} (tile {tile}) is cut by every tile"
+                );
+                at += 7.0;
+            }
+        }
+    }
 }

@@ -176,6 +176,14 @@ async fn sign_up_inner(
         .rocks
         .as_ref()
         .ok_or_else(ApiError::gallery_unavailable)?;
+    // A taken name is refused before the face engine spends time on the photo (the insert
+    // below still settles a race for a free one).
+    if db::accounts::by_username(&state.db, username.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(username_taken());
+    }
 
     // The photo moves into the engine and is dropped (zeroed) there; the signature is
     // dropped (zeroed) right after matching. Neither outlives this block.
@@ -199,11 +207,7 @@ async fn sign_up_inner(
         matched.likeness,
     )
     .await
-    .map_err(|e| {
-        ApiError::on_constraint(e, db::accounts::USERNAME_UNIQUE, || {
-            ApiError::conflict("username_taken", "That username is taken.")
-        })
-    })?
+    .map_err(|e| ApiError::on_constraint(e, db::accounts::USERNAME_UNIQUE, username_taken))?
     .ok_or_else(|| ApiError::internal("the matched rock is not in the database"))?;
 
     let issued = state.jwt.issue(&state.db, account_id).await?;
@@ -216,6 +220,10 @@ async fn sign_up_inner(
         account: row.into(),
         token: issued.token,
     }))
+}
+
+fn username_taken() -> ApiError {
+    ApiError::conflict("username_taken", "That username is taken.")
 }
 
 fn missing(field: &str) -> ApiError {

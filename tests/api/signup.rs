@@ -167,6 +167,14 @@ async fn taken_username_is_409() {
         "username_taken",
     )
     .await;
+    // Checked before the face engine runs: a faceless photo still gets the 409, not no_face.
+    let mut faceless = Form::new(
+        "taken_name",
+        "another password",
+        crate::fixtures::blank_png(),
+    );
+    faceless.photo = Some((crate::fixtures::blank_png(), "image/png"));
+    assert_error(app.sign_up(faceless).await, 409, "username_taken").await;
 }
 
 #[tokio::test]
