@@ -99,7 +99,7 @@ impl ApiError {
     ) -> ApiError {
         match &error {
             sqlx::Error::Database(db) if db.constraint() == Some(constraint) => on_violation(),
-            _ => ApiError::internal(error),
+            _ => ApiError::from_database(error),
         }
     }
 
@@ -126,7 +126,24 @@ impl ResponseError for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        ApiError::internal(error)
+        ApiError::from_database(error)
+    }
+}
+
+impl ApiError {
+    /// A database that cannot be reached is a 503 worth retrying; anything else is a bug.
+    pub fn from_database(error: sqlx::Error) -> ApiError {
+        match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                tracing::error!(error = %error, "the database is unreachable");
+                ApiError::unavailable(
+                    "database_unavailable",
+                    "The database is not reachable right now.",
+                    5,
+                )
+            }
+            _ => ApiError::internal(error),
+        }
     }
 }
 
@@ -243,4 +260,20 @@ pub fn path_error_handler(
     _req: &actix_web::HttpRequest,
 ) -> actix_web::Error {
     ApiError::not_found(format!("No such resource: {err}.")).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_503_with_retry_after_and_other_errors_500() {
+        let down = ApiError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(down.code, "database_unavailable");
+        let response = actix_web::ResponseError::error_response(&down);
+        assert!(response.headers().contains_key("retry-after"));
+        let bug = ApiError::from(sqlx::Error::RowNotFound);
+        assert_eq!(bug.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

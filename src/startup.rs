@@ -251,13 +251,20 @@ fn with_json_error_body(
 ) -> ServiceResponse<actix_web::body::BoxBody> {
     use actix_web::body::{BodySize, MessageBody};
     use actix_web::http::StatusCode;
+    // An empty body (the router) or a plain-text one (the static files service).
     let empty = matches!(
         response.response().body().size(),
         BodySize::Sized(0) | BodySize::None
     );
+    let json = response
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let replace = empty || !json;
     let error = match response.status() {
-        StatusCode::NOT_FOUND if empty => ApiError::not_found("No such endpoint or file."),
-        StatusCode::METHOD_NOT_ALLOWED if empty => ApiError::new(
+        StatusCode::NOT_FOUND if replace => ApiError::not_found("No such endpoint or file."),
+        StatusCode::METHOD_NOT_ALLOWED if replace => ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "This endpoint does not take that method.",

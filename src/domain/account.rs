@@ -85,7 +85,7 @@ impl Password {
     }
 }
 
-/// At most 50 characters, no control characters, trimmed.
+/// At most 50 characters, no control, invisible or direction-changing characters, trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
@@ -98,10 +98,13 @@ impl DisplayName {
                 "A display name has at most 50 characters.",
             ));
         }
-        if name.chars().any(char::is_control) {
+        if name
+            .chars()
+            .any(|c| c.is_control() || super::is_invisible_or_reordering(c))
+        {
             return Err(DomainError::new(
                 "invalid_display_name",
-                "A display name may not contain control characters.",
+                "A display name may not contain control, invisible or direction-changing characters.",
             ));
         }
         Ok(DisplayName(name.to_owned()))
@@ -164,6 +167,29 @@ mod tests {
             assert!(Username::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         assert!(Username::parse(&"a".repeat(30)).is_ok());
+    }
+
+    #[test]
+    fn display_names_refuse_invisible_and_reordering_characters() {
+        for bad in [
+            "\u{200B}",
+            "a\u{202E}gnp.exe",
+            "\u{2066}x",
+            "\u{FEFF}",
+            "\u{3164}",
+        ] {
+            assert!(
+                DisplayName::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
+        }
+        // Emoji sequences keep their zero-width joiner; right-to-left scripts are fine.
+        for good in ["Rocky 👩\u{200D}🔬", "صخرة", "Ábel"] {
+            assert!(
+                DisplayName::parse(good).is_ok(),
+                "{good:?} should be accepted"
+            );
+        }
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub struct FaceEngineConfig {
 
 impl Default for FaceEngineConfig {
     /// `models/` of the repository or next to the executable, one worker per core, a queue of
-    /// four per worker, and uploads up to 20 MB, 50 megapixels and 12,000 px per side.
+    /// four per worker, and images up to 20 MiB, 50 megapixels and 12,000 px per side (the
+    /// command-line tools; the server takes its limits from its configuration).
     fn default() -> Self {
         let workers = num_cpus::get().max(1);
         FaceEngineConfig {
@@ -98,7 +99,13 @@ impl FaceEngine {
                     let _ = ready_tx.send(Ok(()));
                     // Ends when every FaceEngine clone (and so the sender) is gone.
                     while let Ok(job) = rx.recv() {
-                        job(&mut models);
+                        // A panic fails that one request (its reply channel is dropped)
+                        // and leaves the worker serving; the sessions hold no per-request
+                        // state that a half-run job could spoil.
+                        let run = std::panic::AssertUnwindSafe(|| job(&mut models));
+                        if std::panic::catch_unwind(run).is_err() {
+                            tracing::error!("a face job panicked; the worker carries on");
+                        }
                     }
                 })
                 .map_err(|e| {

@@ -4,6 +4,7 @@ use crate::db;
 use crate::domain::{DisplayName, Note, Password, Username};
 use crate::error::{ApiError, ErrorBody};
 use crate::face::Photo;
+use crate::http::http_get;
 use crate::startup::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -13,15 +14,15 @@ use secrecy::SecretString;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/accounts").route(web::post().to(sign_up)))
         .service(
-            web::resource("/accounts/verify_credentials").route(web::get().to(verify_credentials)),
+            web::resource("/accounts/verify_credentials").route(http_get().to(verify_credentials)),
         )
         .service(
             web::resource("/accounts/me")
-                .route(web::get().to(verify_credentials))
+                .route(http_get().to(verify_credentials))
                 .route(web::patch().to(update_me))
                 .route(web::delete().to(delete_me)),
         )
-        .service(web::resource("/accounts/{username}").route(web::get().to(get_account)));
+        .service(web::resource("/accounts/{username}").route(http_get().to(get_account)));
 }
 
 /// An account as everyone sees it.

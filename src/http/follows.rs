@@ -7,16 +7,17 @@ use crate::db;
 use crate::db::follows::Direction;
 use crate::db::statuses::SocialAccountRow;
 use crate::error::{ApiError, ErrorBody};
+use crate::http::http_get;
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/accounts/{username}/follow").route(web::post().to(follow)))
         .service(web::resource("/accounts/{username}/unfollow").route(web::post().to(unfollow)))
-        .service(web::resource("/accounts/{username}/followers").route(web::get().to(followers)))
-        .service(web::resource("/accounts/{username}/following").route(web::get().to(following)))
+        .service(web::resource("/accounts/{username}/followers").route(http_get().to(followers)))
+        .service(web::resource("/accounts/{username}/following").route(http_get().to(following)))
         .service(
-            web::resource("/accounts/{username}/relationship").route(web::get().to(relationship)),
+            web::resource("/accounts/{username}/relationship").route(http_get().to(relationship)),
         );
 }
 

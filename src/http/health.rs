@@ -1,11 +1,12 @@
 //! Liveness, readiness and metrics.
+use crate::http::http_get;
 use crate::startup::AppState;
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/healthz").route(web::get().to(healthz)))
-        .service(web::resource("/readyz").route(web::get().to(readyz)))
-        .service(web::resource("/metrics").route(web::get().to(metrics)));
+    cfg.service(web::resource("/healthz").route(http_get().to(healthz)))
+        .service(web::resource("/readyz").route(http_get().to(readyz)))
+        .service(web::resource("/metrics").route(http_get().to(metrics)));
 }
 
 /// The process is up.

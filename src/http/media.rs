@@ -7,6 +7,7 @@ use super::AuthUser;
 use crate::db;
 use crate::error::{ApiError, ErrorBody};
 use crate::face::{Detection, FaceEngine, Photo};
+use crate::http::http_get;
 use crate::rocks::{RockImage, RockService};
 use crate::social::scrub;
 use crate::startup::AppState;
@@ -20,7 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The stored files, outside `/api/v1`: `GET /media/attachments/{id}/image|preview`.
 pub fn file_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/media/attachments/{id}/{file}").route(web::get().to(file)));
+    cfg.service(web::resource("/media/attachments/{id}/{file}").route(http_get().to(file)));
 }
 
 /// Where an attachment's image (`image`) or preview (`preview`) is served.

@@ -25,6 +25,11 @@ use std::sync::Arc;
 
 pub use auth::{AuthUser, MaybeAuthUser};
 
+/// A GET route that also answers HEAD (actix sends the headers without the body).
+pub(crate) fn http_get() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::routes)
         .configure(openapi::routes)
@@ -154,7 +159,13 @@ pub fn immutable_jpeg(req: &HttpRequest, etag: String, bytes: web::Bytes) -> Htt
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            // If-None-Match compares weakly: W/"x" matches "x".
+            v.split(',').map(str::trim).any(|t| {
+                t == "*"
+                    || t.strip_prefix("W/").unwrap_or(t) == etag.strip_prefix("W/").unwrap_or(&etag)
+            })
+        });
     if held {
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))

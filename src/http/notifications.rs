@@ -6,12 +6,13 @@ use super::timelines::{page_response, PageQuery};
 use super::AuthUser;
 use crate::db;
 use crate::error::{ApiError, ErrorBody};
+use crate::http::http_get;
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/notifications").route(web::get().to(list)))
-        .service(web::resource("/notifications/unread_count").route(web::get().to(unread_count)))
+    cfg.service(web::resource("/notifications").route(http_get().to(list)))
+        .service(web::resource("/notifications/unread_count").route(http_get().to(unread_count)))
         .service(web::resource("/notifications/read").route(web::post().to(mark_read)));
 }
 

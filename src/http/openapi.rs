@@ -2,6 +2,7 @@
 //! crate that renders it without any CDN.
 use super::{accounts, health, rocks, sessions};
 use crate::error::ErrorBody;
+use crate::http::http_get;
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
@@ -57,8 +58,8 @@ impl utoipa::Modify for BearerAuth {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/v1/openapi.json").route(web::get().to(spec)))
-        .service(web::resource("/api/docs").route(web::get().to(docs)));
+    cfg.service(web::resource("/api/v1/openapi.json").route(http_get().to(spec)))
+        .service(web::resource("/api/docs").route(http_get().to(docs)));
 }
 
 async fn spec() -> HttpResponse {

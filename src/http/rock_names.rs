@@ -5,6 +5,7 @@ use super::rocks::parse_rock_id;
 use super::{AuthUser, MaybeAuthUser};
 use crate::db;
 use crate::error::{ApiError, ErrorBody};
+use crate::http::http_get;
 use crate::startup::AppState;
 use actix_web::{web, HttpResponse};
 
@@ -13,7 +14,7 @@ pub const MAX_NAME_CHARS: usize = 40;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/rocks/{id}/names")
-            .route(web::get().to(list))
+            .route(http_get().to(list))
             .route(web::post().to(suggest)),
     );
 }
@@ -42,7 +43,8 @@ pub struct RockNames {
     pub names: Vec<RockName>,
 }
 
-/// Trimmed, inner whitespace collapsed, 1–40 characters, no control characters.
+/// Trimmed, inner whitespace collapsed, 1–40 characters, no control, invisible or
+/// direction-changing characters.
 pub fn clean_name(raw: &str) -> Result<String, ApiError> {
     let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
@@ -57,10 +59,13 @@ pub fn clean_name(raw: &str) -> Result<String, ApiError> {
             format!("A rock name has at most {MAX_NAME_CHARS} characters."),
         ));
     }
-    if name.chars().any(char::is_control) {
+    if name
+        .chars()
+        .any(|c| c.is_control() || crate::domain::is_invisible_or_reordering(c))
+    {
         return Err(ApiError::unprocessable(
             "invalid_name",
-            "A rock name may not contain control characters.",
+            "A rock name may not contain control, invisible or direction-changing characters.",
         ));
     }
     Ok(name)
@@ -114,4 +119,20 @@ pub async fn suggest(
         .ok_or_else(ApiError::rock_not_found)?;
     db::rock_names::vote(&state.db, rock_id, me, &name).await?;
     Ok(HttpResponse::Ok().json(names(&state, Some(me), rock_id).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_name;
+
+    #[test]
+    fn names_are_tidied_and_invisible_ones_refused() {
+        assert_eq!(
+            clean_name("  Old   Grumpy ").ok().as_deref(),
+            Some("Old Grumpy")
+        );
+        for bad in ["   ", "\u{200B}", "\u{202E}gnp.exe", "tab\u{0007}"] {
+            assert!(clean_name(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
 }

@@ -6,15 +6,16 @@
 //! Uses `web::Data<RockService>` from the app data; without it (no face engine, so no
 //! gallery) the routes answer 503 `gallery_unavailable`.
 use crate::error::{ApiError, ErrorBody};
+use crate::http::http_get;
 use crate::rocks::{Rock, RockImage, RockService};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/v1/rocks").route(web::get().to(list)))
-        .service(web::resource("/api/v1/rocks/{id}").route(web::get().to(show)))
-        .service(web::resource("/media/rocks/{id}/{image}").route(web::get().to(media)));
+    cfg.service(web::resource("/api/v1/rocks").route(http_get().to(list)))
+        .service(web::resource("/api/v1/rocks/{id}").route(http_get().to(show)))
+        .service(web::resource("/media/rocks/{id}/{image}").route(http_get().to(media)));
 }
 
 /// A rock as the API shows it.

@@ -7,6 +7,7 @@ use crate::db;
 use crate::db::statuses::{CreateOutcome, NewStatus, StatusRow};
 use crate::domain::StatusText;
 use crate::error::{ApiError, ErrorBody};
+use crate::http::http_get;
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -19,10 +20,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/statuses").route(web::post().to(create)))
         .service(
             web::resource("/statuses/{id}")
-                .route(web::get().to(show))
+                .route(http_get().to(show))
                 .route(web::delete().to(delete)),
         )
-        .service(web::resource("/statuses/{id}/context").route(web::get().to(context)))
+        .service(web::resource("/statuses/{id}/context").route(http_get().to(context)))
         .service(web::resource("/statuses/{id}/favourite").route(web::post().to(favourite)))
         .service(web::resource("/statuses/{id}/unfavourite").route(web::post().to(unfavourite)));
 }

@@ -13,6 +13,7 @@ use crate::db;
 use crate::db::timelines::{Feed, Window};
 use crate::domain::Username;
 use crate::error::{ApiError, ErrorBody};
+use crate::http::http_get;
 use crate::startup::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -21,12 +22,12 @@ pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 40;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/timelines/home").route(web::get().to(home)))
-        .service(web::resource("/timelines/public").route(web::get().to(public)))
+    cfg.service(web::resource("/timelines/home").route(http_get().to(home)))
+        .service(web::resource("/timelines/public").route(http_get().to(public)))
         .service(
-            web::resource("/accounts/{username}/statuses").route(web::get().to(account_statuses)),
+            web::resource("/accounts/{username}/statuses").route(http_get().to(account_statuses)),
         )
-        .service(web::resource("/rocks/{id}/members").route(web::get().to(rock_members)));
+        .service(web::resource("/rocks/{id}/members").route(http_get().to(rock_members)));
 }
 
 /// Raw paging parameters; parsed by [`PageQuery::window`] for clear errors.

@@ -222,15 +222,20 @@ async fn json_bodies_get_the_one_error_format() {
     // the app it is registered.
     for (method, path, allowed) in [
         (reqwest::Method::PUT, "/api/v1/statuses", "POST"),
-        (reqwest::Method::DELETE, "/api/v1/rocks", "GET"),
-        (reqwest::Method::POST, "/api/v1/timelines/home", "GET"),
+        (reqwest::Method::DELETE, "/api/v1/rocks", "GET, HEAD"),
+        (reqwest::Method::POST, "/api/v1/timelines/home", "GET, HEAD"),
         (
             reqwest::Method::GET,
             "/api/v1/accounts/someone/follow",
             "POST",
         ),
-        (reqwest::Method::POST, "/healthz", "GET"),
-        (reqwest::Method::PATCH, "/api/v1/statuses/1", "DELETE, GET"),
+        (reqwest::Method::POST, "/healthz", "GET, HEAD"),
+        (reqwest::Method::POST, "/media/rocks/1/face", "GET, HEAD"),
+        (
+            reqwest::Method::PATCH,
+            "/api/v1/statuses/1",
+            "DELETE, GET, HEAD",
+        ),
     ] {
         let response = app
             .client
@@ -249,6 +254,23 @@ async fn json_bodies_get_the_one_error_format() {
         allow.sort();
         assert_eq!(allow.join(", "), allowed, "{method} {path}: Allow");
         assert_error(response, 405, "method_not_allowed").await;
+    }
+    // The static files answer other methods in the same format.
+    let post_root = app.client.post(app.url("/")).send().await.expect("request");
+    assert_error(post_root, 405, "method_not_allowed").await;
+    // HEAD works wherever GET does, without a body.
+    for path in ["/healthz", "/api/v1/rocks", "/api/v1/timelines/public"] {
+        let head = app
+            .client
+            .head(app.url(path))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(head.status().as_u16(), 200, "HEAD {path}");
+        assert!(
+            head.bytes().await.expect("body").is_empty(),
+            "HEAD {path} has no body"
+        );
     }
     let unknown = app
         .client
