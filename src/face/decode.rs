@@ -197,7 +197,7 @@ mod tests {
         let mut out = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
             .encode_image(&img)
-            .expect("encode");
+            .unwrap_or_else(|e| panic!("encode: {e}"));
         out
     }
 
@@ -216,7 +216,7 @@ mod tests {
         // Phones append motion-photo videos after EOI; 64 KiB without an FF D9 in it.
         let mut file = jpeg();
         file.extend((0..65_536u32).map(|i| (i % 251) as u8 & 0x7F));
-        let img = decode(&file, LIMITS).expect("decodes");
+        let img = decode(&file, LIMITS).unwrap_or_else(|e| panic!("decodes: {e}"));
         assert_eq!(img.dimensions(), (64, 48));
     }
 
@@ -252,7 +252,7 @@ mod tests {
         let sof = big_jpeg
             .windows(2)
             .position(|w| w == [0xFF, 0xC0])
-            .expect("baseline frame header");
+            .unwrap_or_else(|| panic!("no baseline frame header"));
         big_jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
         for (name, file) in [("png", png), ("webp", webp), ("jpeg", big_jpeg)] {
             match decode(&file, LIMITS) {

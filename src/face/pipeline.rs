@@ -550,13 +550,13 @@ fn halve(img: &RgbImage) -> RgbImage {
         let r0 = &src[2 * y * stride..][..stride];
         let r1 = &src[(2 * y + 1) * stride..][..stride];
         for (x, px) in row.chunks_exact_mut(3).enumerate() {
-            for c in 0..3 {
+            for (c, out) in px.iter_mut().enumerate() {
                 let i = 6 * x + c;
                 let sum = u16::from(r0[i])
                     + u16::from(r0[i + 3])
                     + u16::from(r1[i])
                     + u16::from(r1[i + 3]);
-                px[c] = ((sum + 2) / 4) as u8;
+                *out = ((sum + 2) / 4) as u8;
             }
         }
     }
