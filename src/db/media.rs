@@ -91,16 +91,3 @@ pub async fn create(
     .fetch_one(db)
     .await
 }
-
-/// Up to `n` random gallery rocks other than `except`, for covering strangers' faces.
-pub async fn other_rock_ids(
-    db: impl PgExecutor<'_>,
-    except: i64,
-    n: i64,
-) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM rocks WHERE id <> $1 ORDER BY random() LIMIT $2")
-        .bind(except)
-        .bind(n)
-        .fetch_all(db)
-        .await
-}

@@ -543,6 +543,9 @@ impl<'a> Pyramid<'a> {
 /// dropped, so level coordinates are exactly source coordinates / 2).
 fn halve(img: &RgbImage) -> RgbImage {
     let (w, h) = (img.width() / 2, img.height() / 2);
+    if w == 0 || h == 0 {
+        return RgbImage::new(w, h);
+    }
     let src = img.as_raw();
     let stride = img.width() as usize * 3;
     let mut out = vec![0u8; w as usize * h as usize * 3];

@@ -380,7 +380,7 @@ async fn cover_images(
         .rock_id;
     let own = rock_face(rocks, own_id).await;
     let mut others = Vec::new();
-    for id in db::media::other_rock_ids(&state.db, own_id, faces as i64 + 6).await? {
+    for id in rocks.random_ids(own_id, faces + 6) {
         if let Some(img) = rock_face(rocks, id).await {
             others.push(img);
         }

@@ -280,6 +280,19 @@ impl RockService {
         })
     }
 
+    /// Up to `n` distinct rocks other than `except`, drawn at random from the index (no
+    /// database scan, so it stays cheap at a million rocks).
+    pub fn random_ids(&self, except: i64, n: usize) -> Vec<i64> {
+        use rand::seq::IteratorRandom;
+        let matcher = self.matcher.read().unwrap_or_else(|e| e.into_inner());
+        matcher
+            .ids()
+            .iter()
+            .copied()
+            .filter(|&id| id != except)
+            .choose_multiple(&mut rand::thread_rng(), n)
+    }
+
     /// Number of rocks in the index.
     pub fn len(&self) -> usize {
         self.matcher.read().unwrap_or_else(|e| e.into_inner()).len()
