@@ -203,13 +203,12 @@ onAuthChange((token) => {
   }
 });
 
-window.addEventListener('hashchange', () => { window.scrollTo(0, 0); render(); });
+window.addEventListener('hashchange', () => { session.navigations += 1; window.scrollTo(0, 0); render(); });
 
 async function start() {
   renderNav();
   if (isLoggedIn()) await loadMe();
   render();
-  refreshUnread();
   setInterval(() => { if (!document.hidden) refreshUnread(); }, 30000);
 }
 start();

@@ -62,6 +62,12 @@ function mediaGrid(media) {
 /**
  * One post. opts: {focus: bool (thread's main post), onDeleted(), onReplied(status)}
  */
+/** The login page, coming back here afterwards. */
+export function loginHref() {
+  const here = location.hash || '#/home';
+  return here.startsWith('#/login') ? here : `#/login?next=${encodeURIComponent(here)}`;
+}
+
 export function statusCard(status, opts = {}) {
   const account = status.account || {};
   const me = session.me;
@@ -98,7 +104,7 @@ export function statusCard(status, opts = {}) {
     replySlot));
 
   favBtn.addEventListener('click', async () => {
-    if (!session.me) { location.hash = '#/login'; return; }
+    if (!session.me) { location.hash = loginHref(); return; }
     const was = favBtn.getAttribute('aria-pressed') === 'true';
     favBtn.disabled = true;
     try {
@@ -118,7 +124,7 @@ export function statusCard(status, opts = {}) {
   });
 
   replyBtn.addEventListener('click', () => {
-    if (!session.me) { location.hash = '#/login'; return; }
+    if (!session.me) { location.hash = loginHref(); return; }
     if (replySlot.firstChild) {
       replySlot.replaceChildren();
       replyBtn.setAttribute('aria-expanded', 'false');
@@ -145,6 +151,9 @@ export function statusCard(status, opts = {}) {
     ta.focus();
     ta.setSelectionRange(ta.value.length, ta.value.length);
   });
+
+  // A reply posted elsewhere on the page (the thread's own composer) counts here too.
+  article.addReply = () => { replyCount.textContent = String(Number(replyCount.textContent) + 1); };
 
   const delBtn = article.querySelector('.action.delete');
   if (delBtn) {
@@ -173,6 +182,8 @@ export function composeBox(opts = {}) {
   const id = `compose-${++composerSeq}`;
   const media = []; // {id, url, preview_url}
   let uploading = 0;
+  // A post in flight: Ctrl+Enter and the button must not send it again.
+  let sending = false;
 
   const textarea = h('textarea', {
     id, name: 'text', rows: opts.replyTo ? 3 : 4, maxlength: String(MAX_CHARS * 4),
@@ -202,9 +213,12 @@ export function composeBox(opts = {}) {
     counter.setAttribute('aria-label', `${left} characters left`);
     counter.classList.toggle('warn', left <= 50 && left >= 0);
     counter.classList.toggle('over', left < 0);
-    const empty = textarea.value.trim() === '' && media.length === 0;
-    submit.disabled = empty || left < 0 || uploading > 0;
+    // The API needs text, images or not.
+    const empty = textarea.value.trim() === '';
+    submit.disabled = empty || left < 0 || uploading > 0 || sending;
+    submit.title = empty && media.length ? 'Add some text to post your image' : '';
   }
+
   // One key per draft: a retry after a lost response cannot post twice; an edit is a new draft.
   let idempotencyKey = null;
   textarea.addEventListener('input', () => { idempotencyKey = null; update(); });
@@ -252,7 +266,9 @@ export function composeBox(opts = {}) {
     e.preventDefault();
     update();
     if (submit.disabled) return;
-    submit.disabled = true;
+    sending = true;
+    textarea.readOnly = true;
+    update();
     errorSlot.replaceChildren();
     const body = { text: textarea.value };
     if (opts.replyTo) body.in_reply_to_id = opts.replyTo.id;
@@ -268,6 +284,8 @@ export function composeBox(opts = {}) {
     } catch (err) {
       errorSlot.replaceChildren(h('p', { class: 'field-error', role: 'alert', text: describeError(err) }));
     } finally {
+      sending = false;
+      textarea.readOnly = false;
       update();
     }
   });
@@ -285,7 +303,7 @@ export function relationshipToggle(account, { key, verbOn, verbOff, className, p
   let on = Boolean(account.relationship && account.relationship[key]);
   const btn = h('button', { type: 'button', class: className });
   btn.addEventListener('click', async () => {
-    if (!session.me) { location.hash = '#/login'; return; }
+    if (!session.me) { location.hash = loginHref(); return; }
     btn.disabled = true;
     try {
       const { data } = await api.post(`/accounts/${encodeName(account.username)}/${on ? verbOff : verbOn}`);
@@ -356,6 +374,7 @@ export function infiniteList(ctx, { path, query, limit = 20, render, list, empty
     if (focused) more.disabled = true; else more.hidden = true;
     try {
       const items = await pager.next();
+      more.textContent = 'Load more';
       for (const item of items) {
         if (item && item.id !== undefined && seen.has(item.id)) continue;
         if (item && item.id !== undefined) seen.add(item.id);
@@ -399,7 +418,10 @@ export function infiniteList(ctx, { path, query, limit = 20, render, list, empty
     element: h('div', { class: 'infinite' }, container, footer),
     list: container,
     prepend(item) {
-      if (item && item.id !== undefined) seen.add(item.id);
+      if (item && item.id !== undefined) {
+        if (seen.has(item.id)) return;
+        seen.add(item.id);
+      }
       container.prepend(render(item));
       count += 1;
       if (footer.classList.contains('feed-empty')) {

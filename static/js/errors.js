@@ -39,6 +39,11 @@ const SIGNUP = {
     tips: ['Someone already rocks that name. Try a variation: add a word or a number.'],
     field: 'username',
   },
+  username_reserved: {
+    title: 'That username is reserved',
+    tips: ['Pick another one: some names belong to the site itself.'],
+    field: 'username',
+  },
   invalid_username: {
     title: "That username won't work",
     tips: ['Use 3 to 30 lowercase letters, numbers and underscores, with no spaces.'],

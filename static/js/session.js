@@ -6,6 +6,8 @@ const listeners = new Set();
 export const session = {
   me: null,
   unread: 0,
+  /** In-app page changes since the app loaded (so "Back" knows it stays in the app). */
+  navigations: 0,
   onChange(fn) { listeners.add(fn); },
   emit() { for (const fn of listeners) fn(this); },
 };
@@ -19,6 +21,7 @@ export async function loadMe(attempt = 0) {
   try {
     const { data } = await api.get('/accounts/verify_credentials');
     session.me = data;
+    refreshUnread();
   } catch (err) {
     if (err.status === 401) setToken(null);
     else if (attempt < 5) setTimeout(() => loadMe(attempt + 1), 2000 * 2 ** attempt);
@@ -31,7 +34,9 @@ export async function loadMe(attempt = 0) {
 export function startSession(token, account) {
   setToken(token);
   session.me = account || null;
+  session.unread = 0;
   session.emit();
+  refreshUnread();
 }
 
 export async function logout() {

@@ -12,8 +12,8 @@ function count(n, label, href, current) {
     : h('span', { class: 'count-link' }, inner);
 }
 
-/** Mute / Block style toggle, with a toast saying what happened. */
-function toggleButton(account, verbOn, verbOff, key, labelOn, labelOff) {
+/** Mute / Block style toggle, with a toast saying what happened, then `after(on)`. */
+function toggleButton(account, verbOn, verbOff, key, labelOn, labelOff, after) {
   const past = { mute: 'Muted', unmute: 'Unmuted', block: 'Blocked', unblock: 'Unblocked' };
   return relationshipToggle(account, {
     key,
@@ -26,6 +26,7 @@ function toggleButton(account, verbOn, verbOff, key, labelOn, labelOff) {
     },
     onChange(on) {
       toast(`${past[on ? verbOn : verbOff]} @${account.username}`);
+      if (after) after(on);
     },
   });
 }
@@ -51,16 +52,29 @@ export async function profileView(ctx, username, tab) {
   const rock = account.rock;
 
   const followers = h('span');
+  const posts = h('span', { text: String(account.statuses_count ?? 0) });
+  const bumpPosts = (by) => {
+    account.statuses_count = Math.max(0, (account.statuses_count || 0) + by);
+    posts.textContent = String(account.statuses_count);
+  };
+  // The server's counts after a change (another member may have followed meanwhile).
+  async function refreshCounts() {
+    try {
+      const { data } = await api.get(`/accounts/${encodeURIComponent(account.username)}`);
+      if (!ctx.isCurrent()) return;
+      followers.textContent = String(data.followers_count ?? 0);
+      posts.textContent = String(data.statuses_count ?? 0);
+    } catch { /* the counts stay as they were */ }
+  }
   const actions = [];
   if (isMe) {
     actions.push(h('a', { href: '#/settings', class: 'btn btn-outline', text: 'Edit profile' }));
   } else if (me) {
-    actions.push(followButton(account, (following) => {
-      account.followers_count = Math.max(0, (account.followers_count || 0) + (following ? 1 : -1));
-      followers.textContent = String(account.followers_count);
-    }));
+    actions.push(followButton(account, refreshCounts));
     actions.push(toggleButton(account, 'mute', 'unmute', 'muting', 'Mute', 'Unmute'));
-    actions.push(toggleButton(account, 'block', 'unblock', 'blocking', 'Block', 'Unblock'));
+    // Blocking also ends following both ways and hides posts: draw the profile afresh.
+    actions.push(toggleButton(account, 'block', 'unblock', 'blocking', 'Block', 'Unblock',
+      () => { if (ctx.isCurrent()) profileView(ctx, username, tab); }));
   }
   if (account.relationship && account.relationship.followed_by && !isMe) {
     actions.push(h('span', { class: 'chip', text: 'Follows you' }));
@@ -70,6 +84,9 @@ export async function profileView(ctx, username, tab) {
   const strong = followersCount.querySelector('strong');
   followers.textContent = strong.textContent;
   strong.replaceWith(h('strong', {}, followers));
+
+  const postsCount = count(account.statuses_count, 'Posts', base, tab === 'posts');
+  postsCount.querySelector('strong').replaceWith(h('strong', {}, posts));
 
   const header = h('header', { class: 'profile-head card' },
     h('div', { class: 'profile-banner', 'aria-hidden': 'true' }),
@@ -82,7 +99,7 @@ export async function profileView(ctx, username, tab) {
     rock ? h('p', { class: 'profile-rock' }, 'Rocks as ',
       h('a', { href: `#/rocks/${encodeURIComponent(rock.id)}`, text: rock.name || 'an unnamed rock' })) : null,
     h('div', { class: 'profile-counts' },
-      count(account.statuses_count, 'Posts', base, tab === 'posts'),
+      postsCount,
       followersCount,
       count(account.following_count, 'Following', `${base}/following`, tab === 'following')));
 
@@ -101,12 +118,12 @@ export async function profileView(ctx, username, tab) {
   } else {
     const feed = infiniteList(ctx, {
       path: `/accounts/${encodeURIComponent(account.username)}/statuses`,
-      render: (st) => statusCard(st),
+      render: (st) => statusCard(st, isMe ? { onDeleted: () => bumpPosts(-1) } : {}),
       empty: isMe ? 'You have not posted yet. Say hello!' : 'No posts yet.',
     });
     feed.list.setAttribute('aria-label', `Posts by ${displayName(account)}`);
     body = h('div', {},
-      isMe ? h('div', { class: 'card compose-card' }, composeBox({ onPosted: (st) => feed.prepend(st) })) : null,
+      isMe ? h('div', { class: 'card compose-card' }, composeBox({ onPosted: (st) => { feed.prepend(st); bumpPosts(1); } })) : null,
       feed.element);
   }
 

@@ -3,7 +3,7 @@
 import { api } from '../api.js';
 import { h, mount, plural, toast } from '../dom.js';
 import { session } from '../session.js';
-import { accountRow, infiniteList, rockAlt } from '../components.js';
+import { accountRow, infiniteList, loginHref, rockAlt } from '../components.js';
 import { describeError } from '../errors.js';
 
 // The rock list and detail may name these photo_url / members; accounts say image_url.
@@ -17,6 +17,8 @@ function rockTile(rock) {
     h('a', { href: `#/rocks/${encodeURIComponent(rock.id)}`, class: 'rock-tile-link' },
       h('img', { src: rock.face_url || photoOf(rock), alt: `Rock: ${rock.name || 'unnamed'}`, loading: 'lazy', decoding: 'async', width: 200, height: 200 }),
       h('span', { class: 'rock-tile-name', text: rock.name || 'Unnamed rock' }),
+      rock.community_name && rock.community_name !== rock.name
+        ? h('span', { class: 'rock-tile-meta', text: `“${rock.community_name}”` }) : null,
       members ? h('span', { class: 'rock-tile-meta', text: members }) : null));
 }
 
@@ -56,9 +58,17 @@ export async function rockView(ctx, id) {
   ctx.title(name);
   const isMine = session.me && session.me.rock && String(session.me.rock.id) === String(rock.id);
 
+  // What the community calls it: the top-voted name, repainted after each vote.
+  const knownAs = h('p', { class: 'rock-known-as' });
+  const paintKnownAs = (top) => {
+    knownAs.textContent = top && top !== name ? `Known as “${top}”` : '';
+    knownAs.hidden = !knownAs.textContent;
+  };
+  paintKnownAs(rock.community_name);
   const namesList = h('ol', { class: 'names-list' });
   function paintNames(names) {
     const sorted = [...(names || [])].sort((a, b) => (b.votes || 0) - (a.votes || 0));
+    paintKnownAs(sorted.length ? sorted[0].name : null);
     if (sorted.length === 0) {
       mount(namesList, h('li', { class: 'muted', text: 'No names suggested yet.' }));
       return;
@@ -76,7 +86,7 @@ export async function rockView(ctx, id) {
 
   let suggest = null;
   if (session.me) {
-    const input = h('input', { id: 'rock-name-input', name: 'name', type: 'text', required: true, maxlength: '60', autocomplete: 'off' });
+    const input = h('input', { id: 'rock-name-input', name: 'name', type: 'text', required: true, maxlength: '40', autocomplete: 'off' });
     const btn = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Suggest' });
     const err = h('div', { 'aria-live': 'assertive' });
     suggest = h('form', { class: 'suggest-form', novalidate: true },
@@ -125,12 +135,13 @@ export async function rockView(ctx, id) {
       h('div', { class: 'rock-hero-text' },
         h('p', { class: 'eyebrow', text: isMine ? 'Your Rockelganger' : 'Rock' }),
         h('h1', { text: name }),
+        knownAs,
         h('p', { class: 'muted', text: typeof membersOf(rock) === 'number' ? `Shared by ${plural(membersOf(rock), 'member', 'members')}` : '' }))),
     h('div', { class: 'rock-columns' },
       h('section', { class: 'card', 'aria-labelledby': 'names-h' },
         h('h2', { id: 'names-h', text: 'Community names' }),
         namesList,
-        suggest || h('p', { class: 'muted' }, h('a', { href: '#/login', text: 'Log in' }), ' to suggest a name.')),
+        suggest || h('p', { class: 'muted' }, h('a', { href: loginHref(), text: 'Log in' }), ' to suggest a name.')),
       h('section', { class: 'card', 'aria-labelledby': 'members-h' },
         h('h2', { id: 'members-h', text: 'Who shares this rock' }),
         feed.element))));

@@ -13,7 +13,7 @@ export async function settingsView(ctx) {
   const me = session.me;
   if (!me) { ctx.redirect('#/login'); return; }
 
-  const name = h('input', { id: 'settings-name', name: 'display_name', type: 'text', maxlength: String(NAME_MAX), autocomplete: 'nickname', value: me.display_name || '' });
+  const name = h('input', { id: 'settings-name', name: 'display_name', type: 'text', maxlength: String(NAME_MAX * 2), autocomplete: 'nickname', value: me.display_name || '' });
   const note = h('textarea', { id: 'settings-note', name: 'note', rows: '4', maxlength: String(NOTE_MAX * 2), 'aria-describedby': 'settings-note-count' });
   note.value = me.note || '';
   const noteCount = h('span', { id: 'settings-note-count', class: 'char-count' });

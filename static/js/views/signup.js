@@ -374,7 +374,23 @@ export async function signupView(ctx) {
         return;
       }
     }
-    if (step === 'details') { showStep('camera'); return; }
+    if (step === 'details') {
+      // Say a name is taken now, not after the selfie (the sign-up itself checks again).
+      const name = username.value.trim();
+      nextBtn.disabled = true;
+      try {
+        await api.get(`/accounts/${encodeURIComponent(name)}`);
+        if (!ctx.isCurrent()) return;
+        showError({ code: 'username_taken', message: 'That username is taken.' });
+        return;
+      } catch {
+        if (!ctx.isCurrent()) return; // 404: free (any other failure: the sign-up decides)
+      } finally {
+        nextBtn.disabled = false;
+      }
+      showStep('camera');
+      return;
+    }
     let blob;
     if (mode === 'upload') {
       if (!uploadFile) {
@@ -383,9 +399,12 @@ export async function signupView(ctx) {
       }
       blob = uploadFile;
     } else {
+      // Busy before the capture, so a second click cannot start a second sign-up.
+      setBusy(true);
       try {
         blob = await captureFrame();
       } catch {
+        setBusy(false);
         showError({ code: 'camera_not_ready', message: 'The camera is not ready yet. Wait a moment, or upload a photo instead.' });
         return;
       }

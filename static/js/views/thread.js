@@ -2,7 +2,7 @@
 import { api } from '../api.js';
 import { h, mount } from '../dom.js';
 import { session } from '../session.js';
-import { composeBox, statusCard, displayName } from '../components.js';
+import { composeBox, statusCard, displayName, loginHref } from '../components.js';
 import { describeError } from '../errors.js';
 
 export async function threadView(ctx, id) {
@@ -29,15 +29,28 @@ export async function threadView(ctx, id) {
   if (!ctx.isCurrent()) return;
   ctx.title(`${displayName(status.account)}: “${(status.text || '').slice(0, 40)}”`);
 
-  const replies = h('div', { class: 'thread-replies', 'aria-label': 'Replies' },
-    (context.descendants || []).map((d) => statusCard(d, { inThread: true })));
+  const replies = h('div', { class: 'thread-replies', 'aria-label': 'Replies' });
+  // Every card here shows replies made from it in the thread, and counts them on the main post.
+  const card = (st) => statusCard(st, {
+    inThread: true,
+    onReplied: (r) => { replies.append(card(r)); main.addReply(); },
+  });
+  replies.append(...(context.descendants || []).map(card));
   if (contextError) {
     const retry = h('button', { type: 'button', class: 'btn btn-outline', text: 'Try again' });
     retry.addEventListener('click', () => threadView(ctx, id));
     replies.append(h('p', { class: 'field-error', role: 'alert' },
       `The replies could not be loaded. ${describeError(contextError)} `, retry));
   }
-  const main = statusCard(status, { focus: true, inThread: true, onReplied: (r) => replies.append(statusCard(r, { inThread: true })) });
+  const main = statusCard(status, {
+    focus: true,
+    inThread: true,
+    onReplied: (r) => replies.append(card(r)),
+    // Nothing to reply to any more: the composer goes, the replies stay readable.
+    onDeleted: () => {
+      composer.replaceWith(h('p', { class: 'card muted', role: 'status', text: 'This post was deleted.' }));
+    },
+  });
 
   const composer = session.me
     ? h('div', { class: 'card compose-card' }, composeBox({
@@ -45,9 +58,9 @@ export async function threadView(ctx, id) {
       label: `Reply to ${displayName(status.account)}`,
       initialText: status.account && session.me.username !== status.account.username ? `@${status.account.username} ` : '',
       submitLabel: 'Reply',
-      onPosted: (r) => replies.append(statusCard(r, { inThread: true })),
+      onPosted: (r) => { replies.append(card(r)); main.addReply(); },
     }))
-    : h('p', { class: 'card muted' }, h('a', { href: '#/login', text: 'Log in' }), ' to reply.');
+    : h('p', { class: 'card muted' }, h('a', { href: loginHref(), text: 'Log in' }), ' to reply.');
 
   mount(ctx.root, h('section', { class: 'thread' },
     h('header', { class: 'page-head' },
@@ -59,7 +72,8 @@ export async function threadView(ctx, id) {
     replies));
   const back = ctx.root.querySelector('.back-link');
   back.addEventListener('click', (e) => {
-    if (history.length > 1) { e.preventDefault(); history.back(); }
+    // Back only within RockStar: a thread opened from a link elsewhere goes home.
+    if (session.navigations > 0) { e.preventDefault(); history.back(); }
   });
   main.scrollIntoView({ block: 'center' });
 }

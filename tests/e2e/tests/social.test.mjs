@@ -254,4 +254,56 @@ describe('social', { skip }, () => {
     assert.match(page.url(), /#\/login\?next=%23%2Fnotifications$/);
     assert.deepEqual(problems, []);
   });
+
+  test('the page keeps up: badge at log-in, one post per send, thread counts, block resets follow', async () => {
+    const { page, problems } = b;
+    const carolName = uniqueName('carol');
+    const carol = { ...(await apiSignup(carolName, selfieJpeg(3))), username: carolName };
+    // Someone follows Carol before she logs in: the badge shows at once, without a reload.
+    await apiCall('POST', `/accounts/${carolName}/follow`, bob.token);
+    await page.goto(`${BASE_URL}/#/login`);
+    await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
+    await login(page, carolName);
+    await page.locator('.badge').waitFor({ timeout: 10_000 });
+    assert.equal((await page.textContent('.badge')).trim(), '1');
+
+    // Ctrl+Enter twice while the post is in flight sends it once and shows it once.
+    const text = `Sent once (${Date.now().toString(36)})`;
+    const slow = async (route) => { await new Promise((r) => setTimeout(r, 800)); await route.continue(); };
+    await page.route('**/api/v1/statuses', slow);
+    await page.fill('.compose-card textarea', text);
+    await page.press('.compose-card textarea', 'Control+Enter');
+    await page.press('.compose-card textarea', 'Control+Enter');
+    await page.locator('.feed .status', { hasText: text }).first().waitFor({ timeout: 20_000 });
+    await page.unroute('**/api/v1/statuses', slow);
+    await page.waitForTimeout(1000);
+    assert.equal(await page.locator('.feed .status', { hasText: text }).count(), 1, 'one card');
+    const mine = await apiCall('GET', `/accounts/${carolName}/statuses`, carol.token);
+    assert.equal(mine.filter((st) => st.text === text).length, 1, 'one post on the server');
+
+    // A reply from the thread's own composer is listed and counted on the post.
+    const posted = mine.find((st) => st.text === text);
+    await page.goto(`${BASE_URL}/#/statuses/${posted.id}`);
+    await page.waitForSelector('.status-focus');
+    await page.fill('.thread .compose-card textarea', 'and a reply');
+    await page.click('.thread .compose-card button[type=submit]');
+    await page.locator('.thread-replies .status', { hasText: 'and a reply' }).waitFor({ timeout: 20_000 });
+    assert.equal((await page.textContent('.status-focus .action.reply .count')).trim(), '1');
+
+    // Follow Bob, then block him: the page shows what the server now says.
+    await page.goto(`${BASE_URL}/#/@${bob.username}`);
+    await page.waitForSelector('.follow-btn');
+    const before = Number((await page.textContent('.profile-counts a[href$="/followers"] strong')).trim());
+    await page.click('.follow-btn');
+    await page.waitForFunction(() => document.querySelector('.follow-btn')?.textContent === 'Following');
+    await page.waitForFunction((n) => document.querySelector('.profile-counts a[href$="/followers"] strong')?.textContent.trim() === String(n), before + 1);
+    await page.click('button[aria-pressed]:has-text("Block")');
+    await page.waitForFunction(() => document.querySelector('.follow-btn')?.textContent === 'Follow', null, { timeout: 20_000 });
+    const after = Number((await page.textContent('.profile-counts a[href$="/followers"] strong')).trim());
+    const server = await apiCall('GET', `/accounts/${bob.username}`, carol.token);
+    assert.equal(after, server.followers_count, 'the followers count is the server\'s');
+    assert.equal(server.relationship.following, false);
+    await apiCall('POST', `/accounts/${bob.username}/unblock`, carol.token);
+    assert.deepEqual(problems, []);
+  });
 });
