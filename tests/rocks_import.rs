@@ -281,5 +281,14 @@ async fn a_face_gets_a_rock_of_the_gallery_and_the_api_serves_it() -> anyhow::Re
             "{uri}: {body}"
         );
     }
+    // Empty parameters mean the defaults, as on the timelines.
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/rocks?limit=&after=")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
     Ok(())
 }

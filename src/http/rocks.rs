@@ -93,7 +93,11 @@ pub async fn list(
     query: web::Query<RockPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.ok_or_else(ApiError::gallery_unavailable)?;
-    let after = match query.after.as_deref().map(str::parse::<i64>) {
+    // An empty parameter (`?limit=`) means the default, as on the timelines.
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let after = match given(&query.after).map(str::parse::<i64>) {
         None => 0,
         Some(Ok(a)) if a >= 0 => a,
         Some(_) => {
@@ -103,7 +107,7 @@ pub async fn list(
             ))
         }
     };
-    let limit = match query.limit.as_deref().map(str::parse::<i64>) {
+    let limit = match given(&query.limit).map(str::parse::<i64>) {
         None => DEFAULT_LIMIT,
         Some(Ok(l)) if (1..=MAX_LIMIT).contains(&l) => l,
         Some(_) => {

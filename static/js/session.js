@@ -39,6 +39,14 @@ export function startSession(token, account) {
   refreshUnread();
 }
 
+/** Forgets the session here only (the server has already ended it: a deleted account). */
+export function endSession() {
+  setToken(null);
+  session.me = null;
+  session.unread = 0;
+  session.emit();
+}
+
 export async function logout() {
   try { await api.del('/sessions/current'); } catch { /* token is dropped either way */ }
   setToken(null);

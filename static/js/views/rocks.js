@@ -66,7 +66,9 @@ export async function rockView(ctx, id) {
   };
   paintKnownAs(rock.community_name);
   const namesList = h('ol', { class: 'names-list' });
+  let shownNames = [];
   function paintNames(names) {
+    shownNames = names || [];
     const sorted = [...(names || [])].sort((a, b) => (b.votes || 0) - (a.votes || 0));
     paintKnownAs(sorted.length ? sorted[0].name : null);
     if (sorted.length === 0) {
@@ -79,7 +81,7 @@ export async function rockView(ctx, id) {
       return h('li', { class: 'name-item' },
         h('span', { class: 'name-text', text: n.name }),
         meter,
-        h('span', { class: 'name-votes', text: plural(n.votes || 0, 'vote', 'votes') }));
+        h('span', { class: 'name-votes', text: plural(n.votes || 0, 'vote', 'votes') + (n.voted ? ', yours among them' : '') }));
     }));
   }
   paintNames(rock.names);
@@ -98,6 +100,8 @@ export async function rockView(ctx, id) {
       err.replaceChildren();
       const value = input.value.trim();
       if (!value) { input.focus(); return; }
+      const again = shownNames.find((n) => n.voted && n.name.toLowerCase() === value.toLowerCase());
+      if (again) { toast(`You already voted for “${again.name}”.`); input.value = ''; return; }
       btn.disabled = true;
       try {
         const { data } = await api.post(`/rocks/${encodeURIComponent(rock.id)}/names`, { name: value });

@@ -1,7 +1,7 @@
 // Settings: display name, bio, log out, delete the account (with confirmation).
 import { api } from '../api.js';
 import { h, mount, toast, charCount } from '../dom.js';
-import { session, logout } from '../session.js';
+import { session, logout, endSession } from '../session.js';
 import { describeError } from '../errors.js';
 import { avatar } from '../components.js';
 
@@ -78,9 +78,11 @@ export async function settingsView(ctx) {
     try {
       await api.del('/accounts/me');
       dialog.close();
-      await logout();
-      toast('Your account is deleted. Goodbye, and thanks for rocking.');
+      // Every session of the account ended with it. Leave for sign-up first, so dropping
+      // the token does not bounce through the login page.
       location.hash = '#/signup';
+      endSession();
+      toast('Your account is deleted. Goodbye, and thanks for rocking.');
     } catch (err) {
       dialogErr.replaceChildren(h('p', { class: 'field-error', role: 'alert', text: describeError(err) }));
       confirmBtn.disabled = false;

@@ -306,4 +306,30 @@ describe('social', { skip }, () => {
     await apiCall('POST', `/accounts/${bob.username}/unblock`, carol.token);
     assert.deepEqual(problems, []);
   });
+
+  test('deleting the account goes straight to sign-up and the account is gone', async () => {
+    const { page, problems } = b;
+    const name = uniqueName('gone');
+    await apiSignup(name, selfieJpeg(4));
+    await page.goto(`${BASE_URL}/#/login`);
+    await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
+    await login(page, name);
+    await page.goto(`${BASE_URL}/#/settings`);
+    await page.click('text=Delete my account…');
+    await page.evaluate(() => {
+      window.__hashes = [];
+      window.addEventListener('hashchange', (e) => window.__hashes.push(new URL(e.newURL).hash));
+    });
+    await page.fill('#delete-confirm', name);
+    await page.click('button:has-text("Delete forever")');
+    await page.waitForFunction(() => location.hash.startsWith('#/signup'), null, { timeout: 20_000 });
+    await page.waitForTimeout(500);
+    const hashes = await page.evaluate(() => window.__hashes);
+    assert.ok(!hashes.some((x) => x.startsWith('#/login')), `no detour through log-in: ${hashes}`);
+    const res = await fetch(`${BASE_URL}/api/v1/sessions`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: name, password: PASSWORD }),
+    });
+    assert.equal(res.status, 401, 'the account cannot log in any more');
+    assert.deepEqual(problems, []);
+  });
 });
