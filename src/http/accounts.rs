@@ -22,7 +22,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(update_me))
                 .route(web::delete().to(delete_me)),
         )
-        .service(web::resource("/accounts/{username}").route(http_get().to(get_account)));
+        .service(web::resource("/accounts/{username}").route(http_get().to(get_account)))
+        .service(web::resource("/usernames/{username}").route(http_get().to(username_status)));
+}
+
+/// Whether a username can be signed up with, and if not, why.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct UsernameStatus {
+    /// The name as it would be stored (lowercase).
+    pub username: String,
+    pub available: bool,
+    /// Why not: `username_taken`, `username_reserved` or `invalid_username` (absent when
+    /// available).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// An account as everyone sees it.
@@ -351,6 +366,39 @@ pub async fn verify_credentials(
         .await?
         .ok_or_else(|| ApiError::unauthorized("The account no longer exists."))?;
     Ok(HttpResponse::Ok().json(Account::from(row)))
+}
+
+/// Whether a username is free, before a selfie is spent on a sign-up that would be refused
+/// (sign-up checks again).
+#[utoipa::path(
+    get, path = "/api/v1/usernames/{username}", tag = "accounts",
+    params(("username" = String, Path, description = "The name to check (case-insensitive)")),
+    responses((status = 200, body = UsernameStatus))
+)]
+pub async fn username_status(
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let status = match Username::parse(&path) {
+        Err(e) => UsernameStatus {
+            username: path.trim().to_lowercase(),
+            available: false,
+            reason: Some(e.code.to_owned()),
+            message: Some(e.message),
+        },
+        Ok(name) => {
+            let taken = db::accounts::by_username(&state.db, name.as_str())
+                .await?
+                .is_some();
+            UsernameStatus {
+                username: name.as_str().to_owned(),
+                available: !taken,
+                reason: taken.then(|| "username_taken".to_owned()),
+                message: taken.then(|| "That username is taken.".to_owned()),
+            }
+        }
+    };
+    Ok(HttpResponse::Ok().json(status))
 }
 
 /// A public profile.

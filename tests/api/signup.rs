@@ -217,3 +217,27 @@ async fn a_full_inference_queue_is_503_with_retry_after_and_then_recovers() {
         .await;
     assert_eq!(later.status(), 201);
 }
+
+#[tokio::test]
+async fn username_status_says_taken_reserved_invalid_or_free() {
+    let app = spawn_app().await;
+    app.create_account_directly("taken_name", "correct horse battery")
+        .await;
+    for (name, available, reason) in [
+        ("TAKEN_name", false, Some("username_taken")),
+        ("admin", false, Some("username_reserved")),
+        ("a%20b", false, Some("invalid_username")),
+        ("free_name", true, None),
+    ] {
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/usernames/{name}")))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status().as_u16(), 200, "{name}");
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(body["available"], available, "{name}: {body}");
+        assert_eq!(body["reason"].as_str(), reason, "{name}: {body}");
+    }
+}

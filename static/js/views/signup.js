@@ -375,16 +375,18 @@ export async function signupView(ctx) {
       }
     }
     if (step === 'details') {
-      // Say a name is taken now, not after the selfie (the sign-up itself checks again).
+      // Say a name is taken or reserved now, not after the selfie (sign-up checks again).
       const name = username.value.trim();
       nextBtn.disabled = true;
       try {
-        await api.get(`/accounts/${encodeURIComponent(name)}`);
+        const { data } = await api.get(`/usernames/${encodeURIComponent(name)}`, undefined, { auth: false });
         if (!ctx.isCurrent()) return;
-        showError({ code: 'username_taken', message: 'That username is taken.' });
-        return;
+        if (data && data.available === false) {
+          showError({ code: data.reason, message: data.message });
+          return;
+        }
       } catch {
-        if (!ctx.isCurrent()) return; // 404: free (any other failure: the sign-up decides)
+        if (!ctx.isCurrent()) return; // unknown: the sign-up itself decides
       } finally {
         nextBtn.disabled = false;
       }

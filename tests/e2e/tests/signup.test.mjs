@@ -170,3 +170,21 @@ test('choosing a photo while the camera starts leaves no camera on', { skip }, a
     await b.close();
   }
 });
+
+test('a reserved or taken username is refused on the first step, before the selfie', { skip }, async () => {
+  const b = await launch();
+  try {
+    const { page, problems } = b;
+    await page.goto(`${BASE_URL}/#/signup`);
+    await page.fill('#signup-username', 'admin');
+    await page.fill('#signup-password', PASSWORD);
+    await page.check('#signup-consent');
+    await page.click('#signup-next');
+    const box = await page.waitForSelector('.signup-errors .alert[data-code="username_reserved"]', { timeout: 20_000 });
+    assert.match(await box.textContent(), /reserved/i);
+    assert.equal(await page.isVisible('[data-step="camera"]'), false, 'still on the first step');
+    assert.deepEqual(problems, []);
+  } finally {
+    await b.close();
+  }
+});
