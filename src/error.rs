@@ -73,6 +73,10 @@ impl ApiError {
             30,
         )
     }
+    /// The token's session is gone: logged out, or the account deleted.
+    pub fn token_revoked(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "token_revoked", message)
+    }
     pub fn rock_not_found() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -103,6 +107,21 @@ impl ApiError {
         }
     }
 
+    /// A database that cannot be reached is a 503 worth retrying; anything else is a bug.
+    pub fn from_database(error: sqlx::Error) -> ApiError {
+        match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                tracing::error!(error = %error, "the database is unreachable");
+                ApiError::unavailable(
+                    "database_unavailable",
+                    "The database is not reachable right now.",
+                    5,
+                )
+            }
+            _ => ApiError::internal(error),
+        }
+    }
+
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
             error: self.code.to_owned(),
@@ -127,23 +146,6 @@ impl ResponseError for ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         ApiError::from_database(error)
-    }
-}
-
-impl ApiError {
-    /// A database that cannot be reached is a 503 worth retrying; anything else is a bug.
-    pub fn from_database(error: sqlx::Error) -> ApiError {
-        match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                tracing::error!(error = %error, "the database is unreachable");
-                ApiError::unavailable(
-                    "database_unavailable",
-                    "The database is not reachable right now.",
-                    5,
-                )
-            }
-            _ => ApiError::internal(error),
-        }
     }
 }
 

@@ -244,24 +244,18 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
     });
 }
 
-/// actix answers an unknown path or a wrong method with an empty body; give those the
-/// one error format too.
+/// actix answers an unknown path or a wrong method with an empty or plain-text body; give
+/// those the one error format too.
 fn with_json_error_body(
     response: ServiceResponse<actix_web::body::BoxBody>,
 ) -> ServiceResponse<actix_web::body::BoxBody> {
-    use actix_web::body::{BodySize, MessageBody};
     use actix_web::http::StatusCode;
-    // An empty body (the router) or a plain-text one (the static files service).
-    let empty = matches!(
-        response.response().body().size(),
-        BodySize::Sized(0) | BodySize::None
-    );
-    let json = response
+    // The router answers with an empty body, the static files service with plain text.
+    let replace = !response
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let replace = empty || !json;
     let error = match response.status() {
         StatusCode::NOT_FOUND if replace => ApiError::not_found("No such endpoint or file."),
         StatusCode::METHOD_NOT_ALLOWED if replace => ApiError::new(

@@ -64,6 +64,14 @@ pub async fn by_username(
         .await
 }
 
+/// Whether an account has this username (case-insensitive).
+pub async fn username_exists(db: impl PgExecutor<'_>, username: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(username) = lower($1))")
+        .bind(username)
+        .fetch_one(db)
+        .await
+}
+
 /// (id, password hash) for a login.
 pub async fn credentials(
     db: &PgPool,

@@ -35,13 +35,15 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
             ))
         }
     }
-    if format == Some(ImageFormat::Jpeg) && !jpeg_is_complete(bytes) {
-        return Err(FaceError::UnsupportedImage(
-            "the JPEG file is truncated".into(),
-        ));
-    }
-    // Refuse a giant canvas from the header alone, before a decoder looks at it.
-    if let Some((w, h)) = declared_dimensions(bytes) {
+    // Refuse a giant canvas from the header alone, before a decoder looks at it. A JPEG is
+    // walked to its end marker on the way: decoders fill a truncated one with grey.
+    let declared = match format {
+        Some(ImageFormat::Jpeg) => jpeg_frame(bytes).map_err(|Truncated| {
+            FaceError::UnsupportedImage("the JPEG file is truncated".into())
+        })?,
+        _ => png_or_webp_dimensions(bytes),
+    };
+    if let Some((w, h)) = declared {
         check_size(w, h, limits)?;
     }
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
@@ -88,9 +90,9 @@ fn decode_error(e: image::ImageError) -> FaceError {
     }
 }
 
-/// Width and height as the file's header states them (PNG's IHDR, WebP's extended
-/// canvas, JPEG's frame header), where the format can state more than its decoder allows.
-fn declared_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+/// Width and height as a PNG's IHDR or a WebP's extended header states them: these
+/// formats can declare far more than their decoders allow.
+fn png_or_webp_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     let be32 = |at: usize| -> Option<u32> {
         Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
     };
@@ -104,67 +106,59 @@ fn declared_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     if bytes.starts_with(b"RIFF") && bytes.get(8..16) == Some(&b"WEBPVP8X"[..]) {
         return Some((le24(24)? + 1, le24(27)? + 1));
     }
-    jpeg_segments(bytes).ok().and_then(|j| j.frame)
+    None
 }
 
-/// What a walk over a JPEG's segments finds.
-struct JpegWalk {
-    /// (width, height) from the first frame header.
-    frame: Option<(u32, u32)>,
-}
+/// The file ends before the JPEG's end marker.
+#[derive(Debug, PartialEq)]
+struct Truncated;
 
-/// Walks a JPEG's marker segments and entropy-coded scans up to EOI. Err if the file
-/// ends first (decoders fill a truncated file with grey instead of failing); bytes after
-/// EOI (e.g. a phone's motion-photo trailer) are ignored.
-fn jpeg_segments(bytes: &[u8]) -> Result<JpegWalk, ()> {
+/// Walks a JPEG's marker segments and entropy-coded scans up to EOI and returns the first
+/// frame header's (width, height). Bytes after EOI (e.g. a phone's motion-photo trailer)
+/// are ignored.
+fn jpeg_frame(bytes: &[u8]) -> Result<Option<(u32, u32)>, Truncated> {
+    // The next 0xFF at or after `at`.
+    let next_ff = |at: usize| -> Result<usize, Truncated> {
+        let rest = bytes.get(at..).ok_or(Truncated)?;
+        Ok(at + rest.iter().position(|&b| b == 0xFF).ok_or(Truncated)?)
+    };
     if !bytes.starts_with(&[0xFF, 0xD8]) {
-        return Err(());
+        return Err(Truncated);
     }
-    let mut walk = JpegWalk { frame: None };
+    let mut frame = None;
     let mut at = 2;
     loop {
         // A marker: 0xFF, optional 0xFF fill bytes, then its code. Some encoders leave
         // stray bytes between segments; decoders skip them, and so does this walk.
-        at += bytes
-            .get(at..)
-            .ok_or(())?
-            .iter()
-            .position(|&b| b == 0xFF)
-            .ok_or(())?;
+        at = next_ff(at)?;
         while bytes.get(at) == Some(&0xFF) {
             at += 1;
         }
-        let code = *bytes.get(at).ok_or(())?;
+        let code = *bytes.get(at).ok_or(Truncated)?;
         at += 1;
         match code {
-            0xD9 => return Ok(walk),
+            0xD9 => return Ok(frame),
             0x01 | 0xD0..=0xD7 => continue,
             _ => {}
         }
-        let len_bytes = bytes.get(at..at + 2).ok_or(())?;
+        let len_bytes = bytes.get(at..at + 2).ok_or(Truncated)?;
         let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
         if len < 2 || at + len > bytes.len() {
-            return Err(());
+            return Err(Truncated);
         }
         let is_frame = matches!(code, 0xC0..=0xCF) && !matches!(code, 0xC4 | 0xC8 | 0xCC);
-        if is_frame && walk.frame.is_none() && len >= 7 {
+        if is_frame && frame.is_none() && len >= 7 {
             let h = u16::from_be_bytes([bytes[at + 3], bytes[at + 4]]);
             let w = u16::from_be_bytes([bytes[at + 5], bytes[at + 6]]);
-            walk.frame = Some((u32::from(w), u32::from(h)));
+            frame = Some((u32::from(w), u32::from(h)));
         }
         at += len;
         if code == 0xDA {
             // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or
             // a restart marker.
             loop {
-                let ff = at
-                    + bytes
-                        .get(at..)
-                        .ok_or(())?
-                        .iter()
-                        .position(|&b| b == 0xFF)
-                        .ok_or(())?;
-                match *bytes.get(ff + 1).ok_or(())? {
+                let ff = next_ff(at)?;
+                match *bytes.get(ff + 1).ok_or(Truncated)? {
                     0x00 | 0xD0..=0xD7 | 0xFF => at = ff + 1,
                     _ => {
                         at = ff;
@@ -174,10 +168,6 @@ fn jpeg_segments(bytes: &[u8]) -> Result<JpegWalk, ()> {
             }
         }
     }
-}
-
-fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    jpeg_segments(bytes).is_ok()
 }
 
 #[cfg(test)]
@@ -234,7 +224,7 @@ mod tests {
 
     #[test]
     fn jpeg_frame_size_is_read_from_the_header() {
-        assert_eq!(declared_dimensions(&jpeg()), Some((64, 48)));
+        assert_eq!(jpeg_frame(&jpeg()), Ok(Some((64, 48))));
     }
 
     #[test]

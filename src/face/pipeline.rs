@@ -196,8 +196,7 @@ impl Models {
                         y0: y / factor,
                         side: tile / factor,
                     };
-                    let dets =
-                        detect::detect_region(&mut self.back, Model::Back256, level, region)?;
+                    let dets = self.detect_in(Model::Back256, level, region)?;
                     found.extend(dets.iter().map(|d| d.scaled(factor)));
                 }
             }
@@ -485,7 +484,6 @@ impl Drop for Scrubbed {
     }
 }
 
-/// Tile origins along one axis: half-tile overlap, the last tile flush with the edge.
 /// The photo and its successive 2x2-box halvings, made on demand.
 struct Pyramid<'a> {
     base: &'a RgbImage,
@@ -511,16 +509,21 @@ impl<'a> Pyramid<'a> {
         }
     }
 
+    /// Level `k`: the photo halved `k` times (made already).
+    fn level(&self, k: usize) -> &RgbImage {
+        if k == 0 {
+            self.base
+        } else {
+            &self.images[k - 1]
+        }
+    }
+
     /// The level to sample from when shrinking by `scale`, so that at most a 2x shrink
     /// is left, and its size factor (2^k).
     fn level_for(&mut self, scale: f32) -> (&RgbImage, f32) {
         let mut k = 0usize;
         while scale / (1u32 << k) as f32 > 2.0 && k < 8 {
-            let below = if k == 0 {
-                self.base
-            } else {
-                &self.images[k - 1]
-            };
+            let below = self.level(k);
             if below.width() < 2 || below.height() < 2 {
                 break;
             }
@@ -530,12 +533,7 @@ impl<'a> Pyramid<'a> {
             }
             k += 1;
         }
-        let image = if k == 0 {
-            self.base
-        } else {
-            &self.images[k - 1]
-        };
-        (image, (1u32 << k) as f32)
+        (self.level(k), (1u32 << k) as f32)
     }
 }
 

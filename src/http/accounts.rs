@@ -194,10 +194,7 @@ async fn sign_up_inner(
         .ok_or_else(ApiError::gallery_unavailable)?;
     // A taken name is refused before the face engine spends time on the photo (the insert
     // below still settles a race for a free one).
-    if db::accounts::by_username(&state.db, username.as_str())
-        .await?
-        .is_some()
-    {
+    if db::accounts::username_exists(&state.db, username.as_str()).await? {
         return Err(username_taken());
     }
 
@@ -379,26 +376,20 @@ pub async fn username_status(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = match Username::parse(&path) {
-        Err(e) => UsernameStatus {
-            username: path.trim().to_lowercase(),
-            available: false,
-            reason: Some(e.code.to_owned()),
-            message: Some(e.message),
-        },
+    // The refusal sign-up would give, if any.
+    let (username, refusal) = match Username::parse(&path) {
+        Err(e) => (path.trim().to_lowercase(), Some(ApiError::from(e))),
         Ok(name) => {
-            let taken = db::accounts::by_username(&state.db, name.as_str())
-                .await?
-                .is_some();
-            UsernameStatus {
-                username: name.as_str().to_owned(),
-                available: !taken,
-                reason: taken.then(|| "username_taken".to_owned()),
-                message: taken.then(|| "That username is taken.".to_owned()),
-            }
+            let taken = db::accounts::username_exists(&state.db, name.as_str()).await?;
+            (name.as_str().to_owned(), taken.then(username_taken))
         }
     };
-    Ok(HttpResponse::Ok().json(status))
+    Ok(HttpResponse::Ok().json(UsernameStatus {
+        username,
+        available: refusal.is_none(),
+        reason: refusal.as_ref().map(|e| e.code.to_owned()),
+        message: refusal.map(|e| e.message),
+    }))
 }
 
 /// A public profile.

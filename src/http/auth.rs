@@ -171,9 +171,7 @@ fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 async fn authenticate(state: web::Data<AppState>, token: String) -> Result<AuthUser, ApiError> {
     let (account_id, jti) = state.jwt.decode(&token)?;
     if !db::sessions::is_live(&state.db, jti, account_id).await? {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::UNAUTHORIZED,
-            "token_revoked",
+        return Err(ApiError::token_revoked(
             "The token has been revoked; sign in again.",
         ));
     }

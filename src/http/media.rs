@@ -161,11 +161,7 @@ pub async fn upload(
         .map_err(|e| {
             // The account was deleted while its upload was being covered.
             ApiError::on_constraint(e, "media_attachments_account_id_fkey", || {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "token_revoked",
-                    "The account was deleted during the upload.",
-                )
+                ApiError::token_revoked("The account was deleted during the upload.")
             })
         })
     }

@@ -143,6 +143,41 @@ fn check<K: Clone + Eq + std::hash::Hash>(
     })
 }
 
+/// An optional id from the query string: absent or empty means none.
+pub(crate) fn query_id(name: &str, raw: &Option<String>) -> Result<Option<i64>, ApiError> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v >= 0)
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    format!("`{name}` must be an id (a non-negative integer)."),
+                )
+            }),
+    }
+}
+
+/// A page size from the query string: absent or empty means `default`.
+pub(crate) fn query_limit(raw: &Option<String>, default: i64, max: i64) -> Result<i64, ApiError> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=max).contains(l))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    format!("`limit` must be between 1 and {max}."),
+                )
+            }),
+    }
+}
+
 /// The peer address. (Behind a reverse proxy, the proxy must be the one limiting.)
 pub fn client_ip(req: &HttpRequest) -> IpAddr {
     req.peer_addr()
@@ -160,11 +195,10 @@ pub fn immutable_jpeg(req: &HttpRequest, etag: String, bytes: web::Bytes) -> Htt
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            // If-None-Match compares weakly: W/"x" matches "x".
-            v.split(',').map(str::trim).any(|t| {
-                t == "*"
-                    || t.strip_prefix("W/").unwrap_or(t) == etag.strip_prefix("W/").unwrap_or(&etag)
-            })
+            // If-None-Match compares weakly: W/"x" matches our (strong) "x".
+            v.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
         });
     if held {
         return HttpResponse::NotModified()

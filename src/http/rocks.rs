@@ -93,30 +93,8 @@ pub async fn list(
     query: web::Query<RockPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.ok_or_else(ApiError::gallery_unavailable)?;
-    // An empty parameter (`?limit=`) means the default, as on the timelines.
-    fn given(v: &Option<String>) -> Option<&str> {
-        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
-    }
-    let after = match given(&query.after).map(str::parse::<i64>) {
-        None => 0,
-        Some(Ok(a)) if a >= 0 => a,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
-                "`after` must be a rock id.",
-            ))
-        }
-    };
-    let limit = match given(&query.limit).map(str::parse::<i64>) {
-        None => DEFAULT_LIMIT,
-        Some(Ok(l)) if (1..=MAX_LIMIT).contains(&l) => l,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
-                format!("`limit` must be between 1 and {MAX_LIMIT}."),
-            ))
-        }
-    };
+    let after = super::query_id("after", &query.after)?.unwrap_or(0);
+    let limit = super::query_limit(&query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let rocks = service.page(after, limit).await?;
     let ids: Vec<i64> = rocks.iter().map(|r| r.id).collect();
     let counts = service.member_counts(&ids).await?;

@@ -47,39 +47,11 @@ pub struct PageQuery {
 
 impl PageQuery {
     pub fn window(&self) -> Result<Window, ApiError> {
-        let id = |name: &str, raw: &Option<String>| -> Result<Option<i64>, ApiError> {
-            match raw.as_deref().map(str::trim) {
-                None | Some("") => Ok(None),
-                Some(text) => text
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|v| *v >= 0)
-                    .map(Some)
-                    .ok_or_else(|| {
-                        ApiError::bad_request(
-                            "invalid_parameter",
-                            format!("`{name}` must be an id (a non-negative integer)."),
-                        )
-                    }),
-            }
-        };
-        let limit = match self.limit.as_deref().map(str::trim) {
-            None | Some("") => DEFAULT_LIMIT,
-            Some(text) => text
-                .parse::<i64>()
-                .ok()
-                .filter(|l| (1..=MAX_LIMIT).contains(l))
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_parameter",
-                        format!("`limit` must be between 1 and {MAX_LIMIT}."),
-                    )
-                })?,
-        };
+        let limit = super::query_limit(&self.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         Ok(Window {
-            max_id: id("max_id", &self.max_id)?,
-            since_id: id("since_id", &self.since_id)?,
-            min_id: id("min_id", &self.min_id)?,
+            max_id: super::query_id("max_id", &self.max_id)?,
+            since_id: super::query_id("since_id", &self.since_id)?,
+            min_id: super::query_id("min_id", &self.min_id)?,
             limit,
         })
     }

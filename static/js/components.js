@@ -59,15 +59,16 @@ function mediaGrid(media) {
       h('img', { src: m.preview_url || m.url, alt: m.description || 'Attached image (faces removed)', loading: 'lazy' }))));
 }
 
-/**
- * One post. opts: {focus: bool (thread's main post), onDeleted(), onReplied(status)}
- */
 /** The login page, coming back here afterwards. */
 export function loginHref() {
   const here = location.hash || '#/home';
   return here.startsWith('#/login') ? here : `#/login?next=${encodeURIComponent(here)}`;
 }
 
+/**
+ * One post. opts: {focus: bool (thread's main post), onDeleted(), onReplied(status)}.
+ * The card's `addReply()` counts a reply posted from elsewhere on the page.
+ */
 export function statusCard(status, opts = {}) {
   const account = status.account || {};
   const me = session.me;

@@ -49,10 +49,7 @@ export function endSession() {
 
 export async function logout() {
   try { await api.del('/sessions/current'); } catch { /* token is dropped either way */ }
-  setToken(null);
-  session.me = null;
-  session.unread = 0;
-  session.emit();
+  endSession();
 }
 
 export async function refreshUnread() {

@@ -5,8 +5,9 @@ import { session } from '../session.js';
 import { accountRow, avatar, displayName, followButton, infiniteList, profileHref, relationshipToggle, statusCard, composeBox } from '../components.js';
 import { describeError } from '../errors.js';
 
-function count(n, label, href, current) {
-  const inner = [h('strong', { text: String(n ?? 0) }), h('span', { text: label })];
+/** A profile counter; `number` is the node showing the figure (kept to update it). */
+function count(number, label, href, current) {
+  const inner = [h('strong', {}, number), h('span', { text: label })];
   return href
     ? h('a', { href, class: 'count-link', 'aria-current': current ? 'page' : null }, inner)
     : h('span', { class: 'count-link' }, inner);
@@ -51,12 +52,9 @@ export async function profileView(ctx, username, tab) {
   const base = profileHref(account.username);
   const rock = account.rock;
 
-  const followers = h('span');
-  const posts = h('span', { text: String(account.statuses_count ?? 0) });
-  const bumpPosts = (by) => {
-    account.statuses_count = Math.max(0, (account.statuses_count || 0) + by);
-    posts.textContent = String(account.statuses_count);
-  };
+  const figure = (n) => h('span', { text: String(n ?? 0) });
+  const followers = figure(account.followers_count);
+  const posts = figure(account.statuses_count);
   // The server's counts after a change (another member may have followed meanwhile).
   async function refreshCounts() {
     try {
@@ -80,14 +78,6 @@ export async function profileView(ctx, username, tab) {
     actions.push(h('span', { class: 'chip', text: 'Follows you' }));
   }
 
-  const followersCount = count(account.followers_count, 'Followers', `${base}/followers`, tab === 'followers');
-  const strong = followersCount.querySelector('strong');
-  followers.textContent = strong.textContent;
-  strong.replaceWith(h('strong', {}, followers));
-
-  const postsCount = count(account.statuses_count, 'Posts', base, tab === 'posts');
-  postsCount.querySelector('strong').replaceWith(h('strong', {}, posts));
-
   const header = h('header', { class: 'profile-head card' },
     h('div', { class: 'profile-banner', 'aria-hidden': 'true' }),
     h('div', { class: 'profile-top' },
@@ -99,9 +89,9 @@ export async function profileView(ctx, username, tab) {
     rock ? h('p', { class: 'profile-rock' }, 'Rocks as ',
       h('a', { href: `#/rocks/${encodeURIComponent(rock.id)}`, text: rock.name || 'an unnamed rock' })) : null,
     h('div', { class: 'profile-counts' },
-      postsCount,
-      followersCount,
-      count(account.following_count, 'Following', `${base}/following`, tab === 'following')));
+      count(posts, 'Posts', base, tab === 'posts'),
+      count(followers, 'Followers', `${base}/followers`, tab === 'followers'),
+      count(figure(account.following_count), 'Following', `${base}/following`, tab === 'following')));
 
   let body;
   if (tab === 'followers' || tab === 'following') {
@@ -118,12 +108,12 @@ export async function profileView(ctx, username, tab) {
   } else {
     const feed = infiniteList(ctx, {
       path: `/accounts/${encodeURIComponent(account.username)}/statuses`,
-      render: (st) => statusCard(st, isMe ? { onDeleted: () => bumpPosts(-1) } : {}),
+      render: (st) => statusCard(st, isMe ? { onDeleted: refreshCounts } : {}),
       empty: isMe ? 'You have not posted yet. Say hello!' : 'No posts yet.',
     });
     feed.list.setAttribute('aria-label', `Posts by ${displayName(account)}`);
     body = h('div', {},
-      isMe ? h('div', { class: 'card compose-card' }, composeBox({ onPosted: (st) => { feed.prepend(st); bumpPosts(1); } })) : null,
+      isMe ? h('div', { class: 'card compose-card' }, composeBox({ onPosted: (st) => { feed.prepend(st); refreshCounts(); } })) : null,
       feed.element);
   }
 

@@ -64,7 +64,6 @@ export async function rockView(ctx, id) {
     knownAs.textContent = top && top !== name ? `Known as “${top}”` : '';
     knownAs.hidden = !knownAs.textContent;
   };
-  paintKnownAs(rock.community_name);
   const namesList = h('ol', { class: 'names-list' });
   let shownNames = [];
   function paintNames(names) {
