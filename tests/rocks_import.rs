@@ -43,10 +43,10 @@ async fn import_into(
     let photo = service
         .image(&rock, rockstar::rocks::RockImage::Photo)
         .await?;
-    let original = std::fs::read(photos.join(format!(
-        "{}.jpg",
-        rock.photo_key.split('/').nth(2).unwrap_or_default()
-    )))?;
+    // Keys are rocks/imported/<file stem>-<content hash>/photo.jpg.
+    let stem = rock.photo_key.split('/').nth(2).unwrap_or_default();
+    let stem = stem.rsplit_once('-').map_or(stem, |(stem, _)| stem);
+    let original = std::fs::read(photos.join(format!("{stem}.jpg")))?;
     assert_eq!(photo.as_ref(), original.as_slice());
     let embedding = service.embedding(rock.id).await?;
     assert_eq!(embedding.len(), rockstar::face::APPEARANCE_DIM);
@@ -83,6 +83,61 @@ async fn import_a_handful_into_s3() -> anyhow::Result<()> {
     let storage = ObjectStorage::new(&server.config())?;
     let bucket_dir = server.root.path().join(&server.bucket);
     import_into(storage, |key| bucket_dir.join(key).is_file()).await
+}
+
+#[tokio::test]
+async fn two_files_with_one_rock_id_import_once_and_keep_the_first_images() -> anyhow::Result<()>
+{
+    let Some(engine) = common::engine() else {
+        return Ok(());
+    };
+    let Some(pool) = common::database().await else {
+        return Ok(());
+    };
+    let Some((dir, photos, faces)) = common::handful(2) else {
+        return Ok(());
+    };
+    // "dup 1" and "dup_1" are both rock id dup_1; "dup 1" sorts first.
+    let (both, both_faces) = (dir.path().join("both"), dir.path().join("both_faces"));
+    std::fs::create_dir_all(&both)?;
+    std::fs::create_dir_all(&both_faces)?;
+    let mut names: Vec<_> = std::fs::read_dir(&photos)?
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n != "broken_rock.jpg")
+        .collect();
+    names.sort();
+    for (name, alias) in names.iter().zip(["dup 1.jpg", "dup_1.jpg"]) {
+        std::os::unix::fs::symlink(std::fs::canonicalize(photos.join(name))?, both.join(alias))?;
+        std::os::unix::fs::symlink(
+            std::fs::canonicalize(faces.join(name))?,
+            both_faces.join(alias),
+        )?;
+    }
+    let media = tempfile::tempdir()?;
+    let storage = ObjectStorage::new(&StorageConfig::Local {
+        root: media.path().to_path_buf(),
+    })?;
+    let service = RockService::load_with(pool, storage.clone(), engine, settings()).await?;
+    let report = service
+        .import_dir(&both, Some(&both_faces), &|_, _| {})
+        .await?;
+    assert_eq!(report.added.len(), 1, "{:?}", report.failed);
+    assert_eq!(report.failed.len(), 1);
+    assert!(report.failed[0].0.ends_with("dup_1.jpg"));
+    assert!(report.failed[0].1.contains("dup 1.jpg"), "{}", report.failed[0].1);
+
+    let rock = service.get(report.added[0]).await?;
+    let photo = service
+        .image(&rock, rockstar::rocks::RockImage::Photo)
+        .await?;
+    assert_eq!(photo.as_ref(), std::fs::read(both.join("dup 1.jpg"))?.as_slice());
+    let mut stored = storage.list("rocks").await?;
+    stored.sort();
+    let mut expected = vec![rock.photo_key.clone(), rock.face_key.clone()];
+    expected.sort();
+    assert_eq!(stored, expected, "nothing else is written");
+    Ok(())
 }
 
 #[tokio::test]
@@ -258,11 +313,23 @@ async fn a_face_gets_a_rock_of_the_gallery_and_the_api_serves_it() -> anyhow::Re
         &app,
         test::TestRequest::get()
             .uri(&format!("/media/rocks/{id}/face"))
-            .insert_header(("if-none-match", etag))
+            .insert_header(("if-none-match", etag.clone()))
             .to_request(),
     )
     .await;
     assert_eq!(resp.status(), 304);
+    // A client holding the image is answered without reading it from storage.
+    let rock = service.get(id).await?;
+    std::fs::remove_file(media.path().join(&rock.face_key))?;
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("/media/rocks/{id}/face"))
+            .insert_header(("if-none-match", etag))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status(), 304, "answered from the ETag alone");
 
     for (uri, status, code) in [
         ("/api/v1/rocks/999999", 404, "rock_not_found"),

@@ -42,6 +42,14 @@ pub async fn insert(pool: &PgPool, rock: &NewRock<'_>) -> Result<Option<i64>, sq
     .await
 }
 
+/// Whether a stored rock's photo is under this object key.
+pub async fn uses_image_key(pool: &PgPool, photo_key: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rocks WHERE photo_key = $1)")
+        .bind(photo_key)
+        .fetch_one(pool)
+        .await
+}
+
 /// Which of these source keys are already stored.
 pub async fn existing_source_keys(
     pool: &PgPool,

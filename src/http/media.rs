@@ -67,16 +67,20 @@ pub async fn file(
             .map_err(ApiError::internal)?;
         return Ok(super::presigned_redirect(url));
     }
+    let etag = format!("\"m{id}-{which}\"");
+    if let Some(held) = super::not_modified(&req, &etag) {
+        // Still there? (A deleted status takes its files with it.) A stat, not a read.
+        return match state.storage.head(&key).await.map_err(ApiError::internal)? {
+            Some(_) => Ok(held),
+            None => Err(not_found()),
+        };
+    }
     let bytes = match state.storage.get(&key).await {
         Ok(bytes) => bytes,
         Err(crate::storage::StorageError::NotFound(_)) => return Err(not_found()),
         Err(e) => return Err(ApiError::internal(e)),
     };
-    Ok(super::immutable_jpeg(
-        &req,
-        format!("\"m{id}-{which}\""),
-        bytes,
-    ))
+    Ok(super::immutable_jpeg(etag, bytes))
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]

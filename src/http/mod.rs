@@ -185,11 +185,10 @@ pub fn client_ip(req: &HttpRequest) -> IpAddr {
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
-/// A stored image that never changes: an ETag, a year of public caching, and 304 when
-/// the client already holds it.
-pub fn immutable_jpeg(req: &HttpRequest, etag: String, bytes: web::Bytes) -> HttpResponse {
+/// 304 when the client already holds `etag` (of a stored image that never changes), so
+/// the image need not even be read.
+pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
     use actix_web::http::header;
-    let cache = (header::CACHE_CONTROL, "public, max-age=31536000, immutable");
     let held = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -200,16 +199,25 @@ pub fn immutable_jpeg(req: &HttpRequest, etag: String, bytes: web::Bytes) -> Htt
                 .map(str::trim)
                 .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
         });
-    if held {
-        return HttpResponse::NotModified()
+    held.then(|| {
+        HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
-            .insert_header(cache)
-            .finish();
-    }
+            .insert_header(IMMUTABLE)
+            .finish()
+    })
+}
+
+const IMMUTABLE: (actix_web::http::header::HeaderName, &str) = (
+    actix_web::http::header::CACHE_CONTROL,
+    "public, max-age=31536000, immutable",
+);
+
+/// A stored image that never changes: an ETag and a year of public caching.
+pub fn immutable_jpeg(etag: String, bytes: web::Bytes) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("image/jpeg")
-        .insert_header((header::ETAG, etag))
-        .insert_header(cache)
+        .insert_header((actix_web::http::header::ETAG, etag))
+        .insert_header(IMMUTABLE)
         .body(bytes)
 }
 

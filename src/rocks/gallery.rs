@@ -2,6 +2,7 @@
 use crate::db::rocks::{self as sql, NewRock, RockRow};
 use crate::storage::ObjectStorage;
 use bytes::Bytes;
+use sha2::Digest;
 use image::RgbImage;
 use sqlx::PgPool;
 
@@ -29,10 +30,18 @@ impl Gallery {
     }
 
     /// Stores the images, then the row. Some(id) when added, None when the source key was
-    /// already there (re-writing the same images is harmless).
+    /// already there. Keys carry a hash of the images, so the bytes under a stored key
+    /// never change (clients cache them for a year): a second rock with the same source key
+    /// but other images writes new keys, which are removed again when its row is refused.
     pub async fn add(&self, rock: &RockInput) -> Result<Option<i64>, super::RockError> {
-        let photo_key = format!("rocks/{}/photo.jpg", rock.slug);
-        let face_key = format!("rocks/{}/face.jpg", rock.slug);
+        let mut hash = sha2::Sha256::new();
+        for part in [&rock.photo_jpeg, &rock.face_jpeg] {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part);
+        }
+        let stem = format!("rocks/{}-{}", rock.slug, &hex::encode(hash.finalize())[..16]);
+        let photo_key = format!("{stem}/photo.jpg");
+        let face_key = format!("{stem}/face.jpg");
         let storage_err =
             |e: crate::storage::StorageError| super::RockError::Storage(e.to_string());
         self.storage
@@ -55,6 +64,11 @@ impl Gallery {
             },
         )
         .await?;
+        if id.is_none() && !sql::uses_image_key(&self.pool, &photo_key).await? {
+            for key in [&photo_key, &face_key] {
+                self.storage.delete(key).await.map_err(storage_err)?;
+            }
+        }
         Ok(id)
     }
 

@@ -133,12 +133,23 @@ impl RockService {
         let existing = self.gallery.existing(&keys).await?;
         let mut done = 0u64;
         let mut todo = Vec::new();
+        // Names that differ only in characters a rock id cannot hold ("rock 1", "rock_1")
+        // would be one rock: the first is imported, the others reported.
+        let mut claimed: std::collections::HashMap<String, PathBuf> = Default::default();
         for path in files {
-            let s = stem(&path).unwrap_or_default();
-            if existing.contains(&format!("import:{}", slug(&s))) {
+            let key = format!("import:{}", slug(&stem(&path).unwrap_or_default()));
+            if existing.contains(&key) {
                 report.already_present += 1;
                 done += 1;
+            } else if let Some(first) = claimed.get(&key) {
+                let first = first.file_name().unwrap_or_default().to_string_lossy();
+                report.failed.push((
+                    path,
+                    format!("same rock id as {first}, which is imported instead; rename one"),
+                ));
+                done += 1;
             } else {
+                claimed.insert(key, path.clone());
                 todo.push(path);
             }
         }

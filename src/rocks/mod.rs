@@ -94,6 +94,16 @@ impl From<RockRow> for Rock {
     }
 }
 
+impl Rock {
+    /// The object-storage key of one of its images.
+    pub fn image_key(&self, which: RockImage) -> &str {
+        match which {
+            RockImage::Photo => &self.photo_key,
+            RockImage::Face => &self.face_key,
+        }
+    }
+}
+
 /// Which image of a rock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RockImage {
@@ -349,18 +359,11 @@ impl RockService {
             .ok_or(RockError::NotFound)
     }
 
-    fn key(rock: &Rock, which: RockImage) -> &str {
-        match which {
-            RockImage::Photo => &rock.photo_key,
-            RockImage::Face => &rock.face_key,
-        }
-    }
-
     /// JPEG bytes of a rock image.
     pub async fn image(&self, rock: &Rock, which: RockImage) -> Result<bytes::Bytes, RockError> {
         self.gallery
             .storage
-            .get(Self::key(rock, which))
+            .get(rock.image_key(which))
             .await
             .map_err(|e| match e {
                 crate::storage::StorageError::NotFound(_) => RockError::NotFound,
@@ -380,7 +383,7 @@ impl RockService {
         let url = self
             .gallery
             .storage
-            .url_for(Self::key(rock, which))
+            .url_for(rock.image_key(which))
             .await
             .map_err(|e| RockError::Storage(e.to_string()))?;
         Ok(Some(url))

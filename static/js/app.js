@@ -45,6 +45,7 @@ const ICONS = {
   login: 'M10 17l5-5-5-5v3H3v4h7zm3-14v2h6v14h-6v2h8V3z',
   signup: 'M15 12a4 4 0 10-4-4 4 4 0 004 4zm-9-2V7H4v3H1v2h3v3h2v-3h3v-2zm9 4c-2.7 0-8 1.3-8 4v2h16v-2c0-2.7-5.3-4-8-4z',
   logout: 'M16 17v-3H9v-4h7V7l5 5zM14 2a2 2 0 012 2v2h-2V4H5v16h9v-2h2v2a2 2 0 01-2 2H5a2 2 0 01-2-2V4a2 2 0 012-2z',
+  refresh: 'M17.7 6.3A8 8 0 1020 12h-2a6 6 0 11-1.8-4.2L13 11h7V4z',
 };
 
 const NAV_ICON = { notifications: 'bell' };
@@ -63,7 +64,7 @@ function renderNav() {
   const items = [];
   // The nav is rebuilt on every session change (e.g. the unread badge): keep keyboard focus.
   const focused = nav.contains(document.activeElement) ? document.activeElement.dataset.nav : null;
-  if (me) {
+  if (me || session.unreachable) {
     const badge = session.unread > 0
       ? h('span', { class: 'badge', text: session.unread > 99 ? '99+' : String(session.unread), 'aria-label': `${session.unread} unread` })
       : null;
@@ -72,8 +73,10 @@ function renderNav() {
       navLink('public', '#/public', 'Public'),
       navLink('rocks', '#/rocks', 'Rocks'),
       navLink('notifications', '#/notifications', 'Notifications', badge, 'Alerts'),
-      h('a', { href: profileHref(me.username), class: 'nav-link nav-me', 'data-nav': 'profile', 'aria-current': currentNav === 'profile-me' ? 'page' : null },
-        avatar(me, 'xs'), h('span', { class: 'nav-label', text: 'Profile' })),
+      me
+        ? h('a', { href: profileHref(me.username), class: 'nav-link nav-me', 'data-nav': 'profile', 'aria-current': currentNav === 'profile-me' ? 'page' : null },
+          avatar(me, 'xs'), h('span', { class: 'nav-label', text: 'Profile' }))
+        : reconnectButton(),
       navLink('settings', '#/settings', 'Settings'),
     );
     const out = h('button', { type: 'button', class: 'nav-link nav-logout' }, icon(ICONS.logout), h('span', { class: 'nav-label', text: 'Log out' }));
@@ -96,6 +99,14 @@ function renderNav() {
     if (again) again.focus();
   }
   renderAside();
+}
+
+/** Logged in, but the account could not be loaded: say so, and offer to try now. */
+function reconnectButton() {
+  const btn = h('button', { type: 'button', class: 'nav-link nav-reconnect', 'data-nav': 'reconnect', title: 'Your account could not be loaded. Try again now.' },
+    icon(ICONS.refresh), h('span', { class: 'nav-label', text: 'Reconnect' }));
+  btn.addEventListener('click', () => { btn.disabled = true; loadMe(); });
+  return h('span', { role: 'status', class: 'nav-status' }, btn);
 }
 
 function renderAside() {
@@ -203,9 +214,54 @@ onAuthChange((token) => {
   }
 });
 
-window.addEventListener('hashchange', () => { session.navigations += 1; window.scrollTo(0, 0); render(); });
+// Scroll positions by history entry, so that Back returns the reader to where they were.
+history.scrollRestoration = 'manual';
+const scrolls = new Map();
+let entry = null;
+
+/** Tags the current history entry; returns its saved scroll position when it is revisited. */
+function enterEntry() {
+  const state = history.state;
+  if (state && state.entry) {
+    entry = state.entry;
+    return scrolls.has(entry) ? scrolls.get(entry) : null;
+  }
+  entry = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}`;
+  history.replaceState({ ...(state || {}), entry }, '');
+  return null;
+}
+window.addEventListener('scroll', () => { if (entry) scrolls.set(entry, window.scrollY); }, { passive: true });
+
+/** Scrolls back to `y` as the page fills (a feed loads more as it is scrolled), until the
+ * reader scrolls themselves, the page changes, or 4 s pass. */
+async function restoreScroll(y) {
+  const seq = renderSeq;
+  const until = Date.now() + 4000;
+  let moved = false;
+  const stop = () => { moved = true; };
+  const events = ['wheel', 'touchstart', 'keydown', 'mousedown'];
+  for (const ev of events) window.addEventListener(ev, stop, { passive: true });
+  try {
+    while (!moved && seq === renderSeq && Date.now() < until) {
+      window.scrollTo(0, y);
+      if (Math.abs(window.scrollY - y) < 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    for (const ev of events) window.removeEventListener(ev, stop);
+  }
+}
+
+window.addEventListener('hashchange', async () => {
+  session.navigations += 1;
+  const saved = enterEntry();
+  window.scrollTo(0, 0);
+  await render();
+  if (saved) restoreScroll(saved);
+});
 
 async function start() {
+  enterEntry();
   renderNav();
   if (isLoggedIn()) await loadMe();
   render();

@@ -5,6 +5,8 @@ const listeners = new Set();
 
 export const session = {
   me: null,
+  /** A token is held but the account could not be loaded (server busy, offline). */
+  unreachable: false,
   unread: 0,
   /** In-app page changes since the app loaded (so "Back" knows it stays in the app). */
   navigations: 0,
@@ -16,16 +18,22 @@ export const session = {
  * Loads the current account if a token is held. Returns the account or null. A failure
  * other than 401 (server busy, network) keeps the token and tries again a few times.
  */
+let retry = null;
+
 export async function loadMe(attempt = 0) {
-  if (!getToken()) { session.me = null; session.emit(); return null; }
+  clearTimeout(retry);
+  if (!getToken()) { session.me = null; session.unreachable = false; session.emit(); return null; }
   try {
     const { data } = await api.get('/accounts/verify_credentials');
     session.me = data;
+    session.unreachable = false;
     refreshUnread();
   } catch (err) {
-    if (err.status === 401) setToken(null);
-    else if (attempt < 5) setTimeout(() => loadMe(attempt + 1), 2000 * 2 ** attempt);
     session.me = null;
+    // Still logged in (the token is kept): the nav says the account could not be reached.
+    session.unreachable = err.status !== 401;
+    if (err.status === 401) setToken(null);
+    else if (attempt < 5) retry = setTimeout(() => loadMe(attempt + 1), 2000 * 2 ** attempt);
   }
   session.emit();
   return session.me;
@@ -34,6 +42,7 @@ export async function loadMe(attempt = 0) {
 export function startSession(token, account) {
   setToken(token);
   session.me = account || null;
+  session.unreachable = false;
   session.unread = 0;
   session.emit();
   refreshUnread();
@@ -41,8 +50,10 @@ export function startSession(token, account) {
 
 /** Forgets the session here only (the server has already ended it: a deleted account). */
 export function endSession() {
+  clearTimeout(retry);
   setToken(null);
   session.me = null;
+  session.unreachable = false;
   session.unread = 0;
   session.emit();
 }

@@ -245,6 +245,20 @@ describe('social', { skip }, () => {
     await page.locator('.thread-replies [role=alert]').waitFor({ state: 'detached', timeout: 20_000 });
     await page.waitForSelector('.status-focus');
 
+    // The account cannot be loaded at start (server busy): the nav stays logged in, says
+    // so, and recovers by itself.
+    let refused = 0;
+    const busyOnce = (route) => { refused += 1; return busy(route); };
+    await page.route('**/api/v1/accounts/verify_credentials', busyOnce);
+    await page.reload();
+    await page.locator('.nav-reconnect').waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('.nav [data-nav="login"]').count(), 0, 'no "Log in" while logged in');
+    assert.equal(await page.locator('.nav-logout').count(), 1);
+    await page.unroute('**/api/v1/accounts/verify_credentials', busyOnce);
+    assert.ok(refused >= 1);
+    await page.locator('.nav-me').waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('.nav-reconnect').count(), 0);
+
     // The session is revoked elsewhere: the next request is refused and the app moves to log in.
     const token = await page.evaluate(() => sessionStorage.getItem('rockstar.token') || localStorage.getItem('rockstar.token'));
     assert.ok(token, 'the web app holds a token');
@@ -304,6 +318,36 @@ describe('social', { skip }, () => {
     assert.equal(after, server.followers_count, 'the followers count is the server\'s');
     assert.equal(server.relationship.following, false);
     await apiCall('POST', `/accounts/${bob.username}/unblock`, carol.token);
+    assert.deepEqual(problems, []);
+  });
+
+  test('Back from a thread returns to the same place in the feed', async () => {
+    const { page, problems } = b;
+    const daveName = uniqueName('dave');
+    const dave = { ...(await apiSignup(daveName, selfieJpeg(4))), username: daveName };
+    for (let i = 0; i < 45; i += 1) {
+      await apiCall('POST', '/statuses', dave.token, { text: `Scroll marker ${i} of ${daveName}` });
+    }
+    await page.goto(`${BASE_URL}/#/@${daveName}`);
+    await page.locator('.feed .status').nth(19).waitFor({ timeout: 20_000 });
+    // Far enough down that the second page has loaded.
+    await page.mouse.wheel(0, 3000);
+    await page.locator('.feed .status').nth(30).waitFor({ timeout: 20_000 });
+    await page.mouse.wheel(0, 1500);
+    await page.waitForTimeout(500);
+    const before = await page.evaluate(() => {
+      const card = [...document.querySelectorAll('.feed .status')].find((el) => el.getBoundingClientRect().top > 80);
+      return { y: window.scrollY, text: card.querySelector('.status-text').textContent, id: card.querySelector('.status-time').getAttribute('href') };
+    });
+    assert.ok(before.y > 2000, `scrolled down (${before.y})`);
+    await page.click(`.feed .status a.status-time[href="${before.id}"]`);
+    await page.waitForSelector('.status-focus');
+    assert.ok(await page.evaluate(() => window.scrollY) < 400, 'a new page starts at the top');
+    await page.goBack();
+    await page.waitForFunction((y) => Math.abs(window.scrollY - y) < 4, before.y, { timeout: 10_000 });
+    const card = page.locator('.feed .status', { hasText: before.text });
+    const top = await card.evaluate((el) => el.getBoundingClientRect().top);
+    assert.ok(top > 0 && top < 900, `the card read last is in view again (top ${top})`);
     assert.deepEqual(problems, []);
   });
 
