@@ -46,6 +46,7 @@ media_burst = 10
 "#;
 
 #[derive(Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
     /// All local state: the embedded PostgreSQL cluster, local media, the JWT secret.
@@ -60,6 +61,7 @@ pub struct Settings {
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub bind: String,
     /// Largest request body in bytes (multipart sign-up included).
@@ -73,6 +75,7 @@ pub struct ServerSettings {
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// None = start the embedded cluster under `data_dir/postgres`.
     #[serde(default)]
@@ -81,6 +84,7 @@ pub struct DatabaseSettings {
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     /// None = generated once and kept in `data_dir/jwt_secret`.
     #[serde(default)]
@@ -89,6 +93,7 @@ pub struct AuthSettings {
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RateLimitSettings {
     pub signup_per_minute: u32,
     pub signup_burst: u32,
@@ -143,17 +148,20 @@ impl Settings {
             Some(path) => builder.add_source(config::File::from(path.to_path_buf()).required(true)),
             None => builder.add_source(config::File::with_name("rockstar.toml").required(false)),
         };
+        // Values stay strings (a 40-digit secret or a bucket named "0070" must not turn
+        // into a number); serde converts the numeric settings itself.
         builder = builder.add_source(
             config::Environment::with_prefix("ROCKSTAR")
                 .prefix_separator("_")
                 .separator("__")
-                .try_parsing(true),
+                .source(Some(environment_settings(std::env::vars()))),
         );
         let mut settings: Settings = builder
             .build()
             .context("reading configuration")?
             .try_deserialize()
-            .context("invalid configuration")?;
+            .context("invalid configuration (a misspelt key is refused, not ignored)")?;
+        settings.validate()?;
         if settings.database.url.is_none() {
             if let Ok(url) = std::env::var("DATABASE_URL") {
                 if !url.is_empty() {
@@ -162,6 +170,51 @@ impl Settings {
             }
         }
         Ok(settings)
+    }
+
+    /// Values that parse but cannot work: refused here with the key's name, rather than as
+    /// a panic or an abort later.
+    fn validate(&self) -> anyhow::Result<()> {
+        let check = |ok: bool, what: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("invalid configuration: {what}"))
+            }
+        };
+        check(
+            (60..=10 * 365 * 86_400).contains(&self.auth.token_ttl_secs),
+            "auth.token_ttl_secs must be between 60 and 315360000 (ten years)",
+        )?;
+        check(
+            (1..=1000).contains(&self.database.max_connections),
+            "database.max_connections must be between 1 and 1000",
+        )?;
+        check(
+            (1..=256).contains(&self.face.workers),
+            "face.workers must be between 1 and 256",
+        )?;
+        check(
+            (1..=10_000).contains(&self.face.queue),
+            "face.queue must be between 1 and 10000",
+        )?;
+        check(
+            self.server.body_limit >= 1024,
+            "server.body_limit must be at least 1024 bytes",
+        )?;
+        check(
+            self.server.json_limit >= 1024,
+            "server.json_limit must be at least 1024 bytes",
+        )?;
+        check(
+            self.face.max_bytes >= 1024 && self.face.max_pixels >= 1 && self.face.max_side >= 1,
+            "face.max_bytes must be at least 1024, face.max_pixels and face.max_side at least 1",
+        )?;
+        check(
+            self.server.workers <= 1024,
+            "server.workers must be at most 1024 (0 = one per core)",
+        )?;
+        Ok(())
     }
 
     /// The storage to use: the configured one, or local disk under the data folder.
@@ -218,6 +271,19 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
     Ok(SecretString::from(secret))
 }
 
+/// The `ROCKSTAR_*` variables that are settings: nested keys (`ROCKSTAR_SECTION__KEY`) and
+/// `ROCKSTAR_DATA_DIR`. Others with the prefix belong to the command-line tools (e.g.
+/// `ROCKSTAR_MODELS_DIR`), so they are not read as misspelt settings.
+fn environment_settings(
+    vars: impl Iterator<Item = (String, String)>,
+) -> std::collections::HashMap<String, String> {
+    vars.filter(|(key, _)| {
+        key.strip_prefix("ROCKSTAR_")
+            .is_some_and(|rest| rest.contains("__") || rest == "DATA_DIR")
+    })
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +322,61 @@ mod tests {
         );
         assert!(
             matches!(settings.storage, Some(StorageConfig::S3 { ref bucket, .. }) if bucket == "media")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn misspelt_keys_and_unworkable_values_are_refused_by_name() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        for (toml, says) in [
+            ("[database]\nulr = \"postgres://x\"\n", "ulr"),
+            ("[server]\nbnid = \"0.0.0.0:1\"\n", "bnid"),
+            (
+                "[auth]\ntoken_ttl_secs = 9223372036854775807\n",
+                "token_ttl_secs",
+            ),
+            ("[database]\nmax_connections = 0\n", "max_connections"),
+            ("[face]\nqueue = 100000000000\n", "face.queue"),
+        ] {
+            let file = dir.path().join("bad.toml");
+            std::fs::write(&file, toml)?;
+            let error = match Settings::load(Some(&file)) {
+                Ok(_) => panic!("{toml:?} was accepted"),
+                Err(e) => format!("{e:#}"),
+            };
+            assert!(error.contains(says), "{toml:?}: {error}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn only_nested_rockstar_variables_are_settings() {
+        let vars = [
+            ("ROCKSTAR_DATABASE__URL", "postgres://db"),
+            ("ROCKSTAR_DATA_DIR", "/srv"),
+            ("ROCKSTAR_MODELS_DIR", "/models"),
+            ("DATABASE_URL", "postgres://other"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let mut kept: Vec<String> = environment_settings(vars.into_iter()).into_keys().collect();
+        kept.sort();
+        assert_eq!(kept, ["ROCKSTAR_DATABASE__URL", "ROCKSTAR_DATA_DIR"]);
+    }
+
+    #[test]
+    fn a_long_numeric_secret_from_the_environment_stays_as_written() -> anyhow::Result<()> {
+        // Only a key no other test reads.
+        std::env::set_var(
+            "ROCKSTAR_AUTH__JWT_SECRET",
+            "0123456789012345678901234567890123456789",
+        );
+        let settings = Settings::load(None);
+        std::env::remove_var("ROCKSTAR_AUTH__JWT_SECRET");
+        let secret = settings?.jwt_secret()?;
+        assert_eq!(
+            secret.expose_secret(),
+            "0123456789012345678901234567890123456789"
         );
         Ok(())
     }

@@ -107,6 +107,17 @@ impl ApiError {
         }
     }
 
+    /// Object storage that fails (unreachable, refusing our credentials) is a 503 worth
+    /// retrying; an absent object is the caller's 404.
+    pub fn from_storage(error: crate::storage::StorageError) -> ApiError {
+        tracing::error!(error = %error, "object storage failed");
+        ApiError::unavailable(
+            "storage_unavailable",
+            "Image storage is not reachable right now.",
+            10,
+        )
+    }
+
     /// A database that cannot be reached is a 503 worth retrying; anything else is a bug.
     pub fn from_database(error: sqlx::Error) -> ApiError {
         match &error {
@@ -116,6 +127,17 @@ impl ApiError {
                     "database_unavailable",
                     "The database is not reachable right now.",
                     5,
+                )
+            }
+            // A row this request refers to was deleted at the same moment (foreign key), or
+            // two requests deadlocked: nothing was written, and trying again is safe.
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("23503" | "40P01" | "40001")) =>
+            {
+                tracing::warn!(error = %error, "a concurrent change refused a write");
+                ApiError::conflict(
+                    "concurrent_change",
+                    "Something this request refers to changed at the same moment; nothing was saved. Reload and try again.",
                 )
             }
             _ => ApiError::internal(error),
@@ -138,6 +160,16 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status);
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        // RFC 9110 / 6750: a 401 names the scheme that would be accepted.
+        if self.status == StatusCode::UNAUTHORIZED {
+            let challenge = match self.code {
+                "invalid_token" | "token_expired" | "token_revoked" => {
+                    r#"Bearer realm="rockstar", error="invalid_token""#
+                }
+                _ => r#"Bearer realm="rockstar""#,
+            };
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
         response.json(self.body())
     }
@@ -191,7 +223,15 @@ impl From<crate::rocks::RockError> for ApiError {
                     30,
                 )
             }
-            other => ApiError::internal(other),
+            R::Database(e) => ApiError::from_database(e),
+            R::Storage(message) => {
+                tracing::error!(error = %message, "rock image storage failed");
+                ApiError::unavailable(
+                    "storage_unavailable",
+                    "Image storage is not reachable right now.",
+                    10,
+                )
+            }
         }
     }
 }
@@ -212,6 +252,13 @@ impl ApiError {
     /// A JSON body that did not parse (`invalid_json`) or does not fit the request
     /// (`missing_field`, `invalid_field`).
     pub fn from_json(e: &serde_json::Error) -> ApiError {
+        // serde names our Rust types ("expected struct NewStatusBody"); say it in JSON terms.
+        if e.is_data() && e.to_string().contains("expected struct") {
+            return ApiError::unprocessable(
+                "invalid_field",
+                "The JSON body must be an object with the documented fields.",
+            );
+        }
         if e.is_data() && e.to_string().starts_with("missing field") {
             ApiError::bad_request(
                 "missing_field",

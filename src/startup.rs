@@ -63,16 +63,28 @@ impl Application {
                 let config = settings.face.clone();
                 match tokio::task::spawn_blocking(move || FaceEngine::new(config)).await? {
                     Ok(engine) => Some(engine),
+                    // Without it nobody can sign up and no rock can be matched: refuse to
+                    // start, saying why, rather than serve a site that cannot work.
                     Err(e) => {
-                        tracing::error!(error = %e, "the face engine could not start; sign-up is unavailable");
-                        None
+                        return Err(anyhow::Error::new(e).context("the face engine could not start"))
                     }
                 }
             }
         };
         let rocks = match &face {
             Some(engine) => {
-                match RockService::load(db.clone(), storage.clone(), engine.clone()).await {
+                let rock_settings = crate::rocks::RockSettings {
+                    human_reference: settings.face.models_dir.join("human_reference.bin"),
+                    ..Default::default()
+                };
+                match RockService::load_with(
+                    db.clone(),
+                    storage.clone(),
+                    engine.clone(),
+                    rock_settings,
+                )
+                .await
+                {
                     Ok(rocks) => {
                         if let Err(e) = rocks.ensure_gallery().await {
                             tracing::error!(error = %e, "the rock gallery could not be prepared");
@@ -287,7 +299,12 @@ async fn guard_and_measure(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
+    // A label per method token a client invents would grow the metrics without bound.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        _ => "OTHER",
+    }
+    .to_owned();
     let started = std::time::Instant::now();
 
     let too_large = match (

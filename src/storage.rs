@@ -130,7 +130,19 @@ impl ObjectStorage {
                 if bucket.is_empty() {
                     return Err(StorageError::Config("the S3 bucket name is empty".into()));
                 }
+                // An outage must fail a request in seconds, not after object_store's
+                // default of 10 retries over 3 minutes.
+                let client = object_store::ClientOptions::new()
+                    .with_connect_timeout(Duration::from_secs(3))
+                    .with_timeout(Duration::from_secs(15));
+                let retry = object_store::RetryConfig {
+                    max_retries: 2,
+                    retry_timeout: Duration::from_secs(20),
+                    ..Default::default()
+                };
                 let mut builder = AmazonS3Builder::new()
+                    .with_client_options(client)
+                    .with_retry(retry)
                     .with_bucket_name(bucket)
                     .with_region(region)
                     .with_access_key_id(access_key_id)
@@ -151,6 +163,14 @@ impl ObjectStorage {
     }
 
     /// Whether files are served by presigned S3 URLs rather than through the app.
+    /// Whether the store answers (an absent probe object is an answer): for readiness.
+    pub async fn probe(&self) -> Result<(), StorageError> {
+        match self.store.head(&path("health/probe")?).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub fn is_s3(&self) -> bool {
         matches!(self.backend, Backend::S3(_))
     }

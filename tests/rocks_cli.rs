@@ -56,7 +56,11 @@ async fn gallery_commands_use_the_servers_embedded_database_and_leave_a_running_
         eprintln!("SKIP: no PostgreSQL server binaries ({e})");
         return;
     }
-    let data = tempfile::tempdir().expect("temp dir");
+    // A data folder with spaces in its path (the cluster's socket path goes through a shell).
+    let data = tempfile::Builder::new()
+        .prefix("rock star data ")
+        .tempdir()
+        .expect("temp dir");
     let options = ClusterOptions {
         dir: data.path().join("postgres"),
         durable: false,

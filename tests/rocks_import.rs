@@ -86,8 +86,7 @@ async fn import_a_handful_into_s3() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn two_files_with_one_rock_id_import_once_and_keep_the_first_images() -> anyhow::Result<()>
-{
+async fn two_files_with_one_rock_id_import_once_and_keep_the_first_images() -> anyhow::Result<()> {
     let Some(engine) = common::engine() else {
         return Ok(());
     };
@@ -125,18 +124,28 @@ async fn two_files_with_one_rock_id_import_once_and_keep_the_first_images() -> a
     assert_eq!(report.added.len(), 1, "{:?}", report.failed);
     assert_eq!(report.failed.len(), 1);
     assert!(report.failed[0].0.ends_with("dup_1.jpg"));
-    assert!(report.failed[0].1.contains("dup 1.jpg"), "{}", report.failed[0].1);
+    assert!(
+        report.failed[0].1.contains("dup 1.jpg"),
+        "{}",
+        report.failed[0].1
+    );
 
     let rock = service.get(report.added[0]).await?;
     let photo = service
         .image(&rock, rockstar::rocks::RockImage::Photo)
         .await?;
-    assert_eq!(photo.as_ref(), std::fs::read(both.join("dup 1.jpg"))?.as_slice());
+    assert_eq!(
+        photo.as_ref(),
+        std::fs::read(both.join("dup 1.jpg"))?.as_slice()
+    );
     let mut stored = storage.list("rocks").await?;
     stored.sort();
     let mut expected = vec![rock.photo_key.clone(), rock.face_key.clone()];
     expected.sort();
     assert_eq!(stored, expected, "nothing else is written");
+    // An imported gallery is the operator's: the built-in one is not added to it.
+    service.ensure_gallery().await?;
+    assert_eq!(service.len(), 1);
     Ok(())
 }
 
@@ -200,6 +209,19 @@ async fn generated_gallery_fills_an_empty_install_once() -> anyhow::Result<()> {
         settings.clone(),
     )
     .await?;
+    // A first start interrupted after two rocks: the next start completes the gallery.
+    let interrupted = RockService::load_with(
+        pool.clone(),
+        storage.clone(),
+        engine.clone(),
+        RockSettings {
+            generate_count: 2,
+            ..settings.clone()
+        },
+    )
+    .await?;
+    interrupted.ensure_gallery().await?;
+    assert_eq!(rockstar::db::rocks::count(&pool).await?, 2);
     let service = RockService::load_with(pool.clone(), storage, engine, settings).await?;
     service.ensure_gallery().await?;
     assert_eq!(service.len(), 6);

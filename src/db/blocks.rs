@@ -1,6 +1,19 @@
 //! Blocks and mutes.
 use sqlx::PgConnection;
 
+/// Serialises changes between two accounts (a follow and a block racing each other) until
+/// the transaction ends.
+pub async fn lock_pair(conn: &mut PgConnection, a: i64, b: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(least($1, $2)::text || ':' || greatest($1, $2)::text, 0))",
+    )
+    .bind(a)
+    .bind(b)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Blocks `target`: follows both ways end. True when the block is new.
 pub async fn block(
     conn: &mut PgConnection,
@@ -8,6 +21,7 @@ pub async fn block(
     target: i64,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    lock_pair(&mut tx, account_id, target).await?;
     sqlx::query(
         "DELETE FROM follows WHERE (follower_id = $1 AND followee_id = $2) OR (follower_id = $2 AND followee_id = $1)",
     )

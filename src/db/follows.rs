@@ -32,20 +32,40 @@ pub async fn account_by_id(
     .await
 }
 
-/// Creates the follow; true when it is new.
+/// What a follow request did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowOutcome {
+    New,
+    AlreadyFollowing,
+    /// One of the two blocks the other (perhaps since the caller last looked).
+    Blocked,
+}
+
+/// Creates the follow unless either account blocks the other, under the pair's lock so
+/// that a block committed at the same moment cannot leave the follow behind.
 pub async fn follow(
-    db: impl PgExecutor<'_>,
+    conn: &mut sqlx::PgConnection,
     follower: i64,
     followee: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<FollowOutcome, sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    super::blocks::lock_pair(&mut tx, follower, followee).await?;
+    if super::blocks::either_blocks(&mut *tx, follower, followee).await? {
+        return Ok(FollowOutcome::Blocked);
+    }
     let done = sqlx::query(
         "INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     )
     .bind(follower)
     .bind(followee)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    tx.commit().await?;
+    Ok(if done.rows_affected() == 1 {
+        FollowOutcome::New
+    } else {
+        FollowOutcome::AlreadyFollowing
+    })
 }
 
 pub async fn unfollow(

@@ -1,5 +1,5 @@
-//! Names members suggest for rocks. Suggesting a name is voting for it; one vote per
-//! member per name (case-insensitive).
+//! Names members suggest for rocks. Suggesting a name is voting for it; a member has one
+//! vote per rock (names compare case-insensitively), and voting again moves it.
 use sqlx::PgExecutor;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -9,7 +9,7 @@ pub struct RockNameRow {
     pub voted: bool,
 }
 
-/// True when the vote is new. Fails with a foreign-key violation when the rock is absent.
+/// True when the vote is new or moved. Fails with a foreign-key violation when the rock is absent.
 pub async fn vote(
     db: impl PgExecutor<'_>,
     rock_id: i64,
@@ -18,7 +18,9 @@ pub async fn vote(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO rock_name_votes (rock_id, name_key, name, account_id) VALUES ($1, lower($2), $2, $3) \
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT (rock_id, account_id) DO UPDATE \
+           SET name_key = EXCLUDED.name_key, name = EXCLUDED.name, created_at = now() \
+           WHERE rock_name_votes.name_key <> EXCLUDED.name_key",
     )
     .bind(rock_id)
     .bind(name)

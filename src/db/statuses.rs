@@ -196,8 +196,9 @@ pub async fn create(
 
     let parent_author: Option<i64> = match new.in_reply_to_id {
         Some(parent) => {
+            // KEY SHARE: the parent cannot be deleted before this reply commits.
             let found: Option<i64> = sqlx::query_scalar(&format!(
-                "SELECT s.account_id FROM statuses s WHERE s.id = $2 AND {}",
+                "SELECT s.account_id FROM statuses s WHERE s.id = $2 AND {} FOR KEY SHARE OF s",
                 not_blocked("s.account_id")
             ))
             .bind(me)
@@ -287,7 +288,8 @@ pub async fn create(
     Ok(CreateOutcome::Created(id))
 }
 
-async fn idempotent_status(
+/// The status an Idempotency-Key already created, if any.
+pub async fn idempotent_status(
     db: impl PgExecutor<'_>,
     account_id: i64,
     key: &str,
@@ -369,4 +371,15 @@ pub async fn context_ids(
         }
     }
     Ok((ancestors, descendants))
+}
+
+/// Holds the status against deletion until the transaction ends (rows that refer to it
+/// can then be written safely). False when it does not exist.
+pub async fn hold(conn: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let found: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM statuses WHERE id = $1 FOR KEY SHARE")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.is_some())
 }

@@ -91,7 +91,8 @@ pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(raw: &str) -> Result<DisplayName, DomainError> {
-        let name = raw.trim();
+        let name = super::normalise_text(raw);
+        let name = name.as_str();
         if name.chars().count() > 50 {
             return Err(DomainError::new(
                 "display_name_too_long",
@@ -105,6 +106,12 @@ impl DisplayName {
             return Err(DomainError::new(
                 "invalid_display_name",
                 "A display name may not contain control, invisible or direction-changing characters.",
+            ));
+        }
+        if !name.is_empty() && name.chars().all(super::shows_nothing) {
+            return Err(DomainError::new(
+                "invalid_display_name",
+                "A display name needs a visible character.",
             ));
         }
         Ok(DisplayName(name.to_owned()))
@@ -121,21 +128,23 @@ pub struct Note(String);
 
 impl Note {
     pub fn parse(raw: &str) -> Result<Note, DomainError> {
-        let note = raw.trim();
+        let note = super::normalise_text(raw);
+        let note = note.as_str();
         if note.chars().count() > 500 {
             return Err(DomainError::new(
                 "note_too_long",
                 "A bio has at most 500 characters.",
             ));
         }
-        if note
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
+        if super::refused_in_text(note).is_some() {
             return Err(DomainError::new(
                 "invalid_note",
-                "A bio may not contain control characters.",
+                "A bio may not contain control or direction-changing characters.",
             ));
+        }
+        // A bio of invisible characters only is an empty bio.
+        if note.chars().all(super::shows_nothing) {
+            return Ok(Note(String::new()));
         }
         Ok(Note(note.to_owned()))
     }

@@ -9,8 +9,9 @@ pub struct StatusText(String);
 
 impl StatusText {
     pub fn parse(raw: &str) -> Result<StatusText, DomainError> {
-        let text = raw.trim();
-        if text.is_empty() {
+        let text = super::normalise_text(raw);
+        let text = text.as_str();
+        if text.chars().all(super::shows_nothing) {
             return Err(DomainError::new(
                 "status_empty",
                 "A status needs some text.",
@@ -23,13 +24,10 @@ impl StatusText {
                 format!("A status has at most {MAX_STATUS_CHARS} characters; this one has {len}."),
             ));
         }
-        if text
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
+        if super::refused_in_text(text).is_some() {
             return Err(DomainError::new(
                 "invalid_status_text",
-                "A status may not contain control characters.",
+                "A status may not contain control or direction-changing characters.",
             ));
         }
         Ok(StatusText(text.to_owned()))
@@ -50,7 +48,10 @@ impl StatusText {
             let starts = chars[i] == '@'
                 && (i == 0
                     || !(chars[i - 1].is_alphanumeric()
-                        || matches!(chars[i - 1], '_' | '.' | '-' | '@')));
+                        || matches!(
+                            chars[i - 1],
+                            '_' | '.' | '-' | '@' | '/' | '=' | '&' | '?' | '#' | ':' | '+' | '%'
+                        )));
             if !starts {
                 i += 1;
                 continue;

@@ -136,41 +136,41 @@ impl EmbeddedPostgres {
             cluster.run_checked("initdb", &args)?;
         }
 
-        if cluster.is_running() {
-            tracing::info!("adopting the embedded PostgreSQL cluster that is already running");
-            cluster.adopted = true;
-        } else {
-            let mut server_opts = format!(
-                "-p {PORT} -k {} -c listen_addresses='' -c unix_socket_permissions=0700",
-                path_str(&cluster.socket_dir)?
-            );
-            if !options.durable {
-                server_opts
-                    .push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        // A cluster that `pg_ctl status` calls running may still be starting, or shutting
+        // down (a postmaster that was just killed): wait for it to answer, or start our own.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            if cluster.is_running() {
+                match cluster.ensure_role_and_database() {
+                    Ok(()) => {
+                        tracing::info!("adopted the embedded PostgreSQL cluster that was already running");
+                        cluster.adopted = true;
+                        break;
+                    }
+                    Err(_) if std::time::Instant::now() < deadline => {
+                        std::thread::sleep(std::time::Duration::from_millis(500));
+                    }
+                    Err(e) => {
+                        return Err(e.context(format!(
+                            "the embedded PostgreSQL cluster in {} is running but does not accept connections; stop it (pg_ctl -D {} -m fast stop) and try again",
+                            cluster.pgdata.display(),
+                            cluster.pgdata.display()
+                        )))
+                    }
+                }
+            } else {
+                cluster.start_server(options, &dir)?;
+                if let Err(e) = cluster.ensure_role_and_database() {
+                    // We hold the lock, so stop() (which takes it) must not run: stop here.
+                    let _ = cluster.pg_ctl_stop();
+                    return Err(e);
+                }
+                break;
             }
-            let log = path_str(&dir.join("server.log"))?;
-            let pgdata = path_str(&cluster.pgdata)?;
-            cluster.run_checked(
-                "pg_ctl",
-                &[
-                    "-D",
-                    &pgdata,
-                    "-l",
-                    &log,
-                    "-w",
-                    "-t",
-                    "60",
-                    "-o",
-                    &server_opts,
-                    "start",
-                ]
-                .map(String::from),
-            )?;
         }
         std::fs::write(&cluster.lease, b"")
             .with_context(|| format!("writing {}", cluster.lease.display()))?;
         cluster.stopped = false;
-        cluster.ensure_role_and_database()?;
         Ok(cluster)
     }
 
@@ -209,11 +209,7 @@ impl EmbeddedPostgres {
             );
             return Ok(());
         }
-        let pgdata = path_str(&self.pgdata)?;
-        self.run_checked(
-            "pg_ctl",
-            &["-D", &pgdata, "-m", "fast", "-w", "stop"].map(String::from),
-        )?;
+        self.pg_ctl_stop()?;
         tracing::info!("embedded PostgreSQL stopped");
         Ok(())
     }
@@ -242,6 +238,49 @@ impl EmbeddedPostgres {
             .context("starting the cluster watcher")?;
         self.stopped = true;
         Ok(())
+    }
+
+    fn start_server(&self, options: &ClusterOptions, dir: &Path) -> anyhow::Result<()> {
+        // pg_ctl hands -o to a shell: the socket path is quoted (it may hold spaces).
+        let mut server_opts = format!(
+            "-p {PORT} -k '{}' -c listen_addresses='' -c unix_socket_permissions=0700",
+            path_str(&self.socket_dir)?.replace('\'', "'\\''")
+        );
+        if !options.durable {
+            server_opts.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        let log = dir.join("server.log");
+        let pgdata = path_str(&self.pgdata)?;
+        self.run_checked(
+            "pg_ctl",
+            &[
+                "-D",
+                &pgdata,
+                "-l",
+                &path_str(&log)?,
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &server_opts,
+                "start",
+            ]
+            .map(String::from),
+        )
+        .with_context(|| {
+            format!(
+                "starting the embedded PostgreSQL (its log: {})",
+                log.display()
+            )
+        })
+    }
+
+    fn pg_ctl_stop(&self) -> anyhow::Result<()> {
+        let pgdata = path_str(&self.pgdata)?;
+        self.run_checked(
+            "pg_ctl",
+            &["-D", &pgdata, "-m", "fast", "-w", "stop"].map(String::from),
+        )
     }
 
     fn is_running(&self) -> bool {

@@ -11,6 +11,7 @@ pub use super::pipeline::{IdentityOptions, Precision, StageTimings};
 
 /// Where the models and runtime are, and how much the engine may do at once.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaceEngineConfig {
     /// Folder with the ONNX files and manifest.json.
     pub models_dir: PathBuf,

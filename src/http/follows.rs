@@ -106,9 +106,18 @@ pub async fn follow(
             "Unblock this account before following it.",
         ));
     }
-    if db::follows::follow(&state.db, me, target.a_id).await? {
-        db::notifications::notify(&state.db, target.a_id, me, "follow", None).await?;
+    let mut conn = state.db.acquire().await?;
+    match db::follows::follow(&mut conn, me, target.a_id).await? {
+        db::follows::FollowOutcome::New => {
+            db::notifications::notify(&mut *conn, target.a_id, me, "follow", None).await?;
+        }
+        db::follows::FollowOutcome::AlreadyFollowing => {}
+        // A block landed since action_target looked: answer as if it had been there.
+        db::follows::FollowOutcome::Blocked => {
+            return Err(ApiError::not_found("No account has that username."));
+        }
     }
+    drop(conn);
     refreshed(&state, me, target.a_id).await
 }
 

@@ -15,7 +15,7 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// The database answers and the face engine is loaded.
+/// The database and object storage answer, the face engine is loaded, the gallery has rocks.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, description = "Ready"), (status = 503, description = "Not ready")))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
@@ -25,15 +25,20 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     )
     .await
     .unwrap_or(false);
+    let storage = matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(3), state.storage.probe()).await,
+        Ok(Ok(()))
+    );
     let face_engine = state.face.as_ref().map(|f| f.ready()).unwrap_or(false);
     let gallery = state.rocks.as_ref().map(|r| !r.is_empty()).unwrap_or(false);
     let status = |ok: bool| if ok { "ok" } else { "unavailable" };
     let checks = serde_json::json!({
         "database": status(database),
+        "storage": status(storage),
         "face_engine": status(face_engine),
         "gallery": status(gallery),
     });
-    if database && face_engine && gallery {
+    if database && storage && face_engine && gallery {
         HttpResponse::Ok().json(serde_json::json!({"status": "ok", "checks": checks}))
     } else {
         HttpResponse::ServiceUnavailable().json(serde_json::json!({

@@ -58,19 +58,24 @@ pub async fn file(
             .storage
             .head(&key)
             .await
-            .map_err(ApiError::internal)?
+            .map_err(ApiError::from_storage)?
             .ok_or_else(not_found)?;
         let url = state
             .storage
             .url_for(&key)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::from_storage)?;
         return Ok(super::presigned_redirect(url));
     }
     let etag = format!("\"m{id}-{which}\"");
     if let Some(held) = super::not_modified(&req, &etag) {
         // Still there? (A deleted status takes its files with it.) A stat, not a read.
-        return match state.storage.head(&key).await.map_err(ApiError::internal)? {
+        return match state
+            .storage
+            .head(&key)
+            .await
+            .map_err(ApiError::from_storage)?
+        {
             Some(_) => Ok(held),
             None => Err(not_found()),
         };
@@ -78,7 +83,7 @@ pub async fn file(
     let bytes = match state.storage.get(&key).await {
         Ok(bytes) => bytes,
         Err(crate::storage::StorageError::NotFound(_)) => return Err(not_found()),
-        Err(e) => return Err(ApiError::internal(e)),
+        Err(e) => return Err(ApiError::from_storage(e)),
     };
     Ok(super::immutable_jpeg(etag, bytes))
 }
@@ -127,7 +132,19 @@ pub async fn upload(
 
     let (decoded, faces) = engine.decode_and_detect(photo).await?;
 
-    let (own, others) = cover_images(&state, &rocks, me, faces.len()).await?;
+    // Rock images come from object storage: a store that hangs must not hold the upload.
+    let (own, others) = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        cover_images(&state, &rocks, me, faces.len()),
+    )
+    .await
+    .map_err(|_| {
+        ApiError::unavailable(
+            "storage_unavailable",
+            "Image storage is not answering right now.",
+            10,
+        )
+    })??;
     let faces_covered = faces.len();
     let Encoded {
         image,
@@ -145,12 +162,12 @@ pub async fn upload(
             .storage
             .put(&key, bytes::Bytes::from(jpeg))
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::from_storage)?;
         state
             .storage
             .put(&preview_key, bytes::Bytes::from(preview))
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::from_storage)?;
         db::media::create(
             &state.db,
             id,
@@ -387,9 +404,9 @@ async fn cover_images(
     }
     if own.is_none() && others.is_empty() {
         return Err(ApiError::unavailable(
-            "gallery_unavailable",
-            "No rock images are available to cover faces.",
-            30,
+            "storage_unavailable",
+            "No rock image could be read to cover the faces; try again in a moment.",
+            10,
         ));
     }
     Ok((own, others))

@@ -106,7 +106,8 @@ pub async fn mark_read(
     let request: Option<MarkRead> = if body.trim_ascii().is_empty() {
         None
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::from_json(&e))?
+        // An object, not `null`: a body that says nothing must not mean "all".
+        Some(serde_json::from_slice::<MarkRead>(&body).map_err(|e| ApiError::from_json(&e))?)
     };
     let up_to = match request.as_ref().and_then(|r| r.up_to_id.as_ref()) {
         None => None,

@@ -46,8 +46,11 @@ pub struct RockNames {
 /// Trimmed, inner whitespace collapsed, 1–40 characters, no control, invisible or
 /// direction-changing characters.
 pub fn clean_name(raw: &str) -> Result<String, ApiError> {
-    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() {
+    use unicode_normalization::UnicodeNormalization;
+    // NFC: "Café" typed two ways is one name.
+    let name = raw.nfc().collect::<String>();
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.chars().all(crate::domain::shows_nothing) {
         return Err(ApiError::unprocessable(
             "name_empty",
             "A rock name needs at least one character.",
@@ -104,7 +107,8 @@ pub async fn list(
 
 #[utoipa::path(post, path = "/api/v1/rocks/{id}/names", tag = "rocks", security(("bearer" = [])), params(("id" = String, Path)), request_body = NewName,
     responses((status = 200, body = RockNames), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-/// Suggest a name, or vote for one already suggested (idempotent per member and name).
+/// Suggest a name, or vote for one already suggested. A member has one vote per rock: a
+/// new one replaces it.
 pub async fn suggest(
     user: AuthUser,
     state: web::Data<AppState>,
@@ -131,7 +135,19 @@ mod tests {
             clean_name("  Old   Grumpy ").ok().as_deref(),
             Some("Old Grumpy")
         );
-        for bad in ["   ", "\u{200B}", "\u{202E}gnp.exe", "tab\u{0007}"] {
+        assert_eq!(
+            clean_name("Cafe\u{301}").ok(),
+            clean_name("Caf\u{e9}").ok(),
+            "one name however its accent is typed"
+        );
+        for bad in [
+            "   ",
+            "\u{200B}",
+            "\u{202E}gnp.exe",
+            "tab\u{0007}",
+            "\u{2800}",
+            "\u{200D}",
+        ] {
             assert!(clean_name(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -172,7 +172,10 @@ pub async fn media(
         return Ok(super::presigned_redirect(url));
     }
     // A stored key's bytes never change (keys carry a content hash), so the key names them.
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(rock.image_key(which))[..16]));
+    let etag = format!(
+        "\"{}\"",
+        hex::encode(&Sha256::digest(rock.image_key(which))[..16])
+    );
     if let Some(held) = super::not_modified(&req, &etag) {
         return Ok(held);
     }

@@ -3,7 +3,7 @@
 //! A block ends follows both ways; blocked and blocking accounts cannot see or interact
 //! with each other (their statuses, profiles and notifications vanish both ways). A
 //! mute hides the account from the muter's timelines and notifications only.
-use super::follows::{action_target, AccountView};
+use super::follows::AccountView;
 use super::statuses::IdParam;
 use super::AuthUser;
 use crate::db;
@@ -26,7 +26,18 @@ async fn answer(state: &AppState, me: i64, id: i64) -> Result<HttpResponse, ApiE
     let row = db::follows::account_by_id(&state.db, Some(me), id)
         .await?
         .ok_or_else(|| ApiError::not_found("No account has that username."))?;
-    Ok(HttpResponse::Ok().json(AccountView::from_row(row, Some(me))))
+    let blocked_by = row.a_blocked_by;
+    let mut view = AccountView::from_row(row, Some(me));
+    // An account that blocks us still answers our (un)block or (un)mute, but shows us no
+    // more of its profile than the username and rock we already had.
+    if blocked_by {
+        view.account.display_name = view.account.username.clone();
+        view.account.note = String::new();
+        view.statuses_count = 0;
+        view.followers_count = 0;
+        view.following_count = 0;
+    }
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// A target that may block us still exists for block/unblock purposes.
@@ -88,9 +99,9 @@ pub async fn mute(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
-    let target = action_target(&state, me, &path, "mute").await?;
-    db::blocks::mute(&state.db, me, target.a_id).await?;
-    answer(&state, me, target.a_id).await
+    let target = any_target(&state, me, &path, "mute").await?;
+    db::blocks::mute(&state.db, me, target).await?;
+    answer(&state, me, target).await
 }
 
 #[utoipa::path(post, path = "/api/v1/accounts/{username}/unmute", tag = "safety", security(("bearer" = [])), params(("username" = String, Path)),
@@ -140,7 +151,14 @@ pub async fn report(
 ) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let body = body.into_inner();
-    let comment = body.comment.trim();
+    let comment = crate::domain::normalise_text(&body.comment);
+    let comment = comment.as_str();
+    if crate::domain::refused_in_text(comment).is_some() {
+        return Err(ApiError::unprocessable(
+            "invalid_comment",
+            "A report comment may not contain control or direction-changing characters.",
+        ));
+    }
     if comment.chars().count() > MAX_REPORT_COMMENT {
         return Err(ApiError::unprocessable(
             "comment_too_long",
@@ -202,7 +220,7 @@ pub async fn report(
     tracing::info!(report_id = row.id, "report filed");
     Ok(HttpResponse::Created().json(Report {
         id: row.id.to_string(),
-        account_id: row.target_account_id.to_string(),
+        account_id: target.a_id.to_string(),
         status_id: row.status_id.map(|s| s.to_string()),
         comment: row.comment,
         created_at: row.created_at,

@@ -218,8 +218,13 @@ pub async fn create(
     body: web::Json<NewStatusBody>,
 ) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
-    state.limits.check_post(me)?;
     let key = idempotency_key(&req)?;
+    // A retry of a post that was made answers it again, and costs no rate budget.
+    if let Some(key) = key.as_deref() {
+        if let Some(id) = db::statuses::idempotent_status(&state.db, me, key).await? {
+            return Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?));
+        }
+    }
     let text = StatusText::parse(&body.text)?;
     let in_reply_to_id = body
         .in_reply_to_id
@@ -240,6 +245,8 @@ pub async fn create(
     media_ids.sort_unstable();
     media_ids.dedup();
     let mentions = text.mentions();
+    // Only a well-formed post spends the rate budget.
+    state.limits.check_post(me)?;
 
     let mut conn = state.db.acquire().await?;
     let outcome = db::statuses::create(
@@ -366,17 +373,22 @@ pub async fn favourite(
     let me = user.account_id;
     let id = parse_status_id(&path)?;
     let before = visible_status(&state, Some(me), id).await?;
-    if db::favourites::add(&state.db, me, id).await? {
-        let author: i64 = before
-            .account
-            .account
-            .id
-            .parse()
-            .map_err(ApiError::internal)?;
-        if author != me {
-            db::notifications::notify(&state.db, author, me, "favourite", Some(id)).await?;
-        }
+    let author: i64 = before
+        .account
+        .account
+        .id
+        .parse()
+        .map_err(ApiError::internal)?;
+    // The favourite and its notification are written while the status is held, so a
+    // deletion at the same moment cannot break them (it waits, then removes both).
+    let mut tx = state.db.begin().await?;
+    if !db::statuses::hold(&mut tx, id).await? {
+        return Err(status_not_found());
     }
+    if db::favourites::add(&mut *tx, me, id).await? && author != me {
+        db::notifications::notify(&mut *tx, author, me, "favourite", Some(id)).await?;
+    }
+    tx.commit().await?;
     Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?))
 }
 

@@ -9,21 +9,36 @@ use std::path::PathBuf;
 /// Where the face models are.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EngineArgs {
-    #[arg(long, env = "ROCKSTAR_MODELS_DIR", default_value = "models")]
-    pub models_dir: PathBuf,
-    /// libonnxruntime.so (default: ORT_DYLIB_PATH, then vendor/onnxruntime).
+    /// Folder with the ONNX models (default: the configuration's face.models_dir for the
+    /// gallery commands, else models/).
+    #[arg(long, env = "ROCKSTAR_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
+    /// libonnxruntime.so (default: ORT_DYLIB_PATH, the configuration's face.onnxruntime,
+    /// then vendor/onnxruntime).
     #[arg(long, env = "ORT_DYLIB_PATH")]
     pub onnxruntime: Option<PathBuf>,
 }
 
 impl EngineArgs {
     pub fn engine(&self) -> anyhow::Result<FaceEngine> {
-        let onnxruntime = self.onnxruntime.clone().or_else(|| {
-            let vendored = PathBuf::from("vendor/onnxruntime/libonnxruntime.so.1.31.1");
-            vendored.exists().then_some(vendored)
-        });
+        self.engine_configured(None)
+    }
+
+    /// Flags first, then the server's configuration, then the defaults.
+    pub fn engine_configured(
+        &self,
+        configured: Option<&FaceEngineConfig>,
+    ) -> anyhow::Result<FaceEngine> {
+        let onnxruntime = self
+            .onnxruntime
+            .clone()
+            .or_else(|| configured.and_then(|c| c.onnxruntime.clone()))
+            .or_else(|| {
+                let vendored = PathBuf::from("vendor/onnxruntime/libonnxruntime.so.1.31.1");
+                vendored.exists().then_some(vendored)
+            });
         let config = FaceEngineConfig {
-            models_dir: self.models_dir.clone(),
+            models_dir: self.models_dir_or(configured),
             onnxruntime,
             workers: num_cpus::get().max(1),
             queue: 256,
@@ -33,6 +48,13 @@ impl EngineArgs {
         };
         FaceEngine::new(config).context("starting the face engine")
     }
+
+    fn models_dir_or(&self, configured: Option<&FaceEngineConfig>) -> PathBuf {
+        self.models_dir
+            .clone()
+            .or_else(|| configured.map(|c| c.models_dir.clone()))
+            .unwrap_or_else(|| PathBuf::from("models"))
+    }
 }
 
 /// The gallery the server uses: the same configuration file, environment and data
@@ -41,12 +63,9 @@ impl EngineArgs {
 pub struct GalleryArgs {
     #[command(flatten)]
     pub common: crate::cli::CommonArgs,
-    #[arg(
-        long,
-        env = "ROCKSTAR_HUMAN_REFERENCE",
-        default_value = "models/human_reference.bin"
-    )]
-    pub human_reference: PathBuf,
+    /// The calibrated human reference (default: human_reference.bin in the models folder).
+    #[arg(long, env = "ROCKSTAR_HUMAN_REFERENCE")]
+    pub human_reference: Option<PathBuf>,
 }
 
 /// A gallery opened by a command; `close` stops the embedded cluster if it started it.
@@ -57,13 +76,20 @@ pub struct OpenGallery {
 }
 
 impl GalleryArgs {
-    pub async fn open(&self, engine: FaceEngine) -> anyhow::Result<OpenGallery> {
+    /// Opens the server's gallery, with a face engine on the server's models unless the
+    /// engine flags say otherwise.
+    pub async fn open(&self, engine: &EngineArgs) -> anyhow::Result<OpenGallery> {
         let settings = self.common.settings()?;
+        let models_dir = engine.models_dir_or(Some(&settings.face));
+        let engine = engine.engine_configured(Some(&settings.face))?;
         let (db, _, cluster) = crate::startup::open_database(&settings, 4).await?;
         let storage =
             ObjectStorage::new(&settings.storage_config()).context("opening object storage")?;
         let rock_settings = RockSettings {
-            human_reference: self.human_reference.clone(),
+            human_reference: self
+                .human_reference
+                .clone()
+                .unwrap_or_else(|| models_dir.join("human_reference.bin")),
             ..RockSettings::default()
         };
         let service = RockService::load_with(db.clone(), storage, engine, rock_settings).await?;
@@ -160,7 +186,7 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             gallery,
             engine,
         } => {
-            let gallery = gallery.open(engine.engine()?).await?;
+            let gallery = gallery.open(&engine).await?;
             let service = &gallery.service;
             let bar = progress_bar(0, "import");
             let report = service
@@ -185,7 +211,7 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             gallery,
             engine,
         } => {
-            let gallery = gallery.open(engine.engine()?).await?;
+            let gallery = gallery.open(&engine).await?;
             let service = &gallery.service;
             let bar = progress_bar(count as u64, "generate");
             let added = service

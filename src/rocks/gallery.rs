@@ -2,8 +2,8 @@
 use crate::db::rocks::{self as sql, NewRock, RockRow};
 use crate::storage::ObjectStorage;
 use bytes::Bytes;
-use sha2::Digest;
 use image::RgbImage;
+use sha2::Digest;
 use sqlx::PgPool;
 
 /// A rock ready to be stored.
@@ -39,7 +39,11 @@ impl Gallery {
             hash.update((part.len() as u64).to_le_bytes());
             hash.update(part);
         }
-        let stem = format!("rocks/{}-{}", rock.slug, &hex::encode(hash.finalize())[..16]);
+        let stem = format!(
+            "rocks/{}-{}",
+            rock.slug,
+            &hex::encode(hash.finalize())[..16]
+        );
         let photo_key = format!("{stem}/photo.jpg");
         let face_key = format!("{stem}/face.jpg");
         let storage_err =

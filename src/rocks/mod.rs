@@ -179,12 +179,21 @@ impl RockService {
 
     /// Generates the built-in gallery when there are no rocks at all.
     pub async fn ensure_gallery(&self) -> Result<(), RockError> {
-        if self.gallery.count().await? > 0 {
+        let (count, seed) = (self.settings.generate_count, self.settings.generate_seed);
+        let total = self.gallery.count().await?;
+        // A first start that was interrupted left part of the built-in gallery: finish it.
+        // A gallery with any other rock (imported, or another seed) is the operator's.
+        let keys: Vec<String> = (0..count)
+            .map(|i| format!("generated:{seed}:{i}"))
+            .collect();
+        let built_in = self.gallery.existing(&keys).await?.len() as i64;
+        if total > 0 && (total != built_in || built_in >= i64::from(count)) {
             return Ok(());
         }
         tracing::info!(
-            count = self.settings.generate_count,
-            "the rock gallery is empty; generating the built-in gallery"
+            count,
+            present = built_in,
+            "the rock gallery is empty or the built-in gallery incomplete; generating it"
         );
         let added = self
             .generate(

@@ -18,10 +18,37 @@ async fn readyz_checks_the_database() {
     let status = response.status().as_u16();
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["checks"]["database"], "ok", "{body}");
-    let all_ok = ["database", "face_engine", "gallery"]
+    let all_ok = ["database", "storage", "face_engine", "gallery"]
         .iter()
         .all(|k| body["checks"][k] == "ok");
     assert_eq!(status, if all_ok { 200 } else { 503 }, "{body}");
+}
+
+#[tokio::test]
+async fn unreachable_object_storage_is_unready_and_a_clean_503() {
+    // Nothing listens on port 9 (discard) here: every storage request is refused.
+    let app = spawn_app_with(|settings| {
+        settings.storage = Some(rockstar::storage::StorageConfig::S3 {
+            endpoint: Some("http://127.0.0.1:9".into()),
+            bucket: "rockstar".into(),
+            region: "us-east-1".into(),
+            path_style: true,
+            access_key_id: "test".into(),
+            secret_access_key: "test-secret".into(),
+        });
+    })
+    .await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["checks"]["storage"], "unavailable", "{body}");
+    assert_eq!(body["checks"]["database"], "ok", "{body}");
+
+    let response = app.get("/media/attachments/12345/image").await;
+    let status = response.status().as_u16();
+    assert!(response.headers().contains_key("retry-after"));
+    let body: serde_json::Value = response.json().await.expect("json");
+    check_error(status, &body, 503, "storage_unavailable");
 }
 
 #[tokio::test]
@@ -31,7 +58,20 @@ async fn metrics_count_requests_by_route_and_status() {
         app.get("/healthz").await;
     }
     app.get("/api/v1/accounts/nobody_here").await;
+    for invented in ["X0001", "X0002"] {
+        let method = reqwest::Method::from_bytes(invented.as_bytes()).expect("method");
+        app.client
+            .request(method, app.url("/healthz"))
+            .send()
+            .await
+            .expect("request");
+    }
     let text = app.get("/metrics").await.text().await.expect("text");
+    assert!(
+        !text.contains("X0001"),
+        "invented methods are not labels: {text}"
+    );
+    assert!(text.contains(r#"method="OTHER""#), "{text}");
     assert!(
         text.contains(
             r#"rockstar_http_requests_total{method="GET",route="/healthz",status="200"} 3"#

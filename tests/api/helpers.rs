@@ -297,6 +297,11 @@ pub fn require_face_engine() -> FaceEngine {
     }
 }
 
+/// The media folder every test app shares (it holds the test gallery's rock images).
+pub fn shared_storage_root() -> PathBuf {
+    shared().storage_root.clone()
+}
+
 pub fn shared_data() -> PathBuf {
     repo_root().join("../shared/data")
 }

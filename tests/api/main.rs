@@ -10,6 +10,7 @@ mod sessions;
 mod signup;
 mod social_follows;
 mod social_helpers;
+mod social_hostile;
 mod social_media;
 mod social_notifications;
 mod social_query_counter;

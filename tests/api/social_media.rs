@@ -441,7 +441,16 @@ async fn an_upload_whose_account_is_deleted_meanwhile_leaves_no_files() {
         println!("SKIPPED: uploads need the face engine (ONNX Runtime and models)");
         return;
     }
-    let app = spawn_app().await;
+    // Its own media folder (the shared one holds other tests' uploads), with the shared
+    // rock images linked in for covering faces.
+    let media_root = tempfile::tempdir().expect("media root");
+    let rocks = crate::helpers::shared_storage_root().join("rocks");
+    std::os::unix::fs::symlink(&rocks, media_root.path().join("rocks")).expect("link rocks");
+    let root = media_root.path().to_path_buf();
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.storage = Some(rockstar::storage::StorageConfig::Local { root });
+    })
+    .await;
     let ann = member(&app, "ann").await;
     // The account disappears exactly when the upload's row is written, as when the
     // member deletes it from another device while the image is being covered.
@@ -467,7 +476,7 @@ async fn an_upload_whose_account_is_deleted_meanwhile_leaves_no_files() {
     )
     .await;
     response.error(401, "token_revoked");
-    let left = crate::helpers::walk(&app.storage_root.join("media"));
+    let left = crate::helpers::walk(&media_root.path().join("media"));
     assert!(left.is_empty(), "files left behind: {left:?}");
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM media_attachments")
         .fetch_one(&app.db)

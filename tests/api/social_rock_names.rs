@@ -1,4 +1,4 @@
-//! Rocks as community: name suggestions are votes, once per member per name.
+//! Rocks as community: name suggestions are votes, one per member and rock.
 use crate::helpers::spawn_app;
 use crate::social_helpers::*;
 use serde_json::json;
@@ -58,6 +58,25 @@ async fn members_suggest_and_vote_rock_names() {
         rock_object["names"],
         json!([{ "name": "Pebble", "votes": 2 }, { "name": "Old Grumpy", "votes": 1 }])
     );
+    // One vote per member and rock: a new name moves it, so nobody floods a rock.
+    post(&app, &path, Some(&ann.token), json!({ "name": "Flood 1" }))
+        .await
+        .ok(200);
+    let names = post(&app, &path, Some(&ann.token), json!({ "name": "Flood 2" }))
+        .await
+        .ok(200);
+    assert_eq!(
+        names["names"],
+        json!([{ "name": "Pebble", "votes": 2, "voted": false }, { "name": "Flood 2", "votes": 1, "voted": true }])
+    );
+    post(
+        &app,
+        &path,
+        Some(&ann.token),
+        json!({ "name": "Old Grumpy" }),
+    )
+    .await
+    .ok(200);
     let anonymous = get(&app, &path, None).await.ok(200);
     assert!(anonymous["names"][0].get("voted").is_none());
 
