@@ -105,6 +105,10 @@ pub struct RateLimitSettings {
     /// Image uploads per account (each runs the face detector).
     pub media_per_minute: u32,
     pub media_burst: u32,
+    /// Reverse proxies (load balancers) whose X-Forwarded-For names the client for the
+    /// per-IP limits; empty = every peer is a client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 // By hand, so that S3 credentials inside StorageConfig are never printed.

@@ -49,14 +49,16 @@ impl Application {
         mut settings: Settings,
         face: Option<FaceEngine>,
     ) -> anyhow::Result<Application> {
-        let (db, db_url, cluster) =
-            open_database(&settings, settings.database.max_connections).await?;
-        if settings.database.url.is_none() {
-            settings.database.url = Some(db_url);
-        }
-
-        let storage =
-            ObjectStorage::new(&settings.storage_config()).context("opening object storage")?;
+        // What can fail at once is tried first (the port, the web app, the models), before
+        // a database is initialised or a gallery rendered.
+        let listener = TcpListener::bind(&settings.server.bind)
+            .with_context(|| format!("binding {}", settings.server.bind))?;
+        let static_dir = crate::http::web_app::locate(&settings.server.static_dir);
+        anyhow::ensure!(
+            static_dir.join("index.html").is_file(),
+            "server.static_dir: {} holds no index.html (the web app)",
+            static_dir.display()
+        );
         let face = match face {
             Some(engine) => Some(engine),
             None => {
@@ -71,6 +73,13 @@ impl Application {
                 }
             }
         };
+        let (db, db_url, cluster) =
+            open_database(&settings, settings.database.max_connections).await?;
+        if settings.database.url.is_none() {
+            settings.database.url = Some(db_url);
+        }
+        let storage =
+            ObjectStorage::new(&settings.storage_config()).context("opening object storage")?;
         let rocks = match &face {
             Some(engine) => {
                 let rock_settings = crate::rocks::RockSettings {
@@ -115,12 +124,9 @@ impl Application {
         spawn_housekeeping(state.clone());
         spawn_gallery_refresh(state.clone());
 
-        let listener = TcpListener::bind(&settings.server.bind)
-            .with_context(|| format!("binding {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, "listening");
         let json_limit = settings.server.json_limit;
-        let static_dir = crate::http::web_app::locate(&settings.server.static_dir);
         let image_origin = state
             .storage
             .image_origin()
@@ -135,7 +141,7 @@ impl Application {
                 app = app.app_data(rocks.clone());
             }
             app.wrap(from_fn(guard_and_measure))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .app_data(state.clone())
                 .app_data(
                     web::JsonConfig::default()

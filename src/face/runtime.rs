@@ -56,7 +56,7 @@ pub(crate) fn locate_runtime(explicit: Option<&Path>) -> Result<PathBuf, FaceErr
                 Ok(p)
             } else {
                 Err(FaceError::Unavailable(format!(
-                    "ORT_DYLIB_PATH points to {}, which does not exist; {hint}",
+                    "ORT_DYLIB_PATH points to {}, which is not a file; {hint}",
                     p.display()
                 )))
             };
@@ -84,7 +84,10 @@ pub(crate) fn init_runtime(explicit: Option<&Path>) -> Result<(), FaceError> {
     // Serialise first initialisation: the dlopen and the environment must happen once.
     let _guard = INIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let outcome = ENVIRONMENT.get_or_init(|| {
-        let path = locate_runtime(explicit).map_err(|e| e.to_string())?;
+        let path = locate_runtime(explicit).map_err(|e| match e {
+            FaceError::Unavailable(message) => message,
+            other => other.to_string(),
+        })?;
         // ort resolves relative paths against the executable's folder; ours mean the working one.
         let path = std::fs::canonicalize(&path).unwrap_or(path);
         let builder = ort::init_from(&path)

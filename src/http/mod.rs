@@ -78,6 +78,8 @@ pub struct RateLimiters {
     login: Option<Arc<KeyedLimiter<IpAddr>>>,
     post: Option<Arc<KeyedLimiter<i64>>>,
     media: Option<Arc<KeyedLimiter<i64>>>,
+    /// Reverse proxies whose X-Forwarded-For names the client.
+    trusted_proxies: Arc<Vec<IpAddr>>,
 }
 
 impl RateLimiters {
@@ -98,15 +100,22 @@ impl RateLimiters {
             login: make(settings.login_per_minute, settings.login_burst),
             post: make(settings.post_per_minute, settings.post_burst),
             media: make(settings.media_per_minute, settings.media_burst),
+            trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
         }
     }
 
     pub fn check_signup(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        check(self.signup.as_deref(), &client_ip(req))
+        check(
+            self.signup.as_deref(),
+            &client_ip(req, &self.trusted_proxies),
+        )
     }
 
     pub fn check_login(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        check(self.login.as_deref(), &client_ip(req))
+        check(
+            self.login.as_deref(),
+            &client_ip(req, &self.trusted_proxies),
+        )
     }
 
     pub fn check_post(&self, account_id: i64) -> Result<(), ApiError> {
@@ -178,11 +187,29 @@ pub(crate) fn query_limit(raw: &Option<String>, default: i64, max: i64) -> Resul
     }
 }
 
-/// The peer address. (Behind a reverse proxy, the proxy must be the one limiting.)
-pub fn client_ip(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
+/// The client's address: the peer's, or, when the peer is one of `trusted` reverse
+/// proxies, the nearest address in X-Forwarded-For that is not one of them (addresses
+/// further left were written by the client and prove nothing).
+pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> IpAddr {
+    let peer = req
+        .peer_addr()
         .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
 }
 
 /// 304 when the client already holds `etag` (of a stored image that never changes), so
@@ -233,4 +260,41 @@ pub fn presigned_redirect(url: String) -> HttpResponse {
 /// Where a rock's image is served (by the rocks routes, from object storage).
 pub fn rock_image_url(rock_id: i64, image: &str) -> String {
     format!("/media/rocks/{rock_id}/{image}")
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use super::client_ip;
+    use std::net::IpAddr;
+
+    fn request(peer: &str, forwarded: Option<&str>) -> actix_web::HttpRequest {
+        let mut req = actix_web::test::TestRequest::default()
+            .peer_addr(format!("{peer}:4000").parse().expect("peer"));
+        if let Some(value) = forwarded {
+            req = req.insert_header(("x-forwarded-for", value));
+        }
+        req.to_http_request()
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.2".parse().expect("ip");
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        // Straight from the internet: the header is the client's own claim.
+        assert_eq!(
+            client_ip(&request("203.0.113.9", Some("1.2.3.4")), &[proxy]),
+            ip("203.0.113.9")
+        );
+        // Through the proxy: the address it saw, not what the client wrote before it.
+        assert_eq!(
+            client_ip(
+                &request("10.0.0.2", Some("6.6.6.6, 198.51.100.7")),
+                &[proxy]
+            ),
+            ip("198.51.100.7")
+        );
+        assert_eq!(client_ip(&request("10.0.0.2", None), &[proxy]), proxy);
+        assert_eq!(client_ip(&request("10.0.0.2", Some("1.2.3.4")), &[]), proxy);
+    }
 }

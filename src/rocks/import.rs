@@ -112,7 +112,19 @@ impl RockService {
                 .and_then(|n| n.to_str())
                 .map(|n| n.starts_with('.'))
                 .unwrap_or(true);
-            if hidden || !path.is_file() {
+            if hidden {
+                continue;
+            }
+            if !path.is_file() {
+                // Subfolders are not walked; anything else image-named is said, not skipped.
+                if is_image(&path) {
+                    let what = if path.is_dir() {
+                        "a folder, not an image file"
+                    } else {
+                        "not a readable regular file (broken link, link loop or special file)"
+                    };
+                    report.failed.push((path, what.into()));
+                }
                 continue;
             }
             if is_image(&path) {

@@ -314,3 +314,21 @@ async fn sign_up_is_rate_limited_per_ip() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn request_logs_carry_the_path_but_never_the_query_string() {
+    let app = spawn_app().await;
+    let response = app
+        .get("/api/v1/accounts/qmark_probe_user?access_token=QSECRET_must_not_be_logged")
+        .await;
+    assert_eq!(response.status(), 404);
+    let logs = String::from_utf8_lossy(&captured_logs()).into_owned();
+    assert!(
+        logs.contains("/api/v1/accounts/qmark_probe_user"),
+        "the request is logged with its path"
+    );
+    assert!(
+        !logs.contains("QSECRET_must_not_be_logged"),
+        "a token in the query string reached the logs"
+    );
+}
