@@ -1,6 +1,6 @@
 //! LFW face verification: cosine of identity embeddings, threshold cross-validated over folds.
 use crate::face::cli::EngineOptions;
-use crate::face::{IdentityOptions, Precision};
+use crate::face::{IdentityOptions, KeypointAlignment, Precision};
 use anyhow::{bail, Context};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +32,10 @@ pub struct IdentityArgs {
     /// Embedder arithmetic.
     #[arg(long, value_enum, default_value_t = IdentityOptions::default().precision)]
     pub precision: Precision,
+    /// With --landmark-passes 0: re-detect and fit dlib's mean face (refined), or fit the
+    /// detection's keypoints to the learned template (learned).
+    #[arg(long, value_enum, default_value_t = IdentityOptions::default().keypoints)]
+    pub keypoints: KeypointAlignment,
 }
 
 impl IdentityArgs {
@@ -40,6 +44,7 @@ impl IdentityArgs {
             flip: !self.no_flip,
             landmark_passes: self.landmark_passes,
             precision: self.precision,
+            keypoints: self.keypoints,
         }
     }
 }
@@ -320,6 +325,7 @@ pub fn run(args: LfwArgs) -> anyhow::Result<()> {
         "flip_averaging": options.flip,
         "landmark_passes": options.landmark_passes,
         "precision": options.precision,
+        "keypoints": options.keypoints,
         "workers": engine.workers(),
         "images_per_second": images.len() as f64 / seconds,
     });

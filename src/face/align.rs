@@ -10,6 +10,19 @@ pub(crate) const CHIP: u32 = 150;
 pub(crate) const TEMPLATE_4: [[f32; 2]; 4] =
     [[47.6, 46.6], [100.6, 46.6], [74.0, 76.6], [74.0, 105.4]];
 
+/// Where BlazeFace's own keypoints (eye, eye, nose tip, mouth centre) fall in dlib's chip,
+/// learned from the 183 human photos of the pairings (not LFW): each photo aligned with two
+/// 68-point landmark passes to dlib's template below, its BlazeFace keypoints mapped into
+/// that chip and averaged (models/tools/keypoint_template.py), then made left-right
+/// symmetric about dlib's centre line (x 74.0127) so a mirrored face aligns as the mirror
+/// image. BlazeFace's eyes and mouth sit 2-3 px lower than the 4-point mean face above.
+pub(crate) const TEMPLATE_4_LEARNED: [[f32; 2]; 4] = [
+    [45.833, 48.470],
+    [102.193, 48.470],
+    [74.0127, 78.603],
+    [74.0127, 107.871],
+];
+
 /// dlib's chip template for its ResNet (`get_face_chip_details(shape, 150, 0.25)`,
 /// dlib/image_transforms/interpolation.h): iBUG landmark indices (nose, eyes, upper mouth,
 /// inner upper lip) and their positions in the 150-px chip.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-pub use super::pipeline::{IdentityOptions, Precision, StageTimings};
+pub use super::pipeline::{IdentityOptions, KeypointAlignment, Precision, StageTimings};
 
 /// Where the models and runtime are, and how much the engine may do at once.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
@@ -363,7 +363,10 @@ impl Models {
         let img = decode::decode(bytes, limits)?;
         let faces = self.find_faces(&img)?;
         let (chip, found) = match pipeline::choose_main(&faces, img.width(), img.height()) {
-            Some(face) => (self.chip_with(&img, &face, options.landmark_passes)?, true),
+            Some(face) => (
+                self.chip_with(&img, &face, options.landmark_passes, options.keypoints)?,
+                true,
+            ),
             None => (pipeline::centre_chip(&img), false),
         };
         let identity = self

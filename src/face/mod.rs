@@ -35,6 +35,8 @@ mod runtime;
 mod sampling;
 mod types;
 
-pub use engine::{FaceEngine, FaceEngineConfig, IdentityOptions, Precision, StageTimings};
+pub use engine::{
+    FaceEngine, FaceEngineConfig, IdentityOptions, KeypointAlignment, Precision, StageTimings,
+};
 pub use error::FaceError;
 pub use types::{Detection, FaceSignature, Photo, APPEARANCE_DIM, IDENTITY_DIM};

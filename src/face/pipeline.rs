@@ -61,6 +61,29 @@ pub enum Precision {
     Float32,
 }
 
+/// How BlazeFace's 4 keypoints align a face when no landmark pass runs.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Deserialize,
+    serde::Serialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum KeypointAlignment {
+    /// Both detectors run again on a crop around the face; their keypoints, averaged, are
+    /// fitted to dlib's 4-point mean face.
+    #[default]
+    Refined,
+    /// The detection's keypoints as they are, fitted to where BlazeFace's keypoints fall in
+    /// dlib's chip ([`align::TEMPLATE_4_LEARNED`]): no further model runs.
+    Learned,
+}
+
 /// How identity embeddings are made: the speed/accuracy settings `eval lfw` and
 /// `bench face` measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -70,6 +93,9 @@ pub struct IdentityOptions {
     /// 68-point landmark passes for alignment (0 = BlazeFace's 4 keypoints).
     pub landmark_passes: usize,
     pub precision: Precision,
+    /// With 0 landmark passes: how the keypoints align.
+    #[serde(default)]
+    pub keypoints: KeypointAlignment,
 }
 
 impl Default for IdentityOptions {
@@ -80,16 +106,19 @@ impl Default for IdentityOptions {
             flip: true,
             landmark_passes: 2,
             precision: Precision::Int8,
+            keypoints: KeypointAlignment::Refined,
         }
     }
 }
 
 impl IdentityOptions {
-    /// One landmark pass, one int8 embedding: LFW folds 1-3 98.61 %.
+    /// No landmark net: the detection's keypoints on the learned template, with flip
+    /// averaging, int8 (see README for its LFW figures and cost).
     pub const FAST: IdentityOptions = IdentityOptions {
-        flip: false,
-        landmark_passes: 1,
+        flip: true,
+        landmark_passes: 0,
         precision: Precision::Int8,
+        keypoints: KeypointAlignment::Learned,
     };
 }
 
@@ -255,8 +284,12 @@ impl Models {
         img: &RgbImage,
         face: &Detection,
         landmark_passes: usize,
+        keypoints: KeypointAlignment,
     ) -> Result<(Vec<[f32; 2]>, Template), FaceError> {
         let t = tuning();
+        if landmark_passes == 0 && keypoints == KeypointAlignment::Learned {
+            return Ok((four(face).to_vec(), &align::TEMPLATE_4_LEARNED));
+        }
         if let (true, true, Some(session)) =
             (t.use_68, landmark_passes > 0, self.landmarks.as_mut())
         {
@@ -304,7 +337,8 @@ impl Models {
 
     /// Aligned chip of `face` as [`IdentityOptions::default`] aligns it.
     pub(crate) fn chip(&mut self, img: &RgbImage, face: &Detection) -> Result<Vec<f32>, FaceError> {
-        self.chip_with(img, face, IdentityOptions::default().landmark_passes)
+        let options = IdentityOptions::default();
+        self.chip_with(img, face, options.landmark_passes, options.keypoints)
     }
 
     /// Aligned chip of `face` with `landmark_passes` landmark passes.
@@ -313,8 +347,9 @@ impl Models {
         img: &RgbImage,
         face: &Detection,
         landmark_passes: usize,
+        keypoints: KeypointAlignment,
     ) -> Result<Vec<f32>, FaceError> {
-        let (src, template) = self.alignment_points(img, face, landmark_passes)?;
+        let (src, template) = self.alignment_points(img, face, landmark_passes, keypoints)?;
         align::chip(img, &src, template).ok_or(FaceError::NoFace)
     }
 
@@ -442,7 +477,12 @@ impl Models {
         let result = (|| {
             let (img, face) = self.single_face(bytes, limits, &mut t)?;
             let start = Instant::now();
-            let chip = Zeroizing::new(self.chip_with(&img.0, &face, options.landmark_passes)?);
+            let chip = Zeroizing::new(self.chip_with(
+                &img.0,
+                &face,
+                options.landmark_passes,
+                options.keypoints,
+            )?);
             t.align = start.elapsed();
             let start = Instant::now();
             let mut out = self.identities(&[chip.as_slice()], options.flip, options.precision)?;
