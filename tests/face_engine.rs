@@ -145,6 +145,39 @@ fn same_person_is_closer_than_different_people() {
 }
 
 #[test]
+fn the_fast_setting_also_tells_people_apart() {
+    let (Some(data), Some(engine)) = (data_dir(), engine()) else {
+        return;
+    };
+    let options = rockstar::face::IdentityOptions::FAST;
+    assert_eq!(options.landmark_passes, 0, "FAST runs no landmark net");
+    let id = |name: &str| {
+        let (result, _) = engine
+            .identity_timed_blocking(Photo::new(read(&data.join(name))), options)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        result.unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let sorkin1 = id("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg");
+    let sorkin2 = id("lfw/Aaron_Sorkin/Aaron_Sorkin_0002.jpg");
+    let pacheco1 = id("lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg");
+    let pacheco4 = id("lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg");
+    let kiarostami = id("lfw/Abbas_Kiarostami/Abbas_Kiarostami_0001.jpg");
+    assert!((norm(&sorkin1) - 1.0).abs() < 1e-4);
+    let same = [cosine(&sorkin1, &sorkin2), cosine(&pacheco1, &pacheco4)];
+    let different = [
+        cosine(&sorkin1, &pacheco1),
+        cosine(&sorkin2, &kiarostami),
+        cosine(&pacheco4, &kiarostami),
+    ];
+    let worst_same = same.iter().cloned().fold(f32::MAX, f32::min);
+    let best_different = different.iter().cloned().fold(f32::MIN, f32::max);
+    assert!(
+        worst_same > best_different,
+        "same {same:?} vs different {different:?}"
+    );
+}
+
+#[test]
 fn blank_image_has_no_face() {
     let Some(engine) = engine() else { return };
     let blank = RgbImage::from_pixel(480, 640, Rgb([128, 128, 128]));

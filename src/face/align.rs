@@ -152,6 +152,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_learned_template_is_a_mirror_image_of_itself() {
+        let t = TEMPLATE_4_LEARNED;
+        let axis = TEMPLATE_68[3][0]; // dlib's nose tip: the chip's centre line
+        assert!((t[0][0] + t[1][0] - 2.0 * axis).abs() < 1e-3 && t[0][1] == t[1][1]);
+        assert!((t[2][0] - axis).abs() < 1e-3 && (t[3][0] - axis).abs() < 1e-3);
+        assert!(
+            t[0][1] < t[2][1] && t[2][1] < t[3][1],
+            "eyes, nose, mouth from top"
+        );
+    }
+
+    #[test]
     fn fit_recovers_a_known_similarity() {
         let truth = Similarity {
             a: 0.8,

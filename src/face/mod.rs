@@ -16,7 +16,8 @@
 //!   150-px template (4-point BlazeFace alignment when the landmark model is absent).
 //! - Embed: identity = FaceRecognitionNet's 128-D embedding, by default from the int8 model
 //!   on the chip and its mirror image (LFW folds 1-3: 99.11 %; float32: 99.28 %;
-//!   [`IdentityOptions::FAST`], one landmark pass and no mirror, 98.61 % at half the cost);
+//!   [`IdentityOptions::FAST`]: no landmark net, the detection's keypoints on a learned
+//!   template, with the mirror image, 98.94 %);
 //!   appearance = mean of the float32 model's normalised conv128 features of four views (as
 //!   is, mirrored, grey, grey matched to the rocks' grey histogram), for rock matching.
 //! - Run: one single-threaded ONNX session set per worker thread behind a bounded queue;
