@@ -2,6 +2,7 @@
 use crate::config::Settings;
 use crate::embedded::EmbeddedPostgres;
 use crate::startup::Application;
+use anyhow::Context;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -38,13 +39,41 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(bind) = args.bind {
         settings.server.bind = bind;
     }
-    let app = Application::build(settings).await?;
+    // Start-up (initdb, the first gallery) takes a while; a stop signal then ends it cleanly.
+    let Some(app) = until_stop_signal(Application::build(settings)).await? else {
+        return Ok(());
+    };
     app.run_until_stopped().await
+}
+
+/// Runs `work` unless SIGINT or SIGTERM comes first. Then `work` is dropped, and with it
+/// anything it holds, such as its lease on the embedded cluster (which stops it when it was
+/// the last user): Ok(None).
+pub async fn until_stop_signal<T>(
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<Option<T>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    tokio::select! {
+        done = work => done.map(Some),
+        _ = tokio::signal::ctrl_c() => {
+            tracing::warn!("interrupted (SIGINT); stopping");
+            Ok(None)
+        }
+        _ = term.recv() => {
+            tracing::warn!("asked to stop (SIGTERM); stopping");
+            Ok(None)
+        }
+    }
 }
 
 pub async fn migrate(args: CommonArgs) -> anyhow::Result<()> {
     let settings = args.settings()?;
-    let (pool, _, cluster) = crate::startup::open_database(&settings, 2).await?;
+    let Some((pool, _, cluster)) =
+        until_stop_signal(crate::startup::open_database(&settings, 2)).await?
+    else {
+        return Ok(());
+    };
     pool.close().await;
     tracing::info!("migrations applied");
     release(cluster).await

@@ -57,7 +57,10 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => rockstar::cli::serve(args).await,
         Command::Migrate(args) => rockstar::cli::migrate(args).await,
-        Command::Rocks(c) => rockstar::rocks::cli::run(c).await,
+        // A stop signal drops the command, and with it its lease on the embedded cluster.
+        Command::Rocks(c) => rockstar::cli::until_stop_signal(rockstar::rocks::cli::run(c))
+            .await
+            .map(|_| ()),
         Command::Face(c) => rockstar::face::cli::run(c),
         Command::Eval(EvalCommand::Pairs(a)) => rockstar::eval::pairs::run(a).await,
         Command::Eval(EvalCommand::Spread(a)) => rockstar::eval::spread::run(a).await,
