@@ -250,6 +250,10 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
             if let Err(e) = crate::db::sessions::purge_expired(&state.db).await {
                 tracing::warn!(error = %e, "purging expired sessions failed");
             }
+            let day = std::time::Duration::from_secs(86_400);
+            if let Err(e) = crate::db::statuses::purge_idempotency_keys(&state.db, day).await {
+                tracing::warn!(error = %e, "purging old idempotency keys failed");
+            }
             let lifetime = crate::social::uploads::UNATTACHED_LIFETIME;
             match crate::social::uploads::purge_unattached(&state.db, &state.storage, lifetime)
                 .await

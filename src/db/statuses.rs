@@ -166,6 +166,8 @@ pub struct NewStatus<'a> {
     pub text: &'a str,
     pub in_reply_to_id: Option<i64>,
     pub idempotency_key: Option<&'a str>,
+    /// A digest of the request, kept with the key.
+    pub request_hash: Option<&'a str>,
     pub media_ids: &'a [i64],
     /// Lowercased usernames from the text.
     pub mentions: &'a [String],
@@ -227,12 +229,13 @@ pub async fn create(
     if let Some(key) = new.idempotency_key {
         // A concurrent retry with the same key waits here for the first to commit.
         let stored: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO status_idempotency_keys (account_id, key, status_id) VALUES ($1, $2, $3) \
+            "INSERT INTO status_idempotency_keys (account_id, key, status_id, request_hash) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING RETURNING status_id",
         )
         .bind(me)
         .bind(key)
         .bind(id)
+        .bind(new.request_hash)
         .fetch_optional(&mut *tx)
         .await?;
         if stored.is_none() {
@@ -288,19 +291,43 @@ pub async fn create(
     Ok(CreateOutcome::Created(id))
 }
 
-/// The status an Idempotency-Key already created, if any.
-pub async fn idempotent_status(
+async fn idempotent_status(
     db: impl PgExecutor<'_>,
     account_id: i64,
     key: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT status_id FROM status_idempotency_keys WHERE account_id = $1 AND key = $2",
+    Ok(idempotent_request(db, account_id, key)
+        .await?
+        .map(|(id, _)| id))
+}
+
+/// The status an Idempotency-Key already created, with the digest of its request.
+pub async fn idempotent_request(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    key: &str,
+) -> Result<Option<(i64, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT status_id, request_hash FROM status_idempotency_keys WHERE account_id = $1 AND key = $2",
     )
     .bind(account_id)
     .bind(key)
     .fetch_optional(db)
     .await
+}
+
+/// Forgets Idempotency-Keys older than `age`: a retry comes within minutes, not days.
+pub async fn purge_idempotency_keys(
+    db: impl PgExecutor<'_>,
+    age: std::time::Duration,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM status_idempotency_keys WHERE created_at < now() - make_interval(secs => $1)",
+    )
+    .bind(age.as_secs_f64())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Author of a status (None when absent).

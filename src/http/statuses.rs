@@ -165,6 +165,19 @@ pub struct NewStatusBody {
     pub media_ids: Vec<IdParam>,
 }
 
+/// What a post asks for, as a digest kept with its Idempotency-Key.
+fn request_digest(text: &str, in_reply_to_id: Option<i64>, media_ids: &[i64]) -> String {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    hash.update(text.as_bytes());
+    hash.update([0]);
+    hash.update(in_reply_to_id.unwrap_or(0).to_le_bytes());
+    for id in media_ids {
+        hash.update(id.to_le_bytes());
+    }
+    hex::encode(&hash.finalize()[..16])
+}
+
 pub fn parse_status_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>()
         .ok()
@@ -219,12 +232,6 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let key = idempotency_key(&req)?;
-    // A retry of a post that was made answers it again, and costs no rate budget.
-    if let Some(key) = key.as_deref() {
-        if let Some(id) = db::statuses::idempotent_status(&state.db, me, key).await? {
-            return Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?));
-        }
-    }
     let text = StatusText::parse(&body.text)?;
     let in_reply_to_id = body
         .in_reply_to_id
@@ -245,6 +252,20 @@ pub async fn create(
     media_ids.sort_unstable();
     media_ids.dedup();
     let mentions = text.mentions();
+    let request_hash = request_digest(text.as_str(), in_reply_to_id, &media_ids);
+    // A retry of a post that was made answers it again, and costs no rate budget; the same
+    // key with another request is a client bug, said as such.
+    if let Some(key) = key.as_deref() {
+        if let Some((id, stored)) = db::statuses::idempotent_request(&state.db, me, key).await? {
+            if stored.is_some_and(|stored| stored != request_hash) {
+                return Err(ApiError::unprocessable(
+                    "idempotency_key_reused",
+                    "This Idempotency-Key was used for a different post; use a new key for a new post.",
+                ));
+            }
+            return Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?));
+        }
+    }
     // Only a well-formed post spends the rate budget.
     state.limits.check_post(me)?;
 
@@ -256,6 +277,7 @@ pub async fn create(
             text: text.as_str(),
             in_reply_to_id,
             idempotency_key: key.as_deref(),
+            request_hash: Some(&request_hash),
             media_ids: &media_ids,
             mentions: &mentions,
         },

@@ -148,6 +148,31 @@ async fn a_retried_post_with_the_same_idempotency_key_returns_the_first_status()
     assert_ne!(other["id"], first["id"]);
     let fresh = send(ann.token.clone(), "key-3", "only once").await;
     assert_ne!(fresh["id"], first["id"]);
+    // The same key for another post is a client bug, said as such (not the first post).
+    let reused = app
+        .client
+        .post(app.url("/api/v1/statuses"))
+        .bearer_auth(&ann.token)
+        .header("Idempotency-Key", "key-1")
+        .json(&json!({ "text": "something else" }))
+        .send()
+        .await
+        .expect("POST");
+    let status = reused.status().as_u16();
+    let body: serde_json::Value = reused.json().await.expect("json");
+    crate::helpers::check_error(status, &body, 422, "idempotency_key_reused");
+    // Keys are forgotten after a day.
+    sqlx::query("UPDATE status_idempotency_keys SET created_at = now() - interval '2 days' WHERE key = 'key-3'")
+        .execute(&app.db)
+        .await
+        .expect("age the key");
+    let purged = rockstar::db::statuses::purge_idempotency_keys(
+        &app.db,
+        std::time::Duration::from_secs(86_400),
+    )
+    .await
+    .expect("purge");
+    assert_eq!(purged, 1);
 
     let timeline = get(&app, "/api/v1/accounts/ann/statuses", None)
         .await
@@ -401,16 +426,45 @@ async fn posting_and_uploading_are_rate_limited_per_account() {
     .await;
     let ann = member(&app, "ann").await;
     let bob = member(&app, "bob").await;
+    let mut first_id = serde_json::Value::Null;
     for text in ["one", "two"] {
-        post(
-            &app,
-            "/api/v1/statuses",
-            Some(&ann.token),
-            json!({ "text": text }),
-        )
-        .await
-        .ok(200);
+        let reply = app
+            .client
+            .post(app.url("/api/v1/statuses"))
+            .bearer_auth(&ann.token)
+            .header("Idempotency-Key", format!("key-{text}"))
+            .json(&json!({ "text": text }))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(reply.status(), 200);
+        let body: serde_json::Value = reply.json().await.expect("json");
+        if text == "one" {
+            first_id = body["id"].clone();
+        }
     }
+    // A malformed post does not spend the budget, and a retry of a post that was made is
+    // answered even with the budget spent.
+    post(
+        &app,
+        "/api/v1/statuses",
+        Some(&ann.token),
+        json!({ "text": "" }),
+    )
+    .await
+    .error(422, "status_empty");
+    let retry = app
+        .client
+        .post(app.url("/api/v1/statuses"))
+        .bearer_auth(&ann.token)
+        .header("Idempotency-Key", "key-one")
+        .json(&json!({ "text": "one" }))
+        .send()
+        .await
+        .expect("retry");
+    assert_eq!(retry.status(), 200, "a retry is answered, not rate limited");
+    let body: serde_json::Value = retry.json().await.expect("json");
+    assert_eq!(body["id"], first_id);
     let limited = app
         .client
         .post(app.url("/api/v1/statuses"))
