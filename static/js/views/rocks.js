@@ -91,7 +91,7 @@ export async function rockView(ctx, id) {
     const btn = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Suggest' });
     const err = h('div', { 'aria-live': 'assertive' });
     suggest = h('form', { class: 'suggest-form', novalidate: true },
-      h('label', { for: 'rock-name-input', text: 'Suggest a name (or vote for one by typing it)' }),
+      h('label', { for: 'rock-name-input', text: 'Suggest a name, or vote for one by typing it (one vote per rock; a new one moves it)' }),
       h('div', { class: 'input-with-button' }, input, btn),
       err);
     suggest.addEventListener('submit', async (e) => {
@@ -101,6 +101,7 @@ export async function rockView(ctx, id) {
       if (!value) { input.focus(); return; }
       const again = shownNames.find((n) => n.voted && n.name.toLowerCase() === value.toLowerCase());
       if (again) { toast(`You already voted for “${again.name}”.`); input.value = ''; return; }
+      const previous = shownNames.find((n) => n.voted);
       btn.disabled = true;
       try {
         const { data } = await api.post(`/rocks/${encodeURIComponent(rock.id)}/names`, { name: value });
@@ -110,7 +111,7 @@ export async function rockView(ctx, id) {
           paintNames(fresh.names);
         }
         input.value = '';
-        toast('Thanks! Your name is in.');
+        toast(previous ? `Your vote moved from “${previous.name}” to “${value}”.` : 'Thanks! Your name is in.');
       } catch (e2) {
         err.replaceChildren(h('p', { class: 'field-error', role: 'alert', text: describeError(e2) }));
       } finally {
