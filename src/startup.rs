@@ -50,9 +50,12 @@ impl Application {
         face: Option<FaceEngine>,
     ) -> anyhow::Result<Application> {
         // What can fail at once is tried first (the port, the web app, the models), before
-        // a database is initialised or a gallery rendered.
-        let listener = TcpListener::bind(&settings.server.bind)
-            .with_context(|| format!("binding {}", settings.server.bind))?;
+        // a database is initialised or a gallery rendered. The port is only tried here: held
+        // through start-up, it would leave clients waiting instead of refused.
+        drop(
+            TcpListener::bind(&settings.server.bind)
+                .with_context(|| format!("binding {}", settings.server.bind))?,
+        );
         let static_dir = crate::http::web_app::locate(&settings.server.static_dir);
         anyhow::ensure!(
             static_dir.join("index.html").is_file(),
@@ -124,6 +127,8 @@ impl Application {
         spawn_housekeeping(state.clone());
         spawn_gallery_refresh(state.clone());
 
+        let listener = TcpListener::bind(&settings.server.bind)
+            .with_context(|| format!("binding {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, "listening");
         let json_limit = settings.server.json_limit;
