@@ -21,6 +21,16 @@ use std::str::FromStr;
 pub async fn connect(url: &secrecy::SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
     let options = PgConnectOptions::from_str(url.expose_secret())
         .map_err(|e| anyhow::anyhow!("invalid database URL: {e}"))?;
+    // One direct connection first: its error says why (refused, wrong password, no such
+    // database), where the pool would only say that it timed out.
+    let first = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        sqlx::ConnectOptions::connect(&options),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("cannot connect to the database: no answer within 10 s"))?
+    .map_err(|e: sqlx::Error| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+    sqlx::Connection::close(first).await.ok();
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(std::time::Duration::from_secs(10))
