@@ -109,13 +109,14 @@ impl ApiError {
 
     /// Object storage that fails (unreachable, refusing our credentials) is a 503 worth
     /// retrying; an absent object is the caller's 404.
-    pub fn from_storage(error: crate::storage::StorageError) -> ApiError {
+    pub fn from_storage(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %error, "object storage failed");
-        ApiError::unavailable(
-            "storage_unavailable",
-            "Image storage is not reachable right now.",
-            10,
-        )
+        ApiError::storage_unavailable("Image storage is not reachable right now.")
+    }
+
+    /// 503 `storage_unavailable`, worth retrying in a few seconds.
+    pub fn storage_unavailable(message: impl Into<String>) -> ApiError {
+        ApiError::unavailable("storage_unavailable", message, 10)
     }
 
     /// A database that cannot be reached is a 503 worth retrying; anything else is a bug.
@@ -224,14 +225,7 @@ impl From<crate::rocks::RockError> for ApiError {
                 )
             }
             R::Database(e) => ApiError::from_database(e),
-            R::Storage(message) => {
-                tracing::error!(error = %message, "rock image storage failed");
-                ApiError::unavailable(
-                    "storage_unavailable",
-                    "Image storage is not reachable right now.",
-                    10,
-                )
-            }
+            R::Storage(message) => ApiError::from_storage(message),
         }
     }
 }

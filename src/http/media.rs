@@ -138,13 +138,7 @@ pub async fn upload(
         cover_images(&state, &rocks, me, faces.len()),
     )
     .await
-    .map_err(|_| {
-        ApiError::unavailable(
-            "storage_unavailable",
-            "Image storage is not answering right now.",
-            10,
-        )
-    })??;
+    .map_err(|_| ApiError::storage_unavailable("Image storage is not answering right now."))??;
     let faces_covered = faces.len();
     let Encoded {
         image,
@@ -403,10 +397,8 @@ async fn cover_images(
         }
     }
     if own.is_none() && others.is_empty() {
-        return Err(ApiError::unavailable(
-            "storage_unavailable",
+        return Err(ApiError::storage_unavailable(
             "No rock image could be read to cover the faces; try again in a moment.",
-            10,
         ));
     }
     Ok((own, others))

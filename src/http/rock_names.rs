@@ -46,9 +46,8 @@ pub struct RockNames {
 /// Trimmed, inner whitespace collapsed, 1–40 characters, no control, invisible or
 /// direction-changing characters.
 pub fn clean_name(raw: &str) -> Result<String, ApiError> {
-    use unicode_normalization::UnicodeNormalization;
-    // NFC: "Café" typed two ways is one name.
-    let name = raw.nfc().collect::<String>();
+    // NFC (domain::normalise_text): "Café" typed two ways is one name.
+    let name = crate::domain::normalise_text(raw);
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.chars().all(crate::domain::shows_nothing) {
         return Err(ApiError::unprocessable(
