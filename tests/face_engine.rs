@@ -417,7 +417,7 @@ fn corrupt_model_is_refused_with_a_clear_error() {
                 .unwrap_or_else(|e| panic!("{e}"));
         }
     }
-    let target = dir.path().join("blazeface_front_128.onnx");
+    let target = dir.path().join("blazeface_front_128_padded.onnx");
     let mut bytes = std::fs::read(&target).unwrap_or_else(|e| panic!("{e}"));
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;
@@ -430,9 +430,85 @@ fn corrupt_model_is_refused_with_a_clear_error() {
     let (code, message) = err.unwrap_or_else(|| panic!("a corrupt model was accepted"));
     assert_eq!(code, "face_engine_unavailable");
     assert!(
-        message.contains("sha256") && message.contains("blazeface_front_128.onnx"),
+        message.contains("sha256") && message.contains("blazeface_front_128_padded.onnx"),
         "{message}"
     );
+}
+
+/// The product runs channel-padded detector graphs derived by models/convert.py; they must find
+/// the same faces as the byte-identical npm graphs they come from.
+#[test]
+fn padded_detectors_agree_with_the_npm_graphs() {
+    let (Some(data), Some(padded)) = (data_dir(), engine()) else {
+        return;
+    };
+    let src = models_dir();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(&src)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok())
+    {
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name()))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    // Put each npm graph where the padded one is expected, and its checksum in the manifest.
+    let manifest_path = dir.path().join("manifest.json");
+    let mut manifest = std::fs::read_to_string(&manifest_path).unwrap_or_else(|e| panic!("{e}"));
+    for (npm, padded_name) in [
+        (
+            "blazeface_front_128.onnx",
+            "blazeface_front_128_padded.onnx",
+        ),
+        ("blazeface_back_256.onnx", "blazeface_back_256_padded.onnx"),
+    ] {
+        let sha = |name: &str| {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(read(&dir.path().join(name))))
+        };
+        let (npm_sha, padded_sha) = (sha(npm), sha(padded_name));
+        assert_ne!(npm_sha, padded_sha, "{padded_name} is a copy of {npm}");
+        manifest = manifest.replace(&padded_sha, &npm_sha);
+        std::fs::copy(dir.path().join(npm), dir.path().join(padded_name))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    std::fs::write(&manifest_path, manifest).unwrap_or_else(|e| panic!("{e}"));
+    let mut cfg = config(1, 8);
+    cfg.models_dir = dir.path().to_path_buf();
+    let npm = FaceEngine::new(cfg).unwrap_or_else(|e| panic!("{e}"));
+
+    // LFW photos (the front model) and a small face in a large photo (the back model and tiles)
+    let mut photos: Vec<(String, Vec<u8>)> = LFW_SAMPLES
+        .iter()
+        .map(|name| data.join(name))
+        .filter(|p| p.is_file())
+        .map(|p| (p.display().to_string(), read(&p)))
+        .collect();
+    let face = rgb(&data.join("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg"));
+    let face = image::imageops::resize(&face, 500, 500, image::imageops::FilterType::Triangle);
+    let mut large = RgbImage::from_pixel(4000, 3000, Rgb([170, 180, 175]));
+    image::imageops::replace(&mut large, &face, 2600, 700);
+    photos.push(("12 MP photo".into(), encode_jpeg(&large)));
+    assert!(photos.len() >= 2, "no LFW samples found");
+    for (name, bytes) in photos {
+        let a = block_on(npm.detect(&bytes)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let b = block_on(padded.detect(&bytes)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(a.len(), b.len(), "{name}: {a:?} vs {b:?}");
+        assert!(!a.is_empty(), "{name}: no face");
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x.score - y.score).abs() < 1e-4, "{name}: {x:?} vs {y:?}");
+            let points = x.bbox.iter().zip(&y.bbox).chain(
+                x.keypoints
+                    .iter()
+                    .flatten()
+                    .zip(y.keypoints.iter().flatten()),
+            );
+            for (p, q) in points {
+                assert!((p - q).abs() < 0.05, "{name}: {x:?} vs {y:?}");
+            }
+        }
+    }
 }
 
 #[test]

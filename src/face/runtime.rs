@@ -125,8 +125,10 @@ pub(crate) struct ModelFiles {
     pub landmarks: Option<Vec<u8>>,
 }
 
-pub(crate) const FRONT_FILE: &str = "blazeface_front_128.onnx";
-pub(crate) const BACK_FILE: &str = "blazeface_back_256.onnx";
+// The channel-padded graphs models/convert.py derives from the npm files: same outputs, about
+// a third faster in ONNX Runtime's blocked layout.
+pub(crate) const FRONT_FILE: &str = "blazeface_front_128_padded.onnx";
+pub(crate) const BACK_FILE: &str = "blazeface_back_256_padded.onnx";
 pub(crate) const EMBEDDER_FILE: &str = "face_recognition.onnx";
 pub(crate) const LANDMARKS_FILE: &str = "face_landmark_68.onnx";
 pub(crate) const EMBEDDER_INT8_FILE: &str = "face_recognition_int8.onnx";

@@ -126,6 +126,8 @@ pub(crate) fn warp(img: &RgbImage, map: Affine, tw: u32, th: u32, border: Border
     let m = &map.0;
     if taps == 1 && m[1] == 0.0 && m[3] == 0.0 {
         warp_axis_aligned(&src, map, tw, &mut out);
+    } else if taps == 1 {
+        warp_bilinear(&src, map, tw, &mut out);
     } else {
         warp_general(&src, map, taps, tw, &mut out);
     }
@@ -153,6 +155,43 @@ fn warp_general(src: &Source<'_>, map: Affine, taps: usize, tw: u32, out: &mut [
             px[0] = acc[0] * inv;
             px[1] = acc[1] * inv;
             px[2] = acc[2] * inv;
+        }
+    }
+}
+
+/// [`warp`] with one bilinear tap per target pixel (aligned chips): the source position moves
+/// by a constant step along a row, and pixels whose four neighbours are all inside skip every
+/// border test.
+fn warp_bilinear(src: &Source<'_>, map: Affine, tw: u32, out: &mut [f32]) {
+    let m = &map.0;
+    let stride = src.w as usize * 3;
+    // Interior: both neighbours inside, i.e. 0 <= f and f < len - 1 (f = position - 0.5).
+    let (x_max, y_max) = ((src.w - 1) as f32, (src.h - 1) as f32);
+    for (ty, row) in out.chunks_exact_mut(tw as usize * 3).enumerate() {
+        let v = ty as f32 + 0.5;
+        for (tx, px) in row.chunks_exact_mut(3).enumerate() {
+            let u = tx as f32 + 0.5;
+            let fx = m[0] * u + m[1] * v + m[2] - 0.5;
+            let fy = m[3] * u + m[4] * v + m[5] - 0.5;
+            if fx >= 0.0 && fy >= 0.0 && fx < x_max && fy < y_max {
+                // non-negative, so truncation is floor
+                let (xi, yi) = (fx as usize, fy as usize);
+                let (ax, ay) = (fx - xi as f32, fy - yi as f32);
+                let i = yi * stride + xi * 3;
+                let (Some(q), Some(r)) = (
+                    src.raw.get(i..i + 6),
+                    src.raw.get(i + stride..i + stride + 6),
+                ) else {
+                    continue;
+                };
+                for c in 0..3 {
+                    let top = f32::from(q[c]) + (f32::from(q[c + 3]) - f32::from(q[c])) * ax;
+                    let bottom = f32::from(r[c]) + (f32::from(r[c + 3]) - f32::from(r[c])) * ax;
+                    px[c] = top + (bottom - top) * ay;
+                }
+            } else {
+                px.copy_from_slice(&src.bilinear(fx + 0.5, fy + 0.5));
+            }
         }
     }
 }
@@ -229,6 +268,53 @@ pub(crate) fn to_image(buf: &[f32], w: u32, h: u32) -> RgbImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_one_tap_path_samples_as_the_general_one() {
+        let img = RgbImage::from_fn(41, 29, |x, y| {
+            image::Rgb([
+                (x * 5 + y * 7) as u8,
+                (x * y * 3) as u8,
+                (250 - x * 6) as u8,
+            ])
+        });
+        for border in [Border::Zero, Border::Replicate] {
+            // Rotated and scaled, inside and reaching past every edge.
+            for (angle, scale, cx, cy) in [
+                (0.3f32, 0.8f32, 20.0f32, 14.0f32),
+                (-1.1, 1.3, 5.0, 3.0),
+                (2.5, 0.5, 38.0, 27.0),
+            ] {
+                let (c, s) = (angle.cos() * scale, angle.sin() * scale);
+                let map = Affine([
+                    c,
+                    -s,
+                    cx - 12.0 * c + 12.0 * s,
+                    s,
+                    c,
+                    cy - 12.0 * s - 12.0 * c,
+                ]);
+                let src = Source {
+                    raw: img.as_raw(),
+                    w: 41,
+                    h: 29,
+                    border,
+                };
+                let (mut fast, mut general) = (vec![0.0; 24 * 24 * 3], vec![0.0; 24 * 24 * 3]);
+                warp_bilinear(&src, map, 24, &mut fast);
+                warp_general(&src, map, 1, 24, &mut general);
+                let worst = fast
+                    .iter()
+                    .zip(&general)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(
+                    worst < 1e-3,
+                    "{border:?} angle {angle}: max difference {worst}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn the_axis_aligned_path_samples_as_the_general_one() {
