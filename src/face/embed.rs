@@ -48,23 +48,49 @@ pub(crate) fn run(session: &mut Session, chips: &[Vec<f32>]) -> Result<Embedded,
 
 /// [`run`] on borrowed chips.
 pub(crate) fn run_slices(session: &mut Session, chips: &[&[f32]]) -> Result<Embedded, FaceError> {
-    let n = chips.len();
-    if n == 0 {
-        return Ok(Embedded {
-            embedding: Vec::new(),
-            appearance: Vec::new(),
-        });
-    }
     // Face pixels: wiped when dropped, and lent to ONNX Runtime rather than handed over.
-    let mut input = Zeroizing::new(Vec::with_capacity(n * CHIP_LEN));
+    let mut input = Zeroizing::new(Vec::with_capacity(chips.len() * CHIP_LEN));
     for c in chips {
         if c.len() != CHIP_LEN {
             return Err(FaceError::Unavailable("a chip has the wrong size".into()));
         }
         input.extend_from_slice(c);
     }
+    run_batch(session, &input)
+}
+
+/// Each chip followed by its mirror image, as one batch for [`run_batch`] (wiped when dropped).
+pub(crate) fn with_mirrors(chips: &[&[f32]]) -> Result<Zeroizing<Vec<f32>>, FaceError> {
     let side = CHIP as usize;
-    let tensor = TensorRef::from_array_view(([n, side, side, 3], &input[..]))
+    let mut input = Zeroizing::new(Vec::with_capacity(chips.len() * 2 * CHIP_LEN));
+    for c in chips {
+        if c.len() != CHIP_LEN {
+            return Err(FaceError::Unavailable("a chip has the wrong size".into()));
+        }
+        input.extend_from_slice(c);
+        for row in c.chunks_exact(side * 3) {
+            for px in row.chunks_exact(3).rev() {
+                input.extend_from_slice(px);
+            }
+        }
+    }
+    Ok(input)
+}
+
+/// Runs the embedder on chips laid end to end (`CHIP_LEN` floats each).
+pub(crate) fn run_batch(session: &mut Session, input: &[f32]) -> Result<Embedded, FaceError> {
+    let n = input.len() / CHIP_LEN;
+    if n * CHIP_LEN != input.len() {
+        return Err(FaceError::Unavailable("a chip has the wrong size".into()));
+    }
+    if n == 0 {
+        return Ok(Embedded {
+            embedding: Vec::new(),
+            appearance: Vec::new(),
+        });
+    }
+    let side = CHIP as usize;
+    let tensor = TensorRef::from_array_view(([n, side, side, 3], input))
         .map_err(|e| FaceError::Unavailable(format!("embedder input: {e}")))?;
     let outputs = session
         .run(ort::inputs!["input" => tensor])
@@ -195,6 +221,17 @@ pub(crate) fn rock_views(crop: &RgbImage) -> Vec<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_with_mirrors_holds_each_chip_then_its_mirror() {
+        let a: Vec<f32> = (0..CHIP_LEN).map(|i| (i % 251) as f32).collect();
+        let b: Vec<f32> = (0..CHIP_LEN).map(|i| (i % 13) as f32 * 7.0).collect();
+        let batch = with_mirrors(&[&a, &b]).unwrap_or_else(|e| panic!("{e}"));
+        let side = CHIP as usize;
+        let expected = [a.clone(), mirrored(&a, side), b.clone(), mirrored(&b, side)].concat();
+        assert!(batch.as_slice() == expected.as_slice());
+        assert!(with_mirrors(&[&a[1..]]).is_err());
+    }
 
     #[test]
     fn mirror_twice_is_identity() {

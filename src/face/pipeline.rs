@@ -401,27 +401,16 @@ impl Models {
         flip: bool,
         precision: Precision,
     ) -> Result<Vec<Vec<f32>>, FaceError> {
-        // Mirror images are face pictures too: wiped when dropped.
-        let mirrors: Vec<Zeroizing<Vec<f32>>> = if flip {
-            chips
-                .iter()
-                .map(|c| Zeroizing::new(embed::mirrored(c.as_ref(), align::CHIP as usize)))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut batch: Vec<&[f32]> = Vec::with_capacity(chips.len() * 2);
-        for (i, c) in chips.iter().enumerate() {
-            batch.push(c.as_ref());
-            if let Some(m) = mirrors.get(i) {
-                batch.push(m.as_slice());
-            }
-        }
+        let chips: Vec<&[f32]> = chips.iter().map(|c| c.as_ref()).collect();
         let session = match (precision, self.embedder_int8.as_mut()) {
             (Precision::Int8, Some(int8)) => int8,
             _ => &mut self.embedder,
         };
-        let out = embed::run_slices(session, &batch)?;
+        let out = if flip {
+            embed::run_batch(session, &embed::with_mirrors(&chips)?)?
+        } else {
+            embed::run_slices(session, &chips)?
+        };
         let per = if flip { 2 } else { 1 };
         Ok(out
             .embedding
