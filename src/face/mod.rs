@@ -15,9 +15,9 @@
 //!   crop 1.3x the landmarks, then a least-squares similarity from 33 landmarks to dlib's
 //!   150-px template (4-point BlazeFace alignment when the landmark model is absent).
 //! - Embed: identity = FaceRecognitionNet's 128-D embedding, by default from the int8 model
-//!   on the chip and its mirror image (LFW folds 1-3: 99.11 %; float32: 99.28 %;
+//!   on the chip and its mirror image (LFW folds 1-3: 99.28 %, as float32;
 //!   [`IdentityOptions::FAST`]: no landmark net, the detection's keypoints on a learned
-//!   template, with the mirror image, 98.94 %);
+//!   template, with the mirror image, 99.06 %);
 //!   appearance = mean of the float32 model's normalised conv128 features of four views (as
 //!   is, mirrored, grey, grey matched to the rocks' grey histogram), for rock matching.
 //! - Run: one single-threaded ONNX session set per worker thread behind a bounded queue;
