@@ -38,9 +38,24 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
     // Refuse a giant canvas from the header alone, before a decoder looks at it. A JPEG is
     // walked to its end marker on the way: decoders fill a truncated one with grey.
     let declared = match format {
-        Some(ImageFormat::Jpeg) => jpeg_frame(bytes).map_err(|Truncated| {
-            FaceError::UnsupportedImage("the JPEG file is truncated".into())
-        })?,
+        Some(ImageFormat::Jpeg) => {
+            let jpeg = jpeg_frame(bytes).map_err(|Truncated| {
+                FaceError::UnsupportedImage("the JPEG file is truncated".into())
+            })?;
+            if let Some((w, h)) = jpeg.size {
+                check_size(w, h, limits)?;
+                // Huffman coding spends at least one bit on every 8x8 block of the first
+                // component, so less data than that means a header claiming more pixels than
+                // the file holds; decoders would make up the rest as grey.
+                if (jpeg.scan_bytes as u64) * 512 < u64::from(w) * u64::from(h) {
+                    return Err(FaceError::UnsupportedImage(format!(
+                        "the JPEG holds {} bytes of image data, too few for its declared {w}x{h} pixels",
+                        jpeg.scan_bytes
+                    )));
+                }
+            }
+            jpeg.size
+        }
         _ => png_or_webp_dimensions(bytes),
     };
     if let Some((w, h)) = declared {
@@ -116,7 +131,16 @@ struct Truncated;
 /// Walks a JPEG's marker segments and entropy-coded scans up to EOI and returns the first
 /// frame header's (width, height). Bytes after EOI (e.g. a phone's motion-photo trailer)
 /// are ignored.
-fn jpeg_frame(bytes: &[u8]) -> Result<Option<(u32, u32)>, Truncated> {
+/// What walking a JPEG's segments tells before decoding.
+#[derive(Debug, PartialEq)]
+struct JpegLayout {
+    /// The first frame header's width and height.
+    size: Option<(u32, u32)>,
+    /// Bytes of entropy-coded data over all scans.
+    scan_bytes: usize,
+}
+
+fn jpeg_frame(bytes: &[u8]) -> Result<JpegLayout, Truncated> {
     // The next 0xFF at or after `at`.
     let next_ff = |at: usize| -> Result<usize, Truncated> {
         let rest = bytes.get(at..).ok_or(Truncated)?;
@@ -126,6 +150,7 @@ fn jpeg_frame(bytes: &[u8]) -> Result<Option<(u32, u32)>, Truncated> {
         return Err(Truncated);
     }
     let mut frame = None;
+    let mut scan_bytes = 0;
     let mut at = 2;
     loop {
         // A marker: 0xFF, optional 0xFF fill bytes, then its code. Some encoders leave
@@ -137,7 +162,12 @@ fn jpeg_frame(bytes: &[u8]) -> Result<Option<(u32, u32)>, Truncated> {
         let code = *bytes.get(at).ok_or(Truncated)?;
         at += 1;
         match code {
-            0xD9 => return Ok(frame),
+            0xD9 => {
+                return Ok(JpegLayout {
+                    size: frame,
+                    scan_bytes,
+                })
+            }
             0x01 | 0xD0..=0xD7 => continue,
             _ => {}
         }
@@ -156,6 +186,7 @@ fn jpeg_frame(bytes: &[u8]) -> Result<Option<(u32, u32)>, Truncated> {
         if code == 0xDA {
             // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or
             // a restart marker.
+            let start = at;
             loop {
                 let ff = next_ff(at)?;
                 match *bytes.get(ff + 1).ok_or(Truncated)? {
@@ -166,6 +197,7 @@ fn jpeg_frame(bytes: &[u8]) -> Result<Option<(u32, u32)>, Truncated> {
                     }
                 }
             }
+            scan_bytes += at - start;
         }
     }
 }
@@ -224,7 +256,33 @@ mod tests {
 
     #[test]
     fn jpeg_frame_size_is_read_from_the_header() {
-        assert_eq!(jpeg_frame(&jpeg()), Ok(Some((64, 48))));
+        let layout = jpeg_frame(&jpeg()).unwrap_or_else(|_| panic!("complete JPEG"));
+        assert_eq!(layout.size, Some((64, 48)));
+        assert!(layout.scan_bytes > 0 && layout.scan_bytes < jpeg().len());
+    }
+
+    #[test]
+    fn a_header_claiming_more_pixels_than_the_data_holds_is_refused() {
+        // A small photo whose frame header is patched to 4000 x 3000 (inside the limits):
+        // complete and well formed, but decoders would invent 12 MP of grey.
+        let mut forged = jpeg();
+        let sof = forged
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0])
+            .unwrap_or_else(|| panic!("no baseline frame header"));
+        forged[sof + 5..sof + 9].copy_from_slice(&[0x0B, 0xB8, 0x0F, 0xA0]);
+        match decode(&forged, LIMITS) {
+            Err(FaceError::UnsupportedImage(m)) => assert!(m.contains("4000x3000"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // A real photo of one flat colour compresses hard, yet stays above the floor.
+        let flat = RgbImage::from_pixel(4000, 3000, image::Rgb([128, 128, 128]));
+        let mut file = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut file, 75)
+            .encode_image(&flat)
+            .unwrap_or_else(|e| panic!("encode: {e}"));
+        let img = decode(&file, LIMITS).unwrap_or_else(|e| panic!("{} bytes: {e}", file.len()));
+        assert_eq!(img.dimensions(), (4000, 3000));
     }
 
     #[test]

@@ -429,7 +429,7 @@ pub struct UpdateProfile {
 pub async fn update_me(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<UpdateProfile>,
+    body: super::JsonObject<UpdateProfile>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let display_name = body

@@ -165,7 +165,7 @@ async fn list(
         .into_iter()
         .map(|r| AccountView::from_row(r, viewer))
         .collect();
-    Ok(page_response(&req, &ids, window.limit, &views))
+    Ok(page_response(&req, &ids, &window, &views))
 }
 
 #[utoipa::path(get, path = "/api/v1/accounts/{username}/followers", tag = "follows", params(PageQuery, ("username" = String, Path)),

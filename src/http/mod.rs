@@ -26,6 +26,47 @@ use std::sync::Arc;
 pub use auth::{AuthUser, MaybeAuthUser};
 
 /// A GET route that also answers HEAD (actix sends the headers without the body).
+/// A JSON request body that must be an object. `web::Json` would let serde read a struct
+/// from an array by position (`["alice", "secret"]` as a sign-in); this refuses that with
+/// the same error as any other body of the wrong shape. Size limits and syntax errors are
+/// `web::Json`'s, configured in `startup`.
+pub struct JsonObject<T>(pub T);
+
+impl<T> JsonObject<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for JsonObject<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for JsonObject<T> {
+    type Error = actix_web::Error;
+    type Future = futures::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let value = value.await?.into_inner();
+            if !value.is_object() {
+                return Err(ApiError::unprocessable(
+                    "invalid_field",
+                    "The JSON body must be an object with the documented fields.",
+                )
+                .into());
+            }
+            serde_json::from_value(value)
+                .map(JsonObject)
+                .map_err(|e| ApiError::from_json(&e).into())
+        })
+    }
+}
+
 pub(crate) fn http_get() -> actix_web::Route {
     web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }

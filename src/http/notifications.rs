@@ -62,7 +62,7 @@ pub async fn list(
             account: AccountView::from_row(n.account, Some(me)),
         })
         .collect();
-    Ok(page_response(&req, &ids, window.limit, &items))
+    Ok(page_response(&req, &ids, &window, &items))
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]

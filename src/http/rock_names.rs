@@ -112,7 +112,7 @@ pub async fn suggest(
     user: AuthUser,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<NewName>,
+    body: super::JsonObject<NewName>,
 ) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let rock_id = parse_rock_id(&path)?;

@@ -147,7 +147,7 @@ pub struct Report {
 pub async fn report(
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<NewReport>,
+    body: super::JsonObject<NewReport>,
 ) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let body = body.into_inner();

@@ -40,7 +40,7 @@ pub struct Session {
 pub async fn sign_in(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<SignIn>,
+    body: super::JsonObject<SignIn>,
 ) -> Result<HttpResponse, ApiError> {
     state.limits.check_login(&req)?;
     let SignIn { username, password } = body.into_inner();

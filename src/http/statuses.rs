@@ -228,7 +228,7 @@ pub async fn create(
     req: HttpRequest,
     user: AuthUser,
     state: web::Data<AppState>,
-    body: web::Json<NewStatusBody>,
+    body: super::JsonObject<NewStatusBody>,
 ) -> Result<HttpResponse, ApiError> {
     let me = user.account_id;
     let key = idempotency_key(&req)?;

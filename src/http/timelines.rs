@@ -58,13 +58,15 @@ impl PageQuery {
 }
 
 /// A `Link` header for a page whose items have these ids (newest first): `next` pages
-/// to older items, `prev` to newer ones. None for an empty page. The links are relative
-/// (RFC 8288), so a forged `Host` header cannot point them elsewhere.
-pub fn link_header(req: &HttpRequest, ids: &[i64], limit: i64) -> Option<String> {
+/// to older items, `prev` to newer ones. None for an empty page. `next` is left out only
+/// of a short page reached from the newest end (nothing older can follow it); a page
+/// asked for by `min_id` or `since_id` has older items behind it however short it is.
+/// The links are relative (RFC 8288), so a forged `Host` header cannot point them elsewhere.
+pub fn link_header(req: &HttpRequest, ids: &[i64], window: &Window) -> Option<String> {
     let (first, last) = (ids.first()?, ids.last()?);
-    let base = req.path();
+    let (base, limit) = (req.path(), window.limit);
     let mut links = Vec::new();
-    if ids.len() as i64 >= limit {
+    if ids.len() as i64 >= limit || window.min_id.is_some() || window.since_id.is_some() {
         links.push(format!(
             "<{base}?max_id={last}&limit={limit}>; rel=\"next\""
         ));
@@ -79,11 +81,11 @@ pub fn link_header(req: &HttpRequest, ids: &[i64], limit: i64) -> Option<String>
 pub fn page_response<T: serde::Serialize>(
     req: &HttpRequest,
     ids: &[i64],
-    limit: i64,
+    window: &Window,
     items: &T,
 ) -> HttpResponse {
     let mut response = HttpResponse::Ok();
-    if let Some(link) = link_header(req, ids, limit) {
+    if let Some(link) = link_header(req, ids, window) {
         response.insert_header((header::LINK, link));
     }
     response.json(items)
@@ -103,7 +105,7 @@ async fn statuses_page(
         .into_iter()
         .map(|r| StatusView::from_row(r, viewer))
         .collect();
-    Ok(page_response(req, &ids, window.limit, &views))
+    Ok(page_response(req, &ids, &window, &views))
 }
 
 #[utoipa::path(get, path = "/api/v1/timelines/home", tag = "timelines", security(("bearer" = [])), params(PageQuery),
@@ -194,5 +196,5 @@ pub async fn rock_members(
         .into_iter()
         .map(|r| AccountView::from_row(r, viewer))
         .collect();
-    Ok(page_response(&req, &ids, window.limit, &views))
+    Ok(page_response(&req, &ids, &window, &views))
 }

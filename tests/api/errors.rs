@@ -189,6 +189,15 @@ async fn json_bodies_get_the_one_error_format() {
         "invalid_field",
     )
     .await;
+    // serde would read a struct from an array by position; the API takes objects only.
+    assert_error(
+        post(r#"["quartz", "long enough pw"]"#, "application/json")
+            .await
+            .expect("request"),
+        422,
+        "invalid_field",
+    )
+    .await;
     assert_error(
         post("username=x&password=y", "application/x-www-form-urlencoded")
             .await

@@ -146,10 +146,18 @@ async fn paging_has_no_gaps_or_duplicates_while_new_posts_arrive() {
         loop {
             let reply = get(&app, &url, Some(&ann.token)).await;
             let prev = reply.link("prev");
+            let next = reply.link("next");
             let page = ids(&reply.ok(200));
             if page.is_empty() {
                 break;
             }
+            // However short, a min_id page has older posts behind it.
+            let oldest = page.last().expect("non-empty");
+            assert!(
+                next.as_deref()
+                    .is_some_and(|n| n.contains(&format!("max_id={oldest}&"))),
+                "{path}: a min_id page links to the older posts: {next:?}"
+            );
             let mut page_oldest_first = page.clone();
             page_oldest_first.reverse();
             newer.extend(page_oldest_first);
