@@ -436,10 +436,6 @@ def pad_detector_channels(model):
     shape = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
              for v in list(g.value_info) + list(g.input) + list(g.output)}
     weights = {i.name: numpy_helper.to_array(i) for i in g.initializer}
-    uses = {}
-    for n in g.node:
-        for i in n.input:
-            uses[i] = uses.get(i, 0) + 1
     consumers = {}
     for n in g.node:
         for i in n.input:
@@ -457,9 +453,10 @@ def pad_detector_channels(model):
     for n in g.node:
         if n.op_type == "Conv":
             w = weights[n.input[1]]
-            assert all(uses[i] == 1 for i in n.input[1:]), "shared conv weights"
+            assert all(len(consumers[i]) == 1 for i in n.input[1:]), "shared conv weights"
             cin = channels(n.input[0])
             group = next((a.i for a in n.attribute if a.name == "group"), 1)
+            # the heads keep their channels: the outputs are reshaped from them
             head = any(c.op_type == "Transpose" for c in consumers.get(n.output[0], []))
             if group > 1:  # depthwise: one zero kernel per padded channel
                 assert group == w.shape[0] and w.shape[1] == 1, "only depthwise groups"
@@ -506,7 +503,7 @@ def pad_detector_channels(model):
     g.node.extend(nodes)
     used = {i for n in nodes for i in n.input}
     g.ClearField("initializer")
-    g.initializer.extend(numpy_helper.from_array(v.astype(v.dtype), k) for k, v in weights.items() if k in used)
+    g.initializer.extend(numpy_helper.from_array(v, k) for k, v in weights.items() if k in used)
     g.ClearField("value_info")
     onnx.checker.check_model(m)
     return m
