@@ -273,7 +273,9 @@ pub fn json_error_handler(
 ) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as J;
     let api = match &err {
-        J::OverflowKnownLength { .. } | J::Overflow { .. } => {
+        J::OverflowKnownLength { .. }
+        | J::Overflow { .. }
+        | J::Payload(actix_web::error::PayloadError::Overflow) => {
             ApiError::payload_too_large("The request body is too large.")
         }
         J::ContentType => ApiError::new(

@@ -305,7 +305,29 @@ fn with_json_error_body(
     ServiceResponse::new(req, res)
 }
 
-/// Refuses bodies over the limit before reading them, and records request metrics.
+/// The body as a stream that fails with `Overflow` once it passes `limit` bytes: a chunked
+/// body has no Content-Length to refuse up front, and not every reader bounds itself.
+fn limit_body(req: ServiceRequest, limit: usize) -> ServiceRequest {
+    use futures::StreamExt;
+    let (http_req, payload) = req.into_parts();
+    let mut read = 0usize;
+    let limited = payload.map(move |chunk| {
+        let chunk = chunk?;
+        read = read.saturating_add(chunk.len());
+        if read > limit {
+            Err(actix_web::error::PayloadError::Overflow)
+        } else {
+            Ok(chunk)
+        }
+    });
+    ServiceRequest::from_parts(
+        http_req,
+        actix_web::dev::Payload::from(limited.boxed_local()),
+    )
+}
+
+/// Refuses bodies over the limit (before reading them when Content-Length says so, else
+/// while they stream), and records request metrics.
 async fn guard_and_measure(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -343,6 +365,10 @@ async fn guard_and_measure(
         let (http_req, _payload) = req.into_parts();
         ServiceResponse::new(http_req, error.error_response())
     } else {
+        let req = match &state {
+            Some(state) => limit_body(req, state.settings.server.body_limit),
+            None => req,
+        };
         with_json_error_body(next.call(req).await?.map_into_boxed_body())
     };
 

@@ -269,12 +269,7 @@ async fn read_form(
             "Send the sign-up as multipart/form-data with username, password, photo and consent.",
         ));
     }
-    let malformed = |e: actix_multipart::MultipartError| {
-        ApiError::bad_request(
-            "invalid_multipart",
-            format!("The multipart form could not be read: {e}."),
-        )
-    };
+    let malformed = super::multipart_error;
     let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
     let mut fields = SignUpFields::default();
     while let Some(field) = multipart.next().await {

@@ -444,12 +444,7 @@ async fn read_file(
             "Send the image as multipart/form-data in the field `file`.",
         ));
     }
-    let malformed = |e: actix_multipart::MultipartError| {
-        ApiError::bad_request(
-            "invalid_multipart",
-            format!("The multipart form could not be read: {e}."),
-        )
-    };
+    let malformed = super::multipart_error;
     let hint = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)

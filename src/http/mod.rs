@@ -67,6 +67,20 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for JsonOb
     }
 }
 
+/// A multipart form that could not be read: `invalid_multipart`, or 413 when the body ran
+/// past the server's limit.
+pub(crate) fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
+    match e {
+        actix_multipart::MultipartError::Payload(actix_web::error::PayloadError::Overflow) => {
+            ApiError::payload_too_large("The request body is too large.")
+        }
+        e => ApiError::bad_request(
+            "invalid_multipart",
+            format!("The multipart form could not be read: {e}."),
+        ),
+    }
+}
+
 pub(crate) fn http_get() -> actix_web::Route {
     web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }

@@ -150,9 +150,60 @@ async fn oversized_photo_and_body_are_413_and_the_server_keeps_serving() {
         .sign_up(Form::new("quartz", "long enough pw", vec![0u8; 100 * 1024]))
         .await;
     assert_error(response, 413, "payload_too_large").await;
+    // Chunked, so no Content-Length: refused while it streams. Each case is 1 MiB, sixteen
+    // times the limit: a multipart preamble that never reaches a boundary, and a JSON body.
+    for (path, content_type) in [
+        ("/api/v1/accounts", "multipart/form-data; boundary=XYZ"),
+        ("/api/v1/sessions", "application/json"),
+    ] {
+        let (status, body) = send_chunked(&app_small, path, content_type, 1 << 20).await;
+        assert_eq!(status, 413, "{path}: {body}");
+        assert!(body.contains("payload_too_large"), "{path}: {body}");
+    }
     for app in [&app, &app_small] {
         app.assert_still_serving().await;
     }
+}
+
+/// Posts `total` bytes of `a` with Transfer-Encoding: chunked (which reqwest cannot be made
+/// to send without a streaming body) and returns the status and body of the answer.
+async fn send_chunked(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    total: usize,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.expect("headers");
+    let chunk = vec![b'a'; 16 * 1024];
+    let mut sent = 0;
+    while sent < total {
+        let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
+        frame.extend_from_slice(&chunk);
+        frame.extend_from_slice(b"\r\n");
+        // The server may answer and close before it has everything.
+        if stream.write_all(&frame).await.is_err() {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
 }
 
 #[tokio::test]
