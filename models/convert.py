@@ -17,6 +17,7 @@ Steps (run through models/convert.sh, which pins the Python deps in a venv):
      regenerated files over the committed ones.
 """
 import argparse
+import glob
 import hashlib
 import json
 import os
@@ -436,6 +437,7 @@ def pad_detector_channels(model):
     shape = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
              for v in list(g.value_info) + list(g.input) + list(g.output)}
     weights = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    producer = {o: n for n in g.node for o in n.output}
     consumers = {}
     for n in g.node:
         for i in n.input:
@@ -486,7 +488,7 @@ def pad_detector_channels(model):
             continue  # the zeros of a channel pad: the Concat below replaces them
         elif n.op_type == "Concat":
             x, target = n.input[0], up(shape[n.output[0]][1])
-            assert producer_op(g, n.input[1]) == "ConstantOfShape", "only zero-channel pads"
+            assert producer[n.input[1]].op_type == "ConstantOfShape", "only zero-channel pads"
             if channels(x) == target:
                 nodes.append(helper.make_node("Identity", [x], [n.output[0]]))
             else:
@@ -507,10 +509,6 @@ def pad_detector_channels(model):
     g.ClearField("value_info")
     onnx.checker.check_model(m)
     return m
-
-
-def producer_op(g, name):
-    return next((n.op_type for n in g.node if name in n.output), None)
 
 
 def detector_inputs(side, count=24):
@@ -601,8 +599,8 @@ def f32list(a):
 # ---------------------------------------------------------------- int8 embedder
 
 INT8_FILE = "face_recognition_int8.onnx"
-INT8_CALIBRATION = 256  # LFW images skipped (the calibration set of earlier versions)
-INT8_HELD_OUT = 256     # the next ones, for the agreement figures
+INT8_HELD_OUT_FROM = 256  # the first unique LFW images (earlier versions calibrated on them)
+INT8_HELD_OUT = 256       # LFW images from there on, for the agreement figures
 INT8_PERCENTILE = 99.999  # activation ranges; picked by models/tools/int8_calibration.py
 # src/face/align.rs TEMPLATE_4_LEARNED: the fast alignment's keypoint template (dlib pixel centres)
 TEMPLATE_4_LEARNED = np.array([[45.833, 48.470], [102.193, 48.470], [74.0127, 78.603], [74.0127, 107.871]])
@@ -619,6 +617,48 @@ def lfw_face_chips(paths):
         x0, y0 = (w - side) / 2, (h - side) / 2 + side * 0.03
         chips.append(np.asarray(img.resize((150, 150), Image.BILINEAR, box=(x0, y0, x0 + side, y0 + side)), np.float32))
     return np.stack(chips)
+
+
+def lfw_pair_images():
+    """The unique image paths of ../shared/data/lfw/pairs.tsv (relative to lfw/), in order of
+    first appearance; None without the file."""
+    path = os.path.join(SHARED_DATA, "lfw", "pairs.tsv")
+    if not os.path.exists(path):
+        return None
+    images = []
+    with open(path) as f:
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) != 4 or cols[0] == "fold":
+                continue
+            for rel in cols[2:]:
+                if rel not in images:
+                    images.append(rel)
+    return images
+
+
+def pairing_photos():
+    return sorted(glob.glob(os.path.join(SHARED_DATA, "pairs", "human_*.jpg")))
+
+
+def quantise_int8(preprocessed, out_path, chips, method, extra_options):
+    """onnxruntime's static QDQ quantisation as the product's int8 embedder uses it: per-channel
+    int8 weights, uint8 activations, activation ranges from `chips` (N x 150 x 150 x 3)."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.k = 0
+
+        def get_next(self):
+            if self.k >= len(chips):
+                return None
+            self.k += 1
+            return {"input": chips[self.k - 1:self.k]}
+
+    quantize_static(preprocessed, out_path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    calibrate_method=method, extra_options=extra_options)
 
 
 def aligned_chips(paths):
@@ -742,53 +782,28 @@ def space_to_depth_first_conv(model):
 
 
 def build_int8_recognition(float32_path, out_path, reference_path, fa_source):
-    """Static int8 quantisation (QDQ, per-channel int8 weights, uint8 activations, MinMax
+    """Static int8 quantisation (QDQ, per-channel int8 weights, uint8 activations, percentile
     ranges) of the embedder. ONNX Runtime runs it with VNNI int8 kernels, about twice as fast
     as float32 on one core. Calibrated on the pairing photos' faces aligned as the product aligns
     them, each with its mirror (the product averages both); agreement measured on LFW faces.
     Needs ../shared/data/pairs and ../shared/data/lfw."""
-    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
-                                          quantize_static)
+    from onnxruntime.quantization import CalibrationMethod
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    pairs = os.path.join(SHARED_DATA, "lfw", "pairs.tsv")
-    humans = sorted(os.path.join(SHARED_DATA, "pairs", f) for f in os.listdir(os.path.join(SHARED_DATA, "pairs"))
-                    if f.startswith("human_") and f.endswith(".jpg")) if os.path.isdir(
-        os.path.join(SHARED_DATA, "pairs")) else []
-    if not os.path.exists(pairs) or not humans:
+    images, humans = lfw_pair_images(), pairing_photos()
+    if images is None or not humans:
         log(f"SKIP {INT8_FILE}: ../shared/data/lfw or ../shared/data/pairs is absent; the committed file stays")
         return None
-    images = []
-    with open(pairs) as f:
-        for line in f:
-            cols = line.rstrip("\n").split("\t")
-            if len(cols) != 4 or cols[0] == "fold":
-                continue
-            for rel in cols[2:]:
-                if rel not in images:
-                    images.append(rel)
     faces = aligned_chips(humans)
     calib = np.concatenate([faces, faces[:, :, ::-1]])
-    held = lfw_face_chips(images[INT8_CALIBRATION:INT8_CALIBRATION + INT8_HELD_OUT])
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self.k = 0
-
-        def get_next(self):
-            if self.k >= len(calib):
-                return None
-            self.k += 1
-            return {"input": calib[self.k - 1:self.k]}
+    held = lfw_face_chips(images[INT8_HELD_OUT_FROM:INT8_HELD_OUT_FROM + INT8_HELD_OUT])
 
     folded = os.path.join(WORK, "face_recognition.folded.onnx")
     onnx.save(fold_input_normalisation(onnx.load(float32_path)), folded)
     pre = os.path.join(WORK, "face_recognition.preprocessed.onnx")
     quant_pre_process(folded, pre, skip_symbolic_shape=True)
     qdq = os.path.join(WORK, "face_recognition_int8.qdq.onnx")
-    quantize_static(pre, qdq, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    calibrate_method=CalibrationMethod.Percentile, extra_options={"CalibPercentile": INT8_PERCENTILE})
+    quantise_int8(pre, qdq, calib, CalibrationMethod.Percentile, {"CalibPercentile": INT8_PERCENTILE})
     model, pads = quantised_pads(onnx.load(qdq))
     save_model(space_to_depth_first_conv(model), out_path)
 

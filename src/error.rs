@@ -51,6 +51,17 @@ impl ApiError {
     pub fn payload_too_large(message: impl Into<String>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
     }
+    /// A request body over `server.body_limit` (or the JSON limit).
+    pub fn body_too_large() -> Self {
+        Self::payload_too_large("The request body is too large.")
+    }
+    /// JSON that is not an object where the API expects one.
+    pub fn not_a_json_object() -> Self {
+        Self::unprocessable(
+            "invalid_field",
+            "The JSON body must be an object with the documented fields.",
+        )
+    }
     pub fn too_many_requests(retry_after: u64) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -248,10 +259,7 @@ impl ApiError {
     pub fn from_json(e: &serde_json::Error) -> ApiError {
         // serde names our Rust types ("expected struct NewStatusBody"); say it in JSON terms.
         if e.is_data() && e.to_string().contains("expected struct") {
-            return ApiError::unprocessable(
-                "invalid_field",
-                "The JSON body must be an object with the documented fields.",
-            );
+            return ApiError::not_a_json_object();
         }
         if e.is_data() && e.to_string().starts_with("missing field") {
             ApiError::bad_request(
@@ -275,9 +283,7 @@ pub fn json_error_handler(
     let api = match &err {
         J::OverflowKnownLength { .. }
         | J::Overflow { .. }
-        | J::Payload(actix_web::error::PayloadError::Overflow) => {
-            ApiError::payload_too_large("The request body is too large.")
-        }
+        | J::Payload(actix_web::error::PayloadError::Overflow) => ApiError::body_too_large(),
         J::ContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",

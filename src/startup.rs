@@ -52,10 +52,7 @@ impl Application {
         // What can fail at once is tried first (the port, the web app, the models), before
         // a database is initialised or a gallery rendered. The port is only tried here: held
         // through start-up, it would leave clients waiting instead of refused.
-        drop(
-            TcpListener::bind(&settings.server.bind)
-                .with_context(|| format!("binding {}", settings.server.bind))?,
-        );
+        drop(bind(&settings.server.bind)?);
         let static_dir = crate::http::web_app::locate(&settings.server.static_dir);
         anyhow::ensure!(
             static_dir.join("index.html").is_file(),
@@ -127,8 +124,7 @@ impl Application {
         spawn_housekeeping(state.clone());
         spawn_gallery_refresh(state.clone());
 
-        let listener = TcpListener::bind(&settings.server.bind)
-            .with_context(|| format!("binding {}", settings.server.bind))?;
+        let listener = bind(&settings.server.bind)?;
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, "listening");
         let json_limit = settings.server.json_limit;
@@ -305,6 +301,10 @@ fn with_json_error_body(
     ServiceResponse::new(req, res)
 }
 
+fn bind(address: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address).with_context(|| format!("binding {address}"))
+}
+
 /// The body as a stream that fails with `Overflow` once it passes `limit` bytes: a chunked
 /// body has no Content-Length to refuse up front, and not every reader bounds itself.
 fn limit_body(req: ServiceRequest, limit: usize) -> ServiceRequest {
@@ -361,7 +361,7 @@ async fn guard_and_measure(
         .get::<tracing_actix_web::RequestId>()
         .map(|id| id.to_string());
     let mut response = if too_large {
-        let error = ApiError::payload_too_large("The request body is too large.");
+        let error = ApiError::body_too_large();
         let (http_req, _payload) = req.into_parts();
         ServiceResponse::new(http_req, error.error_response())
     } else {

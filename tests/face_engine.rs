@@ -406,17 +406,7 @@ fn a_full_queue_answers_overloaded() {
 #[test]
 fn corrupt_model_is_refused_with_a_clear_error() {
     let Some(_) = engine() else { return };
-    let src = models_dir();
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    for entry in std::fs::read_dir(&src)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .filter_map(|e| e.ok())
-    {
-        if entry.path().is_file() {
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name()))
-                .unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
+    let dir = models_copy();
     let target = dir.path().join("blazeface_front_128_padded.onnx");
     let mut bytes = std::fs::read(&target).unwrap_or_else(|e| panic!("{e}"));
     let last = bytes.len() - 1;
@@ -442,17 +432,7 @@ fn padded_detectors_agree_with_the_npm_graphs() {
     let (Some(data), Some(padded)) = (data_dir(), engine()) else {
         return;
     };
-    let src = models_dir();
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    for entry in std::fs::read_dir(&src)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .filter_map(|e| e.ok())
-    {
-        if entry.path().is_file() {
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name()))
-                .unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
+    let dir = models_copy();
     // Put each npm graph where the padded one is expected, and its checksum in the manifest.
     let manifest_path = dir.path().join("manifest.json");
     let mut manifest = std::fs::read_to_string(&manifest_path).unwrap_or_else(|e| panic!("{e}"));
@@ -485,11 +465,10 @@ fn padded_detectors_agree_with_the_npm_graphs() {
         .filter(|p| p.is_file())
         .map(|p| (p.display().to_string(), read(&p)))
         .collect();
-    let face = rgb(&data.join("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg"));
-    let face = image::imageops::resize(&face, 500, 500, image::imageops::FilterType::Triangle);
-    let mut large = RgbImage::from_pixel(4000, 3000, Rgb([170, 180, 175]));
-    image::imageops::replace(&mut large, &face, 2600, 700);
-    photos.push(("12 MP photo".into(), encode_jpeg(&large)));
+    photos.push((
+        "12 MP photo".into(),
+        encode_jpeg(&small_face_in_12_mp(&data)),
+    ));
     assert!(photos.len() >= 2, "no LFW samples found");
     for (name, bytes) in photos {
         let a = block_on(npm.detect(&bytes)).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -511,18 +490,23 @@ fn padded_detectors_agree_with_the_npm_graphs() {
     }
 }
 
+/// An LFW face doubled (eyes ~90 px apart, ~6 % of the width) in a 4000 x 3000 photo: the
+/// whole-photo pass at 128 px cannot see it, so the larger model or the tiles must.
+fn small_face_in_12_mp(data: &std::path::Path) -> RgbImage {
+    let face = rgb(&data.join("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg"));
+    let face = image::imageops::resize(&face, 500, 500, image::imageops::FilterType::Triangle);
+    let mut photo = RgbImage::from_pixel(4000, 3000, Rgb([170, 180, 175]));
+    image::imageops::replace(&mut photo, &face, 2600, 700);
+    photo
+}
+
 #[test]
 fn small_face_in_a_12_megapixel_photo_is_found() {
     let (Some(data), Some(engine)) = (data_dir(), engine()) else {
         return;
     };
-    let face = rgb(&data.join("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg"));
-    // Doubled: eyes ~90 px apart, the face ~6 % of the photo's width; the whole-photo pass at
-    // 128 px cannot see it, so the larger model or the tiles must.
-    let face = image::imageops::resize(&face, 500, 500, image::imageops::FilterType::Triangle);
-    let mut photo = RgbImage::from_pixel(4000, 3000, Rgb([170, 180, 175]));
-    image::imageops::replace(&mut photo, &face, 2600, 700);
-    let faces = block_on(engine.detect(&encode_jpeg(&photo))).unwrap_or_else(|e| panic!("{e}"));
+    let photo = encode_jpeg(&small_face_in_12_mp(&data));
+    let faces = block_on(engine.detect(&photo)).unwrap_or_else(|e| panic!("{e}"));
     let best = faces
         .iter()
         .max_by(|a, b| a.score.total_cmp(&b.score))
@@ -535,5 +519,5 @@ fn small_face_in_a_12_megapixel_photo_is_found() {
         (2600.0..3100.0).contains(&cx) && (700.0..1200.0).contains(&cy),
         "face at ({cx}, {cy})"
     );
-    assert!(analyse(&engine, encode_jpeg(&photo)).is_ok());
+    assert!(analyse(&engine, photo).is_ok());
 }

@@ -9,7 +9,6 @@ embeddings of 256 LFW faces aligned the same way (no identity labels are used, s
 not look at the verification result). Run with the converter's venv:
     models/.work/venv/bin/python models/tools/int8_calibration.py
 """
-import glob
 import os
 import sys
 import tempfile
@@ -33,23 +32,19 @@ def flip_embedding(sess, chips):
 
 
 def main():
-    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import CalibrationMethod
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     lfw = os.path.join(C.SHARED_DATA, "lfw")
-    pairs = sorted(glob.glob(os.path.join(C.SHARED_DATA, "pairs", "human_*.jpg")))
-    if not pairs or not os.path.isdir(lfw):
+    images, pairs = C.lfw_pair_images(), C.pairing_photos()
+    if images is None or not pairs:
         print("skip: ../shared/data/pairs or ../shared/data/lfw is absent")
         return 0
-    images = []
-    for line in open(os.path.join(lfw, "pairs.tsv")):
-        cols = line.rstrip("\n").split("\t")
-        if len(cols) == 4 and cols[0] != "fold":
-            images += [r for r in cols[2:] if r not in images]
-    held = C.aligned_chips([os.path.join(lfw, r) for r in images[C.INT8_CALIBRATION:C.INT8_CALIBRATION + C.INT8_HELD_OUT]])
+    start = C.INT8_HELD_OUT_FROM
+    held = C.aligned_chips([os.path.join(lfw, r) for r in images[start:start + C.INT8_HELD_OUT]])
     pair_chips = C.aligned_chips(pairs)
     sets = {
-        "lfw-centre-crops": C.lfw_face_chips(images[:C.INT8_CALIBRATION]),
+        "lfw-centre-crops": C.lfw_face_chips(images[:start]),
         "pairs-aligned+mirror": np.concatenate([pair_chips, pair_chips[:, :, ::-1]]),
     }
     work = tempfile.mkdtemp()
@@ -64,22 +59,10 @@ def main():
     results = []
     for set_name, chips in sets.items():
         for method, extra in ((CalibrationMethod.MinMax, {}),
-                              (CalibrationMethod.Percentile, {"CalibPercentile": 99.999}),
+                              (CalibrationMethod.Percentile, {"CalibPercentile": C.INT8_PERCENTILE}),
                               (CalibrationMethod.Entropy, {})):
-            class Reader(CalibrationDataReader):
-                def __init__(self):
-                    self.k = 0
-
-                def get_next(self):
-                    if self.k >= len(chips):
-                        return None
-                    self.k += 1
-                    return {"input": chips[self.k - 1:self.k]}
-
             out = os.path.join(work, f"{set_name}-{method.name}.onnx")
-            quantize_static(pre, out, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                            calibrate_method=method, extra_options=extra)
+            C.quantise_int8(pre, out, chips, method, extra)
             cos = (flip_embedding(C.session(out), held) * ref).sum(1)
             results.append((float(cos.mean()), float(cos.min()), set_name, method.name))
             print(f"{set_name:22s} {method.name:10s} cosine to float32: mean {cos.mean():.6f} min {cos.min():.6f}",

@@ -37,29 +37,27 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
     }
     // Refuse a giant canvas from the header alone, before a decoder looks at it. A JPEG is
     // walked to its end marker on the way: decoders fill a truncated one with grey.
-    let declared = match format {
+    let (declared, jpeg_scan_bytes) = match format {
         Some(ImageFormat::Jpeg) => {
-            let jpeg = jpeg_frame(bytes).map_err(|Truncated| {
+            let jpeg = jpeg_layout(bytes).map_err(|Truncated| {
                 FaceError::UnsupportedImage("the JPEG file is truncated".into())
             })?;
-            if let Some((w, h)) = jpeg.size {
-                check_size(w, h, limits)?;
-                // Huffman coding spends at least one bit on every 8x8 block of the first
-                // component, so less data than that means a header claiming more pixels than
-                // the file holds; decoders would make up the rest as grey.
-                if (jpeg.scan_bytes as u64) * 512 < u64::from(w) * u64::from(h) {
-                    return Err(FaceError::UnsupportedImage(format!(
-                        "the JPEG holds {} bytes of image data, too few for its declared {w}x{h} pixels",
-                        jpeg.scan_bytes
-                    )));
-                }
-            }
-            jpeg.size
+            (jpeg.size, Some(jpeg.scan_bytes))
         }
-        _ => png_or_webp_dimensions(bytes),
+        _ => (png_or_webp_dimensions(bytes), None),
     };
     if let Some((w, h)) = declared {
         check_size(w, h, limits)?;
+        // Huffman coding spends at least one bit on every 8x8 block of the first component,
+        // so less data than that means a header claiming more pixels than the file holds;
+        // decoders would make up the rest as grey.
+        if let Some(scan_bytes) = jpeg_scan_bytes {
+            if (scan_bytes as u64) * 512 < u64::from(w) * u64::from(h) {
+                return Err(FaceError::UnsupportedImage(format!(
+                    "the JPEG holds {scan_bytes} bytes of image data, too few for its declared {w}x{h} pixels"
+                )));
+            }
+        }
     }
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
     // Dimensions come from the header; check them before the decoder allocates pixels.
@@ -128,9 +126,6 @@ fn png_or_webp_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
 #[derive(Debug, PartialEq)]
 struct Truncated;
 
-/// Walks a JPEG's marker segments and entropy-coded scans up to EOI and returns the first
-/// frame header's (width, height). Bytes after EOI (e.g. a phone's motion-photo trailer)
-/// are ignored.
 /// What walking a JPEG's segments tells before decoding.
 #[derive(Debug, PartialEq)]
 struct JpegLayout {
@@ -140,7 +135,9 @@ struct JpegLayout {
     scan_bytes: usize,
 }
 
-fn jpeg_frame(bytes: &[u8]) -> Result<JpegLayout, Truncated> {
+/// Walks a JPEG's marker segments and entropy-coded scans up to EOI. Bytes after EOI (e.g. a
+/// phone's motion-photo trailer) are ignored.
+fn jpeg_layout(bytes: &[u8]) -> Result<JpegLayout, Truncated> {
     // The next 0xFF at or after `at`.
     let next_ff = |at: usize| -> Result<usize, Truncated> {
         let rest = bytes.get(at..).ok_or(Truncated)?;
@@ -255,8 +252,8 @@ mod tests {
     }
 
     #[test]
-    fn jpeg_frame_size_is_read_from_the_header() {
-        let layout = jpeg_frame(&jpeg()).unwrap_or_else(|_| panic!("complete JPEG"));
+    fn jpeg_layout_reads_the_frame_size_and_counts_scan_data() {
+        let layout = jpeg_layout(&jpeg()).unwrap_or_else(|_| panic!("complete JPEG"));
         assert_eq!(layout.size, Some((64, 48)));
         assert!(layout.scan_bytes > 0 && layout.scan_bytes < jpeg().len());
     }

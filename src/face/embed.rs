@@ -51,28 +51,26 @@ pub(crate) fn run_slices(session: &mut Session, chips: &[&[f32]]) -> Result<Embe
     // Face pixels: wiped when dropped, and lent to ONNX Runtime rather than handed over.
     let mut input = Zeroizing::new(Vec::with_capacity(chips.len() * CHIP_LEN));
     for c in chips {
-        if c.len() != CHIP_LEN {
-            return Err(FaceError::Unavailable("a chip has the wrong size".into()));
-        }
-        input.extend_from_slice(c);
+        input.extend_from_slice(whole_chip(c)?);
     }
     run_batch(session, &input)
 }
 
+fn whole_chip(chip: &[f32]) -> Result<&[f32], FaceError> {
+    if chip.len() == CHIP_LEN {
+        Ok(chip)
+    } else {
+        Err(FaceError::Unavailable("a chip has the wrong size".into()))
+    }
+}
+
 /// Each chip followed by its mirror image, as one batch for [`run_batch`] (wiped when dropped).
 pub(crate) fn with_mirrors(chips: &[&[f32]]) -> Result<Zeroizing<Vec<f32>>, FaceError> {
-    let side = CHIP as usize;
     let mut input = Zeroizing::new(Vec::with_capacity(chips.len() * 2 * CHIP_LEN));
     for c in chips {
-        if c.len() != CHIP_LEN {
-            return Err(FaceError::Unavailable("a chip has the wrong size".into()));
-        }
+        let c = whole_chip(c)?;
         input.extend_from_slice(c);
-        for row in c.chunks_exact(side * 3) {
-            for px in row.chunks_exact(3).rev() {
-                input.extend_from_slice(px);
-            }
-        }
+        push_mirrored(&mut input, c, CHIP as usize);
     }
     Ok(input)
 }
@@ -81,7 +79,9 @@ pub(crate) fn with_mirrors(chips: &[&[f32]]) -> Result<Zeroizing<Vec<f32>>, Face
 pub(crate) fn run_batch(session: &mut Session, input: &[f32]) -> Result<Embedded, FaceError> {
     let n = input.len() / CHIP_LEN;
     if n * CHIP_LEN != input.len() {
-        return Err(FaceError::Unavailable("a chip has the wrong size".into()));
+        return Err(FaceError::Unavailable(
+            "a batch holds part of a chip".into(),
+        ));
     }
     if n == 0 {
         return Ok(Embedded {
@@ -123,12 +123,17 @@ pub(crate) fn mean_of_normalised(rows: &[f32], dim: usize) -> Vec<f32> {
 
 pub(crate) fn mirrored(chip: &[f32], side: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(chip.len());
+    push_mirrored(&mut out, chip, side);
+    out
+}
+
+/// Appends the left-right mirror image of an RGB image `side` pixels wide.
+fn push_mirrored(out: &mut Vec<f32>, chip: &[f32], side: usize) {
     for row in chip.chunks_exact(side * 3) {
         for px in row.chunks_exact(3).rev() {
             out.extend_from_slice(px);
         }
     }
-    out
 }
 
 /// ITU-R 601 luma (as PIL's "L"), replicated to three channels.

@@ -268,6 +268,13 @@ pub(crate) fn to_image(buf: &[f32], w: u32, h: u32) -> RgbImage {
 mod tests {
     use super::*;
 
+    fn max_difference(a: &[f32], b: &[f32]) -> f32 {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
+    }
+
     #[test]
     fn the_one_tap_path_samples_as_the_general_one() {
         let img = RgbImage::from_fn(41, 29, |x, y| {
@@ -302,11 +309,7 @@ mod tests {
                 let (mut fast, mut general) = (vec![0.0; 24 * 24 * 3], vec![0.0; 24 * 24 * 3]);
                 warp_bilinear(&src, map, 24, &mut fast);
                 warp_general(&src, map, 1, 24, &mut general);
-                let worst = fast
-                    .iter()
-                    .zip(&general)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0f32, f32::max);
+                let worst = max_difference(&fast, &general);
                 assert!(
                     worst < 1e-3,
                     "{border:?} angle {angle}: max difference {worst}"
@@ -337,11 +340,7 @@ mod tests {
                 let (mut fast, mut general) = (vec![0.0; 31 * 19 * 3], vec![0.0; 31 * 19 * 3]);
                 warp_axis_aligned(&src, map, 31, &mut fast);
                 warp_general(&src, map, 1, 31, &mut general);
-                let worst = fast
-                    .iter()
-                    .zip(&general)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0f32, f32::max);
+                let worst = max_difference(&fast, &general);
                 assert!(
                     worst < 1e-3,
                     "{border:?} ({x0}, {y0}, {w}, {h}): max difference {worst}"

@@ -269,11 +269,10 @@ async fn read_form(
             "Send the sign-up as multipart/form-data with username, password, photo and consent.",
         ));
     }
-    let malformed = super::multipart_error;
     let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
     let mut fields = SignUpFields::default();
     while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(malformed)?;
+        let mut field = field.map_err(super::multipart_error)?;
         let name = field
             .content_disposition()
             .and_then(|cd| cd.get_name())
@@ -295,7 +294,7 @@ async fn read_form(
                 // Zeroed on every exit, errors included: the buffer grows to at most the limit.
                 let mut bytes = zeroize::Zeroizing::new(Vec::new());
                 while let Some(chunk) = field.next().await {
-                    let chunk = chunk.map_err(malformed)?;
+                    let chunk = chunk.map_err(super::multipart_error)?;
                     if bytes.len() + chunk.len() > photo_limit {
                         return Err(ApiError::new(
                             StatusCode::PAYLOAD_TOO_LARGE,
@@ -310,7 +309,7 @@ async fn read_form(
             "username" | "password" | "consent" => {
                 let mut bytes = zeroize::Zeroizing::new(Vec::new());
                 while let Some(chunk) = field.next().await {
-                    let chunk = chunk.map_err(malformed)?;
+                    let chunk = chunk.map_err(super::multipart_error)?;
                     if bytes.len() + chunk.len() > TEXT_FIELD_LIMIT {
                         return Err(ApiError::payload_too_large(format!(
                             "The field `{name}` is too long."

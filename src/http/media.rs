@@ -444,7 +444,6 @@ async fn read_file(
             "Send the image as multipart/form-data in the field `file`.",
         ));
     }
-    let malformed = super::multipart_error;
     let hint = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -455,7 +454,7 @@ async fn read_file(
     let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
     let mut file: Option<Photo> = None;
     while let Some(field) = multipart.next().await {
-        let mut field = field.map_err(malformed)?;
+        let mut field = field.map_err(super::multipart_error)?;
         let name = field
             .content_disposition()
             .and_then(|cd| cd.get_name())
@@ -470,7 +469,7 @@ async fn read_file(
                 // copies of the image left behind) in the common case.
                 let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(hint));
                 while let Some(chunk) = field.next().await {
-                    let chunk = chunk.map_err(malformed)?;
+                    let chunk = chunk.map_err(super::multipart_error)?;
                     if bytes.len() + chunk.len() > limit {
                         return Err(ApiError::new(
                             StatusCode::PAYLOAD_TOO_LARGE,

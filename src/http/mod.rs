@@ -25,7 +25,6 @@ use std::sync::Arc;
 
 pub use auth::{AuthUser, MaybeAuthUser};
 
-/// A GET route that also answers HEAD (actix sends the headers without the body).
 /// A JSON request body that must be an object. `web::Json` would let serde read a struct
 /// from an array by position (`["alice", "secret"]` as a sign-in); this refuses that with
 /// the same error as any other body of the wrong shape. Size limits and syntax errors are
@@ -54,11 +53,7 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for JsonOb
         Box::pin(async move {
             let value = value.await?.into_inner();
             if !value.is_object() {
-                return Err(ApiError::unprocessable(
-                    "invalid_field",
-                    "The JSON body must be an object with the documented fields.",
-                )
-                .into());
+                return Err(ApiError::not_a_json_object().into());
             }
             serde_json::from_value(value)
                 .map(JsonObject)
@@ -72,7 +67,7 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for JsonOb
 pub(crate) fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
     match e {
         actix_multipart::MultipartError::Payload(actix_web::error::PayloadError::Overflow) => {
-            ApiError::payload_too_large("The request body is too large.")
+            ApiError::body_too_large()
         }
         e => ApiError::bad_request(
             "invalid_multipart",
@@ -81,6 +76,7 @@ pub(crate) fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
     }
 }
 
+/// A GET route that also answers HEAD (actix sends the headers without the body).
 pub(crate) fn http_get() -> actix_web::Route {
     web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }

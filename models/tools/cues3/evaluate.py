@@ -12,13 +12,12 @@ sign-flip test p < 0.05 with a gain.
 P=models/.work/venv/bin/python; run from this folder: $P evaluate.py > log_eval.txt
 """
 import os, sys
-from collections import Counter
 import numpy as np
 from PIL import Image, ImageCms
 
 H = os.path.dirname(os.path.abspath(__file__)); sys.path.insert(0, os.path.join(H, "..", "cues"))
 import evaluate as EV   # loads ../cues caches, builds GRP / SPLITS
-from evaluate import n, GRP, NG, ranks, zrow, summary, cv, boot, baseline
+from evaluate import n, NG, zrow, baseline
 
 PAIRS = os.path.normpath(os.path.join(H, "..", "..", "..", "..", "shared", "data", "pairs"))
 SRGB = ImageCms.createProfile("sRGB"); LAB = ImageCms.createProfile("LAB")
@@ -45,29 +44,6 @@ base = baseline(); zb = zrow(base)
 cands = {"colour": neg_dist(hz, rz), "light": neg_dist(hz[:, :1], rz[:, :1])}
 for k in ("colour", "light"): cands[f"{k}+conv128"] = zb + zrow(cands[k])
 
-def line(name, rk): r = summary(rk); return f"{name:16s} med {r['median']:6.1f}  R@1 {r['R@1']:4.1f}  R@5 {r['R@5']:4.1f}  R@10 {r['R@10']:4.1f}  R@50 {r['R@50']:4.1f}"
 print(f"pairs {n}, gallery {len(EV.R['files'])}, groups {NG}")
 print(f"human Lab mean {np.round(humans.mean(0), 1)} sd {np.round(humans.std(0), 1)}; rock Lab mean {np.round(rocks.mean(0), 1)} sd {np.round(rocks.std(0), 1)}")
-print("\nAll 183 pairs (optimistic: no selection, but reading this table to pick a row is)")
-print(line("conv128 baseline", ranks(base)))
-for k, S in cands.items(): print(line(k, ranks(S)))
-
-bheld, _ = cv({"base": base})
-held, picks = cv(cands)
-print("\nGrouped CV (5 folds x 5 repeats, seed 1), pooled held-out ranks, ± = pair-bootstrap SE of the median")
-bse, _ = boot(bheld); se, dci = boot(held, ref=bheld)
-for name, h, e in (("conv128 baseline", bheld, bse), ("CV pick of 4", held, se)):
-    r = summary(np.concatenate(h))
-    print(f"{name:16s} med {r['median']:6.1f} ± {e:4.1f}  R@1 {r['R@1']:4.1f}  R@5 {r['R@5']:4.1f}  R@10 {r['R@10']:4.1f}  R@50 {r['R@50']:4.1f}")
-for k in cands:
-    h, _ = cv({k: cands[k]}); e, _ = boot(h); r = summary(np.concatenate(h))
-    print(f"  {k:14s} med {r['median']:6.1f} ± {e:4.1f}  R@10 {r['R@10']:4.1f}  (fixed, no selection)")
-print(f"picks over 25 splits: {Counter(picks).most_common()}")
-print(f"median gain vs baseline, pair bootstrap 90% [{dci[0]:.0f}, {dci[1]:.0f}]")
-print()
-obs, p = EV.paired_tests(held, bheld, "CV pick")
-allh = np.concatenate(held); r = summary(allh); r["R@10"] = 100 * float((allh <= 10).mean())
-ok_rule = r["median"] <= 308 and r["R@10"] >= 2.94 and p < 0.05 and obs > 0
-print(f"\nDecision rule (CV median <= 308 AND R@10 >= 2.94% AND sign-flip p < 0.05): median {r['median']:.1f} "
-      f"[{'pass' if r['median'] <= 308 else 'fail'}], R@10 {r['R@10']:.2f}% [{'pass' if r['R@10'] >= 2.94 else 'fail'}], "
-      f"p {p:.3f} [{'pass' if p < 0.05 and obs > 0 else 'fail'}] -> {'PROVEN GAIN, adopt' if ok_rule else 'NOT a proven gain, not adopted'}")
+EV.preregistered_report(base, cands)
