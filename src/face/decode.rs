@@ -59,6 +59,9 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
             }
         }
     }
+    if format == Some(ImageFormat::Png) {
+        return decode_png(bytes, limits);
+    }
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
     // Dimensions come from the header; check them before the decoder allocates pixels.
     let (w, h) = decoder.dimensions();
@@ -80,6 +83,93 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = image::DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    img.apply_orientation(orientation);
+    Ok(img.into_rgb8())
+}
+
+/// PNG through the `png` crate itself, so that a small file cannot cost far more memory than
+/// its pixels: 16-bit samples are cut to 8 bits as they are read (not held at 8 bytes a
+/// pixel), ICC profiles and text chunks are skipped (a compressed iCCP can inflate to
+/// gigabytes), and non-interlaced rows go straight into the RGB image.
+fn decode_png(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, FaceError> {
+    let png_error = |e: png::DecodingError| match e {
+        png::DecodingError::LimitsExceeded => {
+            FaceError::ImageTooLarge("decoding it needs more memory than allowed".into())
+        }
+        other => FaceError::UnsupportedImage(other.to_string()),
+    };
+    // Headroom over the RGBA8 frame an interlaced image needs, for the decoder's own buffers.
+    let budget = limits.max_pixels.saturating_mul(4).saturating_add(64 << 20);
+    let mut decoder = png::Decoder::new_with_limits(
+        Cursor::new(bytes),
+        png::Limits {
+            bytes: usize::try_from(budget).unwrap_or(usize::MAX),
+        },
+    );
+    decoder.set_ignore_iccp_chunk(true);
+    decoder.set_ignore_text_chunk(true);
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().map_err(png_error)?;
+    let (w, h, interlaced) = {
+        let info = reader.info();
+        (info.width, info.height, info.interlaced)
+    };
+    if w == 0 || h == 0 {
+        return Err(FaceError::UnsupportedImage(
+            "the image has no pixels".into(),
+        ));
+    }
+    check_size(w, h, limits)?;
+    let orientation = reader
+        .info()
+        .exif_metadata
+        .as_deref()
+        .and_then(image::metadata::Orientation::from_exif_chunk)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let channels = match reader.output_color_type() {
+        (png::ColorType::Grayscale, png::BitDepth::Eight) => 1,
+        (png::ColorType::GrayscaleAlpha, png::BitDepth::Eight) => 2,
+        (png::ColorType::Rgb, png::BitDepth::Eight) => 3,
+        (png::ColorType::Rgba, png::BitDepth::Eight) => 4,
+        other => {
+            return Err(FaceError::UnsupportedImage(format!(
+                "unexpected PNG sample layout {other:?}"
+            )))
+        }
+    };
+    let mut rgb = RgbImage::new(w, h);
+    let to_rgb = |src: &[u8], dst: &mut [u8]| {
+        for (px, out) in src.chunks_exact(channels).zip(dst.chunks_exact_mut(3)) {
+            match channels {
+                1 | 2 => out.fill(px[0]),
+                _ => out.copy_from_slice(&px[..3]),
+            }
+        }
+    };
+    let row_len = w as usize * 3;
+    if interlaced {
+        // Adam7 passes fill the whole frame before any row is complete.
+        let size = reader
+            .output_buffer_size()
+            .ok_or_else(|| FaceError::ImageTooLarge("the frame does not fit in memory".into()))?;
+        let mut frame = vec![0u8; size];
+        let info = reader.next_frame(&mut frame).map_err(png_error)?;
+        for (src, dst) in frame
+            .chunks_exact(info.line_size)
+            .zip(rgb.chunks_exact_mut(row_len))
+        {
+            to_rgb(src, dst);
+        }
+    } else {
+        for dst in rgb.chunks_exact_mut(row_len) {
+            let row = reader
+                .next_row()
+                .map_err(png_error)?
+                .ok_or_else(|| FaceError::UnsupportedImage("the PNG file is truncated".into()))?;
+            to_rgb(row.data(), dst);
+        }
+    }
+    let mut img = image::DynamicImage::ImageRgb8(rgb);
     img.apply_orientation(orientation);
     Ok(img.into_rgb8())
 }
@@ -280,6 +370,191 @@ mod tests {
             .unwrap_or_else(|e| panic!("encode: {e}"));
         let img = decode(&file, LIMITS).unwrap_or_else(|e| panic!("{} bytes: {e}", file.len()));
         assert_eq!(img.dimensions(), (4000, 3000));
+    }
+
+    /// A PNG file built by hand (stored zlib blocks), so tests can use layouts the `image`
+    /// encoder does not write: Adam7 interlacing, eXIf and iCCP chunks.
+    fn png_file(
+        w: u32,
+        h: u32,
+        colour: u8,
+        depth: u8,
+        adam7: bool,
+        scanlines: &[u8],
+        extra: &[(&[u8; 4], Vec<u8>)],
+    ) -> Vec<u8> {
+        fn crc32(data: &[u8]) -> u32 {
+            let mut c = !0u32;
+            for &b in data {
+                c ^= u32::from(b);
+                for _ in 0..8 {
+                    c = if c & 1 == 1 {
+                        0xEDB8_8320 ^ (c >> 1)
+                    } else {
+                        c >> 1
+                    };
+                }
+            }
+            !c
+        }
+        fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            let start = out.len();
+            out.extend_from_slice(kind);
+            out.extend_from_slice(data);
+            let crc = crc32(&out[start..]);
+            out.extend_from_slice(&crc.to_be_bytes());
+        }
+        let mut zlib = vec![0x78, 0x01];
+        let blocks: Vec<&[u8]> = scanlines.chunks(65_535).collect();
+        for (i, block) in blocks.iter().enumerate() {
+            zlib.push(u8::from(i + 1 == blocks.len()));
+            zlib.extend_from_slice(&(block.len() as u16).to_le_bytes());
+            zlib.extend_from_slice(&(!(block.len() as u16)).to_le_bytes());
+            zlib.extend_from_slice(block);
+        }
+        let (mut a, mut b) = (1u32, 0u32);
+        for &x in scanlines {
+            a = (a + u32::from(x)) % 65_521;
+            b = (b + a) % 65_521;
+        }
+        zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = w.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[depth, colour, 0, 0, u8::from(adam7)]);
+        chunk(&mut out, b"IHDR", &ihdr);
+        for (kind, data) in extra {
+            chunk(&mut out, kind, data);
+        }
+        chunk(&mut out, b"IDAT", &zlib);
+        chunk(&mut out, b"IEND", &[]);
+        out
+    }
+
+    /// Scanlines (filter byte 0) of an 8-bit RGB image, in Adam7 pass order when `adam7`.
+    fn rgb_scanlines(img: &RgbImage, adam7: bool) -> Vec<u8> {
+        let passes: &[(u32, u32, u32, u32)] = if adam7 {
+            &[
+                (0, 0, 8, 8),
+                (4, 0, 8, 8),
+                (0, 4, 4, 8),
+                (2, 0, 4, 4),
+                (0, 2, 2, 4),
+                (1, 0, 2, 2),
+                (0, 1, 1, 2),
+            ]
+        } else {
+            &[(0, 0, 1, 1)]
+        };
+        let mut out = Vec::new();
+        for &(x0, y0, dx, dy) in passes {
+            if x0 >= img.width() || y0 >= img.height() {
+                continue;
+            }
+            for y in (y0..img.height()).step_by(dy as usize) {
+                out.push(0);
+                for x in (x0..img.width()).step_by(dx as usize) {
+                    out.extend_from_slice(&img.get_pixel(x, y).0);
+                }
+            }
+        }
+        out
+    }
+
+    fn pattern(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x * 7) as u8, (y * 11) as u8, (x * y) as u8])
+        })
+    }
+
+    #[test]
+    fn interlaced_png_decodes_to_its_pixels() {
+        let img = pattern(37, 23);
+        let file = png_file(37, 23, 2, 8, true, &rgb_scanlines(&img, true), &[]);
+        let out = decode(&file, LIMITS).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out, img);
+    }
+
+    #[test]
+    fn png_icc_profiles_are_not_inflated() {
+        // An iCCP chunk whose deflate stream is garbage: skipped, as a huge one would be.
+        let img = pattern(20, 10);
+        let mut iccp = b"profile\0\0".to_vec();
+        iccp.extend_from_slice(&[0x78, 0x9C, 0xFF, 0xFF, 0xFF, 0xFF]);
+        let file = png_file(
+            20,
+            10,
+            2,
+            8,
+            false,
+            &rgb_scanlines(&img, false),
+            &[(b"iCCP", iccp)],
+        );
+        assert_eq!(decode(&file, LIMITS).unwrap_or_else(|e| panic!("{e}")), img);
+    }
+
+    #[test]
+    fn png_exif_orientation_is_applied() {
+        // eXIf with Orientation 6: stored 3x2, shown rotated a quarter turn clockwise.
+        let img = pattern(3, 2);
+        let mut exif = b"MM\0\x2a\0\0\0\x08\0\x01".to_vec();
+        exif.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0]);
+        let file = png_file(
+            3,
+            2,
+            2,
+            8,
+            false,
+            &rgb_scanlines(&img, false),
+            &[(b"eXIf", exif)],
+        );
+        let out = decode(&file, LIMITS).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out, image::imageops::rotate90(&img));
+    }
+
+    #[test]
+    fn sixteen_bit_and_grey_alpha_pngs_keep_their_high_bytes() {
+        let wide = image::ImageBuffer::<image::Rgb<u16>, _>::from_fn(30, 20, |x, y| {
+            image::Rgb([(x * 2000) as u16 + 0x7F, (y * 3000) as u16, 0xFFFF])
+        });
+        let mut file = Vec::new();
+        image::DynamicImage::ImageRgb16(wide.clone())
+            .write_to(&mut Cursor::new(&mut file), ImageFormat::Png)
+            .unwrap_or_else(|e| panic!("encode: {e}"));
+        let out = decode(&file, LIMITS).unwrap_or_else(|e| panic!("{e}"));
+        for (x, y, p) in out.enumerate_pixels() {
+            let q = wide.get_pixel(x, y).0;
+            assert_eq!(
+                p.0,
+                [(q[0] >> 8) as u8, (q[1] >> 8) as u8, (q[2] >> 8) as u8],
+                "({x}, {y})"
+            );
+        }
+        let grey =
+            image::GrayAlphaImage::from_fn(9, 4, |x, y| image::LumaA([(x * 25 + y) as u8, 7]));
+        let mut file = Vec::new();
+        image::DynamicImage::ImageLumaA8(grey.clone())
+            .write_to(&mut Cursor::new(&mut file), ImageFormat::Png)
+            .unwrap_or_else(|e| panic!("encode: {e}"));
+        let out = decode(&file, LIMITS).unwrap_or_else(|e| panic!("{e}"));
+        for (x, y, p) in out.enumerate_pixels() {
+            assert_eq!(p.0, [grey.get_pixel(x, y).0[0]; 3], "({x}, {y})");
+        }
+    }
+
+    #[test]
+    fn a_png_cut_short_is_refused() {
+        let img = pattern(40, 30);
+        let file = png_file(40, 30, 2, 8, false, &rgb_scanlines(&img, false), &[]);
+        // Rows missing at the end or in the middle; only the end chunk missing is accepted.
+        assert!(decode(&file[..file.len() - 12], LIMITS).is_ok());
+        for cut in [file.len() - 200, file.len() / 2] {
+            match decode(&file[..cut], LIMITS) {
+                Err(FaceError::UnsupportedImage(_)) => {}
+                other => panic!("cut at {cut}: {:?}", other.map(|img| img.dimensions())),
+            }
+        }
     }
 
     #[test]
