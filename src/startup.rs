@@ -5,6 +5,7 @@ use crate::embedded::{ClusterOptions, EmbeddedPostgres};
 use crate::error::{self, ApiError};
 use crate::face::FaceEngine;
 use crate::http::auth::JwtKeys;
+use crate::http::media::MediaUrls;
 use crate::http::RateLimiters;
 use crate::rocks::RockService;
 use crate::storage::ObjectStorage;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub metrics: Metrics,
     pub limits: RateLimiters,
     pub jwt: JwtKeys,
+    pub media_urls: MediaUrls,
 }
 
 pub struct Application {
@@ -110,7 +112,9 @@ impl Application {
             None => None,
         };
 
-        let jwt = JwtKeys::new(&settings.jwt_secret()?, settings.auth.token_ttl_secs);
+        let secret = settings.jwt_secret()?;
+        let jwt = JwtKeys::new(&secret, settings.auth.token_ttl_secs);
+        let media_urls = MediaUrls::new(&secret);
         let state = web::Data::new(AppState {
             db: db.clone(),
             face,
@@ -119,6 +123,7 @@ impl Application {
             metrics: Metrics::new()?,
             limits: RateLimiters::new(&settings.rate_limit),
             jwt,
+            media_urls,
             settings: settings.clone(),
         });
         spawn_housekeeping(state.clone());

@@ -19,35 +19,84 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/media").route(web::post().to(upload)));
 }
 
-/// The stored files, outside `/api/v1`: `GET /media/attachments/{id}/image|preview`.
+/// The stored files, outside `/api/v1`: `GET /media/attachments/{id}/{token}/image|preview`.
 pub fn file_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/media/attachments/{id}/{file}").route(http_get().to(file)));
+    cfg.service(web::resource("/media/attachments/{id}/{token}/{file}").route(http_get().to(file)));
 }
 
-/// Where an attachment's image (`image`) or preview (`preview`) is served.
-pub fn attachment_url(id: i64, file: &str) -> String {
-    format!("/media/attachments/{id}/{file}")
+/// Capability URLs for attachments. Images load through `<img>`, which carries no bearer
+/// token, so the URL itself is the permission: it holds an HMAC of the attachment id under
+/// a key derived from the server secret. Ids are sequential and easy to guess; the token is
+/// not, so an image is reachable only by those shown the status (or the uploader, for a
+/// draft), as with Mastodon's media URLs.
+pub struct MediaUrls {
+    key: [u8; 32],
+}
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+/// Bytes of the HMAC kept in the URL (128 bits).
+const TOKEN_BYTES: usize = 16;
+
+impl MediaUrls {
+    pub fn new(secret: &secrecy::SecretString) -> MediaUrls {
+        use secrecy::ExposeSecret;
+        use sha2::Digest;
+        // Its own key, so a media token never doubles as anything signed with the JWT key.
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(b"rockstar media urls\0");
+        hasher.update(secret.expose_secret().as_bytes());
+        MediaUrls {
+            key: hasher.finalize().into(),
+        }
+    }
+
+    fn mac(&self, id: i64) -> HmacSha256 {
+        use hmac::Mac;
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(&id.to_be_bytes());
+        mac
+    }
+
+    /// Where an attachment's image (`image`) or preview (`preview`) is served.
+    pub fn attachment_url(&self, id: i64, file: &str) -> String {
+        use hmac::Mac;
+        let tag = self.mac(id).finalize().into_bytes();
+        format!(
+            "/media/attachments/{id}/{}/{file}",
+            hex::encode(&tag[..TOKEN_BYTES])
+        )
+    }
+
+    /// Whether `token` is this attachment's (compared in constant time).
+    fn allows(&self, id: i64, token: &str) -> bool {
+        use hmac::Mac;
+        match hex::decode(token) {
+            Ok(tag) if tag.len() == TOKEN_BYTES => self.mac(id).verify_truncated_left(&tag).is_ok(),
+            _ => false,
+        }
+    }
 }
 
 fn object_key(id: i64, file: &str) -> String {
     format!("media/{id}/{file}.jpg")
 }
 
-#[utoipa::path(get, path = "/media/attachments/{id}/{file}", tag = "media", params(("id" = String, Path), ("file" = String, Path, description = "image or preview")),
+#[utoipa::path(get, path = "/media/attachments/{id}/{token}/{file}", tag = "media", params(("id" = String, Path), ("token" = String, Path, description = "the URL's signature, as given in the status or upload"), ("file" = String, Path, description = "image or preview")),
     responses((status = 200, description = "JPEG"), (status = 302, description = "Presigned S3 URL"), (status = 404, body = ErrorBody)))]
 /// Serves a stored image: a redirect to a presigned URL when storage is S3, else the
 /// bytes with an ETag and an immutable cache policy (stored images never change).
 pub async fn file(
     req: HttpRequest,
     state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (raw_id, which) = path.into_inner();
+    let (raw_id, token, which) = path.into_inner();
     let not_found = || ApiError::not_found("No such media file.");
     let id = raw_id
         .parse::<i64>()
         .ok()
-        .filter(|id| *id > 0)
+        .filter(|id| *id > 0 && state.media_urls.allows(*id, &token))
         .ok_or_else(not_found)?;
     if which != "image" && which != "preview" {
         return Err(not_found());
@@ -200,8 +249,8 @@ pub async fn upload(
     Ok(HttpResponse::Ok().json(UploadedMedia {
         id: row.id.to_string(),
         kind: "image".into(),
-        url: attachment_url(row.id, "image"),
-        preview_url: attachment_url(row.id, "preview"),
+        url: state.media_urls.attachment_url(row.id, "image"),
+        preview_url: state.media_urls.attachment_url(row.id, "preview"),
         width,
         height,
         faces_covered,

@@ -47,7 +47,7 @@ pub async fn list(
         db::statuses::by_ids(&state.db, Some(me), &status_ids)
             .await?
             .into_iter()
-            .map(|r| (r.id, StatusView::from_row(r, Some(me))))
+            .map(|r| (r.id, StatusView::from_row(r, Some(me), &state.media_urls)))
             .collect();
     let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
     let items: Vec<Notification> = rows

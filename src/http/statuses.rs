@@ -2,6 +2,7 @@
 //! favourite / unfavourite. A status's JSON embeds its author as an account with the
 //! rock, and lists mentions as structured objects (the text stays plain text).
 use super::follows::AccountView;
+use super::media::MediaUrls;
 use super::{AuthUser, MaybeAuthUser};
 use crate::db;
 use crate::db::statuses::{CreateOutcome, NewStatus, StatusRow};
@@ -68,7 +69,7 @@ pub struct StatusView {
 }
 
 impl StatusView {
-    pub fn from_row(row: StatusRow, viewer: Option<i64>) -> StatusView {
+    pub fn from_row(row: StatusRow, viewer: Option<i64>, media: &MediaUrls) -> StatusView {
         StatusView {
             id: row.id.to_string(),
             created_at: row.created_at,
@@ -94,8 +95,8 @@ impl StatusView {
                 .map(|m| MediaAttachment {
                     id: m.id.to_string(),
                     kind: "image".into(),
-                    url: super::media::attachment_url(m.id, "image"),
-                    preview_url: super::media::attachment_url(m.id, "preview"),
+                    url: media.attachment_url(m.id, "image"),
+                    preview_url: media.attachment_url(m.id, "preview"),
                     width: m.width,
                     height: m.height,
                 })
@@ -202,7 +203,7 @@ pub async fn visible_status(
     let row = db::statuses::get(&state.db, viewer, id)
         .await?
         .ok_or_else(status_not_found)?;
-    Ok(StatusView::from_row(row, viewer))
+    Ok(StatusView::from_row(row, viewer, &state.media_urls))
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -373,7 +374,7 @@ pub async fn context(
     let mut pick = |ids: &[i64]| -> Vec<StatusView> {
         ids.iter()
             .filter_map(|id| rows.remove(id))
-            .map(|r| StatusView::from_row(r, viewer))
+            .map(|r| StatusView::from_row(r, viewer, &state.media_urls))
             .collect()
     };
     let ancestors = pick(&ancestor_ids);

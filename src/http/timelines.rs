@@ -103,7 +103,7 @@ async fn statuses_page(
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let views: Vec<StatusView> = rows
         .into_iter()
-        .map(|r| StatusView::from_row(r, viewer))
+        .map(|r| StatusView::from_row(r, viewer, &state.media_urls))
         .collect();
     Ok(page_response(req, &ids, &window, &views))
 }

@@ -44,7 +44,10 @@ async fn unreachable_object_storage_is_unready_and_a_clean_503() {
     assert_eq!(body["checks"]["storage"], "unavailable", "{body}");
     assert_eq!(body["checks"]["database"], "ok", "{body}");
 
-    let response = app.get("/media/attachments/12345/image").await;
+    // A wrong token is refused before storage is asked; a right one reaches it.
+    let response = app.get("/media/attachments/12345/00/image").await;
+    assert_eq!(response.status(), 404);
+    let response = app.get(&media_url("12345", "image")).await;
     let status = response.status().as_u16();
     assert!(response.headers().contains_key("retry-after"));
     let body: serde_json::Value = response.json().await.expect("json");

@@ -16,6 +16,13 @@ use std::sync::{Mutex, OnceLock};
 
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 
+/// An attachment's URL as the test apps sign it (they all run on JWT_SECRET).
+pub fn media_url(id: &str, file: &str) -> String {
+    let id = id.parse::<i64>().expect("numeric media id");
+    rockstar::http::media::MediaUrls::new(&SecretString::from(JWT_SECRET.to_owned()))
+        .attachment_url(id, file)
+}
+
 /// Everything the tracing subscriber wrote, for the privacy test.
 pub static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 

@@ -97,6 +97,45 @@ async fn a_photo_with_two_faces_is_stored_with_both_covered_by_rocks() {
     let image_url = media["url"].as_str().expect("url").to_owned();
     let (status, stored) = fetch(image_url.clone()).await;
     assert_eq!(status, 200);
+    // The URL is the permission: knowing the id is not enough.
+    let id = media["id"].as_str().expect("id");
+    let parts: Vec<&str> = image_url.split('/').collect();
+    assert_eq!(
+        parts.len(),
+        6,
+        "/media/attachments/{{id}}/{{token}}/image: {image_url}"
+    );
+    assert_eq!((parts[3], parts[5]), (id, "image"));
+    let token = parts[4];
+    let flipped: String = token
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 7 {
+                if c == '0' {
+                    '1'
+                } else {
+                    '0'
+                }
+            } else {
+                c
+            }
+        })
+        .collect();
+    let other_id = id.parse::<i64>().expect("numeric id") + 1;
+    for guess in [
+        format!("/media/attachments/{id}/image"),
+        format!("/media/attachments/{id}/{flipped}/image"),
+        format!(
+            "/media/attachments/{id}/{}/image",
+            &token[..token.len() - 2]
+        ),
+        format!("/media/attachments/{id}/{token}00/image"),
+        format!("/media/attachments/{other_id}/{token}/image"),
+    ] {
+        let (status, _) = fetch(guess.clone()).await;
+        assert_eq!(status, 404, "{guess}");
+    }
     // Attachments never change: an ETag, long caching, and 304 for a client that holds it.
     let first = app
         .client
@@ -428,7 +467,7 @@ async fn uploads_never_attached_are_removed_after_a_day() {
     assert_eq!(files(fresh), 2, "a fresh upload may still be attached");
     let gone = app
         .client
-        .get(app.url(&format!("/media/attachments/{orphan}/image")))
+        .get(app.url(&crate::helpers::media_url(orphan, "image")))
         .send()
         .await
         .expect("GET");
