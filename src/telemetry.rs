@@ -131,3 +131,20 @@ impl Metrics {
         out
     }
 }
+
+/// Counts one unit in a gauge for as long as it lives, so a request dropped mid-await
+/// (a client that hangs up) still gives its unit back.
+pub struct InFlight(IntGauge);
+
+impl InFlight {
+    pub fn start(gauge: &IntGauge) -> InFlight {
+        gauge.inc();
+        InFlight(gauge.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}

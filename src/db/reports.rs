@@ -17,8 +17,9 @@ pub async fn create(
     target: i64,
     status_id: Option<i64>,
     comment: &str,
-) -> Result<ReportRow, sqlx::Error> {
-    // The username and status text are kept with the report: it outlives them.
+) -> Result<Option<ReportRow>, sqlx::Error> {
+    // The username and status text are kept with the report: it outlives them. None when
+    // the account was deleted meanwhile.
     sqlx::query_as(
         "INSERT INTO reports (account_id, target_account_id, target_username, status_id, status_text, comment) \
          SELECT $1, a.id, a.username, $3, (SELECT text FROM statuses WHERE id = $3), $4 \
@@ -29,6 +30,6 @@ pub async fn create(
     .bind(target)
     .bind(status_id)
     .bind(comment)
-    .fetch_one(db)
+    .fetch_optional(db)
     .await
 }

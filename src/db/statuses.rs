@@ -176,8 +176,12 @@ pub struct NewStatus<'a> {
 #[derive(Debug)]
 pub enum CreateOutcome {
     Created(i64),
-    /// The idempotency key was used before: this is the first status made with it.
+    /// The idempotency key was used before, for this request: the status it made.
     Existing(i64),
+    /// The idempotency key was used before for a different request.
+    KeyReused,
+    /// A concurrent request with the key won, and its status is already gone.
+    KeyRaced,
     ReplyTargetNotFound,
     /// Some media ids are not the author's unattached uploads.
     MediaNotFound,
@@ -190,8 +194,8 @@ pub async fn create(
 ) -> Result<CreateOutcome, sqlx::Error> {
     let me = new.account_id;
     if let Some(key) = new.idempotency_key {
-        if let Some(id) = idempotent_status(&mut *conn, me, key).await? {
-            return Ok(CreateOutcome::Existing(id));
+        if let Some(outcome) = earlier_use(&mut *conn, new, key).await? {
+            return Ok(outcome);
         }
     }
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
@@ -240,10 +244,9 @@ pub async fn create(
         .await?;
         if stored.is_none() {
             tx.rollback().await?;
-            return match idempotent_status(&mut *conn, me, key).await? {
-                Some(existing) => Ok(CreateOutcome::Existing(existing)),
-                None => Err(sqlx::Error::RowNotFound),
-            };
+            return Ok(earlier_use(&mut *conn, new, key)
+                .await?
+                .unwrap_or(CreateOutcome::KeyRaced));
         }
     }
 
@@ -291,14 +294,18 @@ pub async fn create(
     Ok(CreateOutcome::Created(id))
 }
 
-async fn idempotent_status(
+/// What an earlier use of the Idempotency-Key means for this request, if there was one.
+async fn earlier_use(
     db: impl PgExecutor<'_>,
-    account_id: i64,
+    new: &NewStatus<'_>,
     key: &str,
-) -> Result<Option<i64>, sqlx::Error> {
-    Ok(idempotent_request(db, account_id, key)
+) -> Result<Option<CreateOutcome>, sqlx::Error> {
+    Ok(idempotent_request(db, new.account_id, key)
         .await?
-        .map(|(id, _)| id))
+        .map(|(id, stored)| match (stored.as_deref(), new.request_hash) {
+            (Some(stored), Some(this)) if stored != this => CreateOutcome::KeyReused,
+            _ => CreateOutcome::Existing(id),
+        }))
 }
 
 /// The status an Idempotency-Key already created, with the digest of its request.
@@ -361,7 +368,9 @@ pub async fn delete(
 }
 
 /// Thread context: (ancestor ids oldest first, descendant ids in thread order), at most
-/// `limit` each, walking the `in_reply_to_id` index.
+/// `limit` each, walking the `in_reply_to_id` index. Descendants are taken nearest first
+/// (PostgreSQL stops the recursion once `limit` rows are pulled), so a thread with a
+/// huge number of replies costs no more than `limit` rows.
 pub async fn context_ids(
     db: impl PgExecutor<'_>,
     id: i64,
@@ -381,7 +390,7 @@ pub async fn context_ids(
          ) \
          SELECT 'a', id, -depth::BIGINT FROM up WHERE depth > 0 \
          UNION ALL \
-         SELECT 'd', id, row_number() OVER (ORDER BY path) FROM down",
+         SELECT 'd', id, row_number() OVER (ORDER BY path) FROM (SELECT * FROM down LIMIT $2) d",
     )
     .bind(id)
     .bind(limit)

@@ -201,9 +201,9 @@ async fn sign_up_inner(
     // The photo moves into the engine and is dropped (zeroed) there; the signature is
     // dropped (zeroed) right after matching. Neither outlives this block.
     let matched = {
-        state.metrics.face_in_flight.inc();
+        let in_flight = crate::telemetry::InFlight::start(&state.metrics.face_in_flight);
         let analysed = engine.analyse(photo).await;
-        state.metrics.face_in_flight.dec();
+        drop(in_flight);
         let signature = analysed?;
         let matched = rocks.best_match(&signature);
         drop(signature);

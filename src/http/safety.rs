@@ -216,7 +216,11 @@ pub async fn report(
             }
         }
     };
-    let row = db::reports::create(&state.db, me, target.a_id, status_id, comment).await?;
+    // A report is a write like a post, and spends the same budget.
+    state.limits.check_post(me)?;
+    let row = db::reports::create(&state.db, me, target.a_id, status_id, comment)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No account has that id."))?;
     tracing::info!(report_id = row.id, "report filed");
     Ok(HttpResponse::Created().json(Report {
         id: row.id.to_string(),

@@ -256,13 +256,16 @@ pub async fn create(
     let request_hash = request_digest(text.as_str(), in_reply_to_id, &media_ids);
     // A retry of a post that was made answers it again, and costs no rate budget; the same
     // key with another request is a client bug, said as such.
+    let key_reused = || {
+        ApiError::unprocessable(
+            "idempotency_key_reused",
+            "This Idempotency-Key was used for a different post; use a new key for a new post.",
+        )
+    };
     if let Some(key) = key.as_deref() {
         if let Some((id, stored)) = db::statuses::idempotent_request(&state.db, me, key).await? {
             if stored.is_some_and(|stored| stored != request_hash) {
-                return Err(ApiError::unprocessable(
-                    "idempotency_key_reused",
-                    "This Idempotency-Key was used for a different post; use a new key for a new post.",
-                ));
+                return Err(key_reused());
             }
             return Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?));
         }
@@ -287,6 +290,14 @@ pub async fn create(
     drop(conn);
     let id = match outcome {
         CreateOutcome::Created(id) | CreateOutcome::Existing(id) => id,
+        // A concurrent request with the same key got there first (checked above otherwise).
+        CreateOutcome::KeyReused => return Err(key_reused()),
+        CreateOutcome::KeyRaced => {
+            return Err(ApiError::conflict(
+                "idempotency_key_conflict",
+                "Another request with this Idempotency-Key was handled at the same time; retry it.",
+            ))
+        }
         CreateOutcome::ReplyTargetNotFound => {
             return Err(ApiError::unprocessable(
                 "reply_target_not_found",

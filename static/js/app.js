@@ -162,7 +162,9 @@ async function render() {
   let navKey = route && route.nav;
   if (navKey === 'profile') {
     const m = path.match(/^\/@([^/]+)/);
-    navKey = session.me && m && decodeURIComponent(m[1]) === session.me.username ? 'profile-me' : null;
+    let name = null;
+    try { name = m && decodeURIComponent(m[1]); } catch { /* a malformed escape is not my profile */ }
+    navKey = session.me && name === session.me.username ? 'profile-me' : null;
   }
   setNavCurrent(navKey);
   document.body.dataset.route = (route && route.nav) || 'other';

@@ -493,6 +493,15 @@ async fn posting_and_uploading_are_rate_limited_per_account() {
         .await
         .ok(200);
     assert_eq!(texts(&mine), ["two", "one"]);
+    // A report is a write like a post and spends the same budget.
+    post(
+        &app,
+        "/api/v1/reports",
+        Some(&ann.token),
+        json!({ "account": "bob", "comment": "spam" }),
+    )
+    .await
+    .error(429, "rate_limited");
 
     // Uploads have their own budget: the second is refused before the body is read.
     let junk = || b"not an image".to_vec();

@@ -84,6 +84,12 @@ export async function rockView(ctx, id) {
     }));
   }
   paintNames(rock.names);
+  if (session.me) {
+    // The rock's names carry no marks of the viewer's vote; its names list does.
+    api.get(`/rocks/${encodeURIComponent(rock.id)}/names`)
+      .then(({ data }) => { if (ctx.isCurrent() && data && Array.isArray(data.names)) paintNames(data.names); })
+      .catch(() => { /* the counts shown stay right; only the "yours" marks are missing */ });
+  }
 
   let suggest = null;
   if (session.me) {

@@ -48,6 +48,8 @@ export async function signupView(ctx) {
   let mode = 'camera'; // 'camera' | 'upload'
   let uploadFile = null;
   let uploadUrl = null;
+  // The camera still shown while the server works (an object URL of the selfie, freed after).
+  let snapshotUrl = null;
   let lastBlob = null;
   let waitTimer = null;
 
@@ -126,6 +128,12 @@ export async function signupView(ctx) {
     if (uploadUrl) URL.revokeObjectURL(uploadUrl);
     uploadUrl = null;
     uploadFile = null;
+    clearSnapshot();
+  }
+
+  function clearSnapshot() {
+    if (snapshotUrl) URL.revokeObjectURL(snapshotUrl);
+    snapshotUrl = null;
   }
 
   fileInput.addEventListener('change', () => {
@@ -337,7 +345,9 @@ export async function signupView(ctx) {
     clearErrors();
     setBusy(true);
     runStages();
-    snapshot.src = uploadUrl || URL.createObjectURL(blob);
+    clearSnapshot();
+    if (!uploadUrl) snapshotUrl = URL.createObjectURL(blob);
+    snapshot.src = uploadUrl || snapshotUrl;
     snapshot.hidden = false;
     const fd = new FormData();
     fd.append('username', username.value.trim().toLowerCase());
@@ -356,7 +366,7 @@ export async function signupView(ctx) {
       stopStages();
       if (!ctx.isCurrent()) return;
       setBusy(false);
-      if (mode === 'camera') { snapshot.hidden = true; }
+      if (mode === 'camera') { snapshot.hidden = true; clearSnapshot(); }
       showError(err, () => submitPhoto(blob));
     }
   }

@@ -321,6 +321,31 @@ describe('social', { skip }, () => {
     assert.deepEqual(problems, []);
   });
 
+  test('a rock page knows the vote made earlier, and a bad escape in the address is harmless', async () => {
+    const { page, problems } = b;
+    const name = uniqueName('erin');
+    const erin = { ...(await apiSignup(name, selfieJpeg(3))), username: name };
+    const rockId = erin.account.rock.id;
+    await apiCall('POST', `/rocks/${encodeURIComponent(rockId)}/names`, erin.token, { name: 'Granite Gus' });
+    await page.goto(`${BASE_URL}/#/login`);
+    await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
+    await login(page, name);
+    await page.goto(`${BASE_URL}/#/rocks/${encodeURIComponent(rockId)}`);
+    await page.locator('.names-list .name-item', { hasText: 'yours among them' }).waitFor({ timeout: 20_000 });
+    await page.fill('#rock-name-input', 'granite gus');
+    await page.click('.suggest-form button[type=submit]');
+    await page.locator('#toasts .toast', { hasText: 'You already voted for “Granite Gus”' }).waitFor({ timeout: 10_000 });
+    const votes = await apiCall('GET', `/rocks/${encodeURIComponent(rockId)}/names`, erin.token);
+    assert.deepEqual(votes.names.map((n) => [n.name, n.votes]), [['Granite Gus', 1]], 'no second vote was sent');
+
+    // %E0%A4 is not valid UTF-8: the profile view says so instead of the page stalling.
+    await page.goto(`${BASE_URL}/#/@%E0%A4`);
+    await page.locator('main .empty-state', { hasText: 'That did not work' }).waitFor({ timeout: 10_000 });
+    await page.goto(`${BASE_URL}/#/rocks`);
+    await page.waitForSelector('.rocks', { timeout: 10_000 });
+    assert.deepEqual(problems, []);
+  });
+
   test('Back from a thread returns to the same place in the feed', async () => {
     const { page, problems } = b;
     const daveName = uniqueName('dave');
