@@ -3,6 +3,9 @@ use super::FaceError;
 use image::{ImageDecoder, ImageFormat, ImageReader, RgbImage};
 use std::io::Cursor;
 
+mod jpeg;
+mod png;
+
 /// Upload limits.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DecodeLimits {
@@ -37,15 +40,17 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
     }
     // Refuse a giant canvas from the header alone, before a decoder looks at it. A JPEG is
     // walked to its end marker on the way: decoders fill a truncated one with grey.
-    let (declared, jpeg_scan_bytes) = match format {
-        Some(ImageFormat::Jpeg) => {
-            let jpeg = jpeg_layout(bytes).map_err(|Truncated| {
-                FaceError::UnsupportedImage("the JPEG file is truncated".into())
-            })?;
-            (jpeg.size, Some(jpeg.scan_bytes))
-        }
-        _ => (png_or_webp_dimensions(bytes), None),
+    let jpeg_layout = match format {
+        Some(ImageFormat::Jpeg) => Some(jpeg::layout(bytes).map_err(|jpeg::Truncated| {
+            FaceError::UnsupportedImage("the JPEG file is truncated".into())
+        })?),
+        _ => None,
     };
+    let declared = match &jpeg_layout {
+        Some(layout) => layout.size,
+        None => png_or_webp_dimensions(bytes),
+    };
+    let jpeg_scan_bytes = jpeg_layout.as_ref().map(|layout| layout.scan_bytes);
     if let Some((w, h)) = declared {
         check_size(w, h, limits)?;
         // Huffman coding spends at least one bit on every 8x8 block of the first component,
@@ -60,7 +65,17 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
         }
     }
     if format == Some(ImageFormat::Png) {
-        return decode_png(bytes, limits);
+        return png::decode(bytes, limits);
+    }
+    if let Some(layout) = &jpeg_layout {
+        // Sizes are within limits here, so the walk is bounded like the decode.
+        if let Some((coded, needed)) = jpeg::coded_mcus(bytes, layout) {
+            if coded < needed {
+                return Err(FaceError::UnsupportedImage(format!(
+                    "the JPEG's image data ends after {coded} of its {needed} blocks: it was cut short, or its header claims more pixels than it holds"
+                )));
+            }
+        }
     }
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
     // Dimensions come from the header; check them before the decoder allocates pixels.
@@ -87,94 +102,7 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
     Ok(img.into_rgb8())
 }
 
-/// PNG through the `png` crate itself, so that a small file cannot cost far more memory than
-/// its pixels: 16-bit samples are cut to 8 bits as they are read (not held at 8 bytes a
-/// pixel), ICC profiles and text chunks are skipped (a compressed iCCP can inflate to
-/// gigabytes), and non-interlaced rows go straight into the RGB image.
-fn decode_png(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, FaceError> {
-    let png_error = |e: png::DecodingError| match e {
-        png::DecodingError::LimitsExceeded => {
-            FaceError::ImageTooLarge("decoding it needs more memory than allowed".into())
-        }
-        other => FaceError::UnsupportedImage(other.to_string()),
-    };
-    // Headroom over the RGBA8 frame an interlaced image needs, for the decoder's own buffers.
-    let budget = limits.max_pixels.saturating_mul(4).saturating_add(64 << 20);
-    let mut decoder = png::Decoder::new_with_limits(
-        Cursor::new(bytes),
-        png::Limits {
-            bytes: usize::try_from(budget).unwrap_or(usize::MAX),
-        },
-    );
-    decoder.set_ignore_iccp_chunk(true);
-    decoder.set_ignore_text_chunk(true);
-    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    let mut reader = decoder.read_info().map_err(png_error)?;
-    let (w, h, interlaced) = {
-        let info = reader.info();
-        (info.width, info.height, info.interlaced)
-    };
-    if w == 0 || h == 0 {
-        return Err(FaceError::UnsupportedImage(
-            "the image has no pixels".into(),
-        ));
-    }
-    check_size(w, h, limits)?;
-    let orientation = reader
-        .info()
-        .exif_metadata
-        .as_deref()
-        .and_then(image::metadata::Orientation::from_exif_chunk)
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let channels = match reader.output_color_type() {
-        (png::ColorType::Grayscale, png::BitDepth::Eight) => 1,
-        (png::ColorType::GrayscaleAlpha, png::BitDepth::Eight) => 2,
-        (png::ColorType::Rgb, png::BitDepth::Eight) => 3,
-        (png::ColorType::Rgba, png::BitDepth::Eight) => 4,
-        other => {
-            return Err(FaceError::UnsupportedImage(format!(
-                "unexpected PNG sample layout {other:?}"
-            )))
-        }
-    };
-    let mut rgb = RgbImage::new(w, h);
-    let to_rgb = |src: &[u8], dst: &mut [u8]| {
-        for (px, out) in src.chunks_exact(channels).zip(dst.chunks_exact_mut(3)) {
-            match channels {
-                1 | 2 => out.fill(px[0]),
-                _ => out.copy_from_slice(&px[..3]),
-            }
-        }
-    };
-    let row_len = w as usize * 3;
-    if interlaced {
-        // Adam7 passes fill the whole frame before any row is complete.
-        let size = reader
-            .output_buffer_size()
-            .ok_or_else(|| FaceError::ImageTooLarge("the frame does not fit in memory".into()))?;
-        let mut frame = vec![0u8; size];
-        let info = reader.next_frame(&mut frame).map_err(png_error)?;
-        for (src, dst) in frame
-            .chunks_exact(info.line_size)
-            .zip(rgb.chunks_exact_mut(row_len))
-        {
-            to_rgb(src, dst);
-        }
-    } else {
-        for dst in rgb.chunks_exact_mut(row_len) {
-            let row = reader
-                .next_row()
-                .map_err(png_error)?
-                .ok_or_else(|| FaceError::UnsupportedImage("the PNG file is truncated".into()))?;
-            to_rgb(row.data(), dst);
-        }
-    }
-    let mut img = image::DynamicImage::ImageRgb8(rgb);
-    img.apply_orientation(orientation);
-    Ok(img.into_rgb8())
-}
-
-fn check_size(w: u32, h: u32, limits: DecodeLimits) -> Result<(), FaceError> {
+pub(super) fn check_size(w: u32, h: u32, limits: DecodeLimits) -> Result<(), FaceError> {
     if w > limits.max_side || h > limits.max_side || u64::from(w) * u64::from(h) > limits.max_pixels
     {
         return Err(FaceError::ImageTooLarge(format!(
@@ -210,83 +138,6 @@ fn png_or_webp_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
         return Some((le24(24)? + 1, le24(27)? + 1));
     }
     None
-}
-
-/// The file ends before the JPEG's end marker.
-#[derive(Debug, PartialEq)]
-struct Truncated;
-
-/// What walking a JPEG's segments tells before decoding.
-#[derive(Debug, PartialEq)]
-struct JpegLayout {
-    /// The first frame header's width and height.
-    size: Option<(u32, u32)>,
-    /// Bytes of entropy-coded data over all scans.
-    scan_bytes: usize,
-}
-
-/// Walks a JPEG's marker segments and entropy-coded scans up to EOI. Bytes after EOI (e.g. a
-/// phone's motion-photo trailer) are ignored.
-fn jpeg_layout(bytes: &[u8]) -> Result<JpegLayout, Truncated> {
-    // The next 0xFF at or after `at`.
-    let next_ff = |at: usize| -> Result<usize, Truncated> {
-        let rest = bytes.get(at..).ok_or(Truncated)?;
-        Ok(at + rest.iter().position(|&b| b == 0xFF).ok_or(Truncated)?)
-    };
-    if !bytes.starts_with(&[0xFF, 0xD8]) {
-        return Err(Truncated);
-    }
-    let mut frame = None;
-    let mut scan_bytes = 0;
-    let mut at = 2;
-    loop {
-        // A marker: 0xFF, optional 0xFF fill bytes, then its code. Some encoders leave
-        // stray bytes between segments; decoders skip them, and so does this walk.
-        at = next_ff(at)?;
-        while bytes.get(at) == Some(&0xFF) {
-            at += 1;
-        }
-        let code = *bytes.get(at).ok_or(Truncated)?;
-        at += 1;
-        match code {
-            0xD9 => {
-                return Ok(JpegLayout {
-                    size: frame,
-                    scan_bytes,
-                })
-            }
-            0x01 | 0xD0..=0xD7 => continue,
-            _ => {}
-        }
-        let len_bytes = bytes.get(at..at + 2).ok_or(Truncated)?;
-        let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
-        if len < 2 || at + len > bytes.len() {
-            return Err(Truncated);
-        }
-        let is_frame = matches!(code, 0xC0..=0xCF) && !matches!(code, 0xC4 | 0xC8 | 0xCC);
-        if is_frame && frame.is_none() && len >= 7 {
-            let h = u16::from_be_bytes([bytes[at + 3], bytes[at + 4]]);
-            let w = u16::from_be_bytes([bytes[at + 5], bytes[at + 6]]);
-            frame = Some((u32::from(w), u32::from(h)));
-        }
-        at += len;
-        if code == 0xDA {
-            // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or
-            // a restart marker.
-            let start = at;
-            loop {
-                let ff = next_ff(at)?;
-                match *bytes.get(ff + 1).ok_or(Truncated)? {
-                    0x00 | 0xD0..=0xD7 | 0xFF => at = ff + 1,
-                    _ => {
-                        at = ff;
-                        break;
-                    }
-                }
-            }
-            scan_bytes += at - start;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -342,10 +193,35 @@ mod tests {
     }
 
     #[test]
-    fn jpeg_layout_reads_the_frame_size_and_counts_scan_data() {
-        let layout = jpeg_layout(&jpeg()).unwrap_or_else(|_| panic!("complete JPEG"));
-        assert_eq!(layout.size, Some((64, 48)));
-        assert!(layout.scan_bytes > 0 && layout.scan_bytes < jpeg().len());
+    fn a_jpeg_cut_short_with_its_end_marker_put_back_is_refused() {
+        let file = jpeg();
+        let sos = file
+            .windows(2)
+            .rposition(|w| w == [0xFF, 0xDA])
+            .unwrap_or_else(|| panic!("no scan"));
+        for keep in [file.len() - 40, (sos + file.len()) / 2, sos + 30] {
+            let mut cut = file[..keep].to_vec();
+            cut.extend_from_slice(&[0xFF, 0xD9]);
+            match decode(&cut, LIMITS) {
+                Err(FaceError::UnsupportedImage(m)) => assert!(m.contains("ends after"), "{m}"),
+                other => panic!("cut at {keep}: {:?}", other.map(|img| img.dimensions())),
+            }
+        }
+    }
+
+    #[test]
+    fn a_header_claiming_a_little_more_than_the_data_holds_is_refused() {
+        // 64x48 patched to 64x96: twice the rows, far under the one-bit-per-block floor.
+        let mut forged = jpeg();
+        let sof = forged
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0])
+            .unwrap_or_else(|| panic!("no baseline frame header"));
+        forged[sof + 5..sof + 7].copy_from_slice(&96u16.to_be_bytes());
+        match decode(&forged, LIMITS) {
+            Err(FaceError::UnsupportedImage(m)) => assert!(m.contains("48 of its 96"), "{m}"),
+            other => panic!("{:?}", other.map(|img| img.dimensions())),
+        }
     }
 
     #[test]
