@@ -3,7 +3,7 @@
 //! Layout under the cluster folder: `pgdata/` (the cluster), `run/` (the unix socket;
 //! the cluster listens on no TCP port at all), `server.log`. When we run as root,
 //! initdb and pg_ctl run as the `postgres` user, which must be able to traverse every
-//! parent folder; when it cannot, the cluster goes under `/var/tmp` instead.
+//! parent folder; when it cannot, the cluster goes under `/var/lib/rockstar` instead.
 //!
 //! Several processes may share the cluster (a server and `rockstar rocks import`, in
 //! either order). Each holds a lease file under `users/`, and the last one to leave
@@ -96,8 +96,9 @@ impl EmbeddedPostgres {
         let users = dir.join("users");
         std::fs::create_dir_all(&users)?;
         if as_postgres {
-            chown_postgres(&dir)?;
-            chown_postgres(&socket_dir)?;
+            for path in [&dir, &socket_dir, &users] {
+                chown_postgres(path)?;
+            }
         }
         let _lock = lock_cluster(&dir)?;
         let lease = users.join(format!(
@@ -443,9 +444,20 @@ fn postgres_ids() -> anyhow::Result<(u32, u32)> {
     )
 }
 
+/// Gives a folder to the postgres user, mode 0700. Root runs this, so it refuses what
+/// another user could have planted: a symlink (chown would follow it) or a folder owned by
+/// anyone but root or postgres.
 fn chown_postgres(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
     let (uid, gid) = postgres_ids()?;
-    std::os::unix::fs::chown(path, Some(uid), Some(gid))
+    let meta = std::fs::symlink_metadata(path)?;
+    if !meta.is_dir() || (meta.uid() != 0 && meta.uid() != uid) {
+        bail!(
+            "{} is not a folder owned by root or postgres; refusing to use it for the database",
+            path.display()
+        );
+    }
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid))
         .with_context(|| format!("giving {} to the postgres user", path.display()))?;
     let mut perms = std::fs::metadata(path)?.permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o700);
@@ -453,8 +465,13 @@ fn chown_postgres(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The folder itself when the postgres user can reach it; else a folder under /var/tmp
-/// named after the requested path (so each data folder keeps its own cluster).
+/// The folder itself when the postgres user can reach it; else a folder under
+/// /var/lib/rockstar named after the requested path (so each data folder keeps its own
+/// cluster). Not /var/tmp: any user could create the name there first, and tmpfiles ages
+/// it out.
+/// Where root keeps clusters the postgres user could not reach in the data folder.
+const FALLBACK_BASE: &str = "/var/lib/rockstar";
+
 fn usable_dir(dir: &Path, as_postgres: bool) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let dir = dir.canonicalize()?;
@@ -474,13 +491,23 @@ fn usable_dir(dir: &Path, as_postgres: bool) -> anyhow::Result<PathBuf> {
         return Ok(dir);
     }
     let digest = <sha2::Sha256 as sha2::Digest>::digest(dir.as_os_str().as_encoded_bytes());
-    let fallback =
-        PathBuf::from("/var/tmp").join(format!("rockstar-pg-{}", &hex::encode(digest)[..12]));
+    let base = Path::new(FALLBACK_BASE);
+    std::fs::create_dir_all(base).with_context(|| format!("creating {}", base.display()))?;
+    // Root-owned and not writable by others, or someone could swap the folder inside.
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let meta = std::fs::symlink_metadata(base)?;
+        if !meta.is_dir() || meta.uid() != 0 {
+            bail!("{} is not a folder owned by root", base.display());
+        }
+        std::fs::set_permissions(base, std::fs::Permissions::from_mode(0o755))?;
+    }
+    let fallback = base.join(format!("pg-{}", &hex::encode(digest)[..12]));
     tracing::warn!(
         requested = %dir.display(),
         using = %fallback.display(),
         "the postgres user cannot reach the data folder (a parent is not traversable, e.g. /root is 0700) \
-         or its path is too long for a socket; keeping the embedded cluster under /var/tmp instead"
+         or its path is too long for a socket; keeping the embedded cluster under /var/lib/rockstar instead"
     );
     // Leave a note where the cluster was expected.
     let _ = std::fs::write(
