@@ -56,6 +56,8 @@ pub struct Matcher {
     /// Reference faces in rock space (n_ref x dim), for the anti-hub statistics.
     reference: Vec<f32>,
     index: RockIndex,
+    /// Rocks offered but not indexed (features of the wrong length, or not finite).
+    skipped: usize,
     /// The reference faces quantised as queries, and each one's best score in this gallery
     /// (as the index scores it), kept up to date as rocks are added.
     reference_queries: Vec<(Vec<i8>, f32)>,
@@ -196,8 +198,10 @@ impl Matcher {
     ) -> Self {
         let in_dim = calibration.in_dim();
         let mut rock_mean = vec![0f32; in_dim];
-        let usable: Vec<&(i64, Vec<f32>)> =
-            rocks.iter().filter(|(_, v)| v.len() == in_dim).collect();
+        let usable: Vec<&(i64, Vec<f32>)> = rocks
+            .iter()
+            .filter(|(_, v)| usable_features(v, in_dim))
+            .collect();
         for (_, v) in &usable {
             rock_mean.iter_mut().zip(v).for_each(|(m, x)| *m += x);
         }
@@ -236,6 +240,7 @@ impl Matcher {
             index: RockIndex::with_capacity(dim, usable.len()),
             reference_queries: Vec::new(),
             reference_best: Vec::new(),
+            skipped: rocks.len() - usable.len(),
         };
         // Reference rows are already centred and normalised: only scale and project them.
         let zero = vec![0f32; in_dim];
@@ -263,6 +268,10 @@ impl Matcher {
     pub fn len(&self) -> usize {
         self.index.len()
     }
+    /// Rocks offered to the index, usable or not: what the database count should equal.
+    pub fn offered(&self) -> usize {
+        self.index.len() + self.skipped
+    }
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
     }
@@ -276,12 +285,13 @@ impl Matcher {
     /// Adds a rock with the current gallery mean (a few new rocks barely move it; a
     /// reload recomputes it).
     pub fn add(&mut self, rock_id: i64, raw: &[f32]) {
-        if raw.len() != self.calibration.in_dim() {
+        if !usable_features(raw, self.calibration.in_dim()) {
             tracing::warn!(
                 rock_id,
                 len = raw.len(),
-                "rock features have the wrong length; not indexed"
+                "rock features have the wrong length or are not finite; not indexed"
             );
+            self.skipped += 1;
             return;
         }
         let v = self.rock_vector(raw);
@@ -391,6 +401,12 @@ impl Matcher {
     }
 }
 
+/// Features the index can hold: the calibration's length, every value finite (one NaN
+/// would spread through the gallery mean into every rock).
+fn usable_features(v: &[f32], dim: usize) -> bool {
+    v.len() == dim && v.iter().all(|x| x.is_finite())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,6 +462,46 @@ mod tests {
             "the lowest best score beats no reference face"
         );
         assert!(likeness.iter().all(|l| (0.0..1.0).contains(l)));
+    }
+
+    #[test]
+    fn rocks_with_non_finite_or_misshapen_features_are_left_out_and_counted() {
+        let (humans, rocks) = (features(30, 16, 5), features(40, 16, 6));
+        let calibration = Arc::new(
+            Calibration::compute(&humans, &rocks, 8).unwrap_or_else(|e| panic!("calibration: {e}")),
+        );
+        let clean: Vec<(i64, Vec<f32>)> = rocks
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, v)| (i as i64, v))
+            .collect();
+        let mut spoilt = clean.clone();
+        spoilt[3].1[0] = f32::NAN;
+        spoilt[7].1[5] = f32::INFINITY;
+        spoilt[9].1.pop();
+        let good = Matcher::build(calibration.clone(), MatcherSettings::default(), &clean);
+        let mut matcher = Matcher::build(calibration, MatcherSettings::default(), &spoilt);
+        assert_eq!((matcher.len(), matcher.offered()), (37, 40));
+        matcher.add(99, &[f32::NAN; 16]);
+        assert_eq!((matcher.len(), matcher.offered()), (37, 41));
+        // Each human still gets a real rock with a finite score, and not the same rock for
+        // everyone (one NaN in the mean used to give every face the first rock).
+        let best: Vec<Hit> = humans.iter().filter_map(|h| matcher.best(h)).collect();
+        assert_eq!(best.len(), humans.len());
+        assert!(best
+            .iter()
+            .all(|hit| hit.score.is_finite() && ![3, 7, 9, 99].contains(&hit.rock_id)));
+        let distinct: std::collections::HashSet<i64> = best.iter().map(|hit| hit.rock_id).collect();
+        let distinct_clean: std::collections::HashSet<i64> = humans
+            .iter()
+            .filter_map(|h| good.best(h))
+            .map(|hit| hit.rock_id)
+            .collect();
+        assert!(
+            distinct.len() > 1 && distinct_clean.len() > 1,
+            "{distinct:?}"
+        );
     }
 
     #[test]

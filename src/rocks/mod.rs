@@ -138,6 +138,10 @@ impl RockService {
         settings: RockSettings,
     ) -> Result<Self, RockError> {
         let calibration = match Calibration::load(&settings.human_reference) {
+            Ok(c) if c.in_dim() != crate::face::APPEARANCE_DIM => {
+                tracing::warn!(path = %settings.human_reference.display(), dim = c.in_dim(), expected = crate::face::APPEARANCE_DIM, "the human reference was made for other features; matching without domain centring or anti-hub correction");
+                Calibration::uncalibrated(crate::face::APPEARANCE_DIM)
+            }
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(path = %settings.human_reference.display(), error = %e, "no human reference; matching without domain centring or anti-hub correction");
@@ -170,7 +174,12 @@ impl RockService {
     /// server) has added rocks. Returns whether it did.
     pub async fn refresh_if_changed(&self) -> Result<bool, RockError> {
         let stored = self.gallery.count().await?;
-        if usize::try_from(stored).ok() == Some(self.len()) {
+        let offered = self
+            .matcher
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .offered();
+        if usize::try_from(stored).ok() == Some(offered) {
             return Ok(false);
         }
         self.reload().await?;
@@ -213,7 +222,6 @@ impl RockService {
         seed: u64,
         progress: import::Progress<'_>,
     ) -> Result<usize, RockError> {
-        let mut added = 0;
         let keys: Vec<String> = (0..count)
             .map(|i| format!("generated:{seed}:{i}"))
             .collect();
@@ -221,7 +229,28 @@ impl RockService {
         let todo: Vec<u32> = (0..count)
             .filter(|i| !existing.contains(&keys[*i as usize]))
             .collect();
-        let mut done = (count as usize - todo.len()) as u64;
+        let mut added = 0;
+        let stored = self
+            .generate_batches(&todo, count, seed, progress, &mut added)
+            .await;
+        if added > 0 {
+            // The first rocks of an empty gallery define its mean: recompute it, also when
+            // a batch failed part-way (the count then matches the index, so no later
+            // refresh would notice).
+            self.reload().await?;
+        }
+        stored.map(|()| added)
+    }
+
+    async fn generate_batches(
+        &self,
+        todo: &[u32],
+        count: u32,
+        seed: u64,
+        progress: import::Progress<'_>,
+        added: &mut usize,
+    ) -> Result<(), RockError> {
+        let mut done = u64::from(count) - todo.len() as u64;
         progress(done, count as u64);
         for chunk in todo.chunks(import::BATCH) {
             let rendered: Vec<(u32, image::RgbImage, image::RgbImage, String)> = {
@@ -255,17 +284,13 @@ impl RockService {
                 };
                 if let Some(id) = self.gallery.add(&input).await? {
                     self.index_rock(id, &embedding);
-                    added += 1;
+                    *added += 1;
                 }
             }
             done += chunk.len() as u64;
             progress(done, count as u64);
         }
-        if added > 0 {
-            // The first rocks of an empty gallery define its mean: recompute it.
-            self.reload().await?;
-        }
-        Ok(added)
+        Ok(())
     }
 
     fn index_rock(&self, id: i64, embedding: &[f32]) {
