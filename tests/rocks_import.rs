@@ -186,6 +186,72 @@ async fn import_without_faces_uses_a_detected_or_centred_crop() -> anyhow::Resul
 }
 
 #[tokio::test]
+async fn a_photo_turned_by_exif_is_imported_upright() -> anyhow::Result<()> {
+    let Some(engine) = common::engine() else {
+        return Ok(());
+    };
+    let Some(pool) = common::database().await else {
+        return Ok(());
+    };
+    let Some((_dir, photos, faces)) = common::handful(1) else {
+        return Ok(());
+    };
+    // The same rock again, its photo and face stored a quarter turn round with EXIF
+    // orientation 6, as a phone writes a portrait shot.
+    let name = std::fs::read_dir(&photos)?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n != "broken_rock.jpg")
+        .expect("one photo");
+    let turned = tempfile::tempdir()?;
+    let (turned_photos, turned_faces) = (turned.path().join("photos"), turned.path().join("faces"));
+    let mut upright = Vec::new();
+    for (from, to) in [(&photos, &turned_photos), (&faces, &turned_faces)] {
+        std::fs::create_dir_all(to)?;
+        let img = image::open(from.join(&name))?.to_rgb8();
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95)
+            .encode_image(&image::imageops::rotate270(&img))?;
+        std::fs::write(
+            to.join(format!("turned_{name}")),
+            common::with_exif_orientation(&jpeg, 6),
+        )?;
+        upright.push(img.dimensions());
+    }
+    let media = tempfile::tempdir()?;
+    let storage = ObjectStorage::new(&StorageConfig::Local {
+        root: media.path().to_path_buf(),
+    })?;
+    let service = RockService::load_with(pool, storage, engine, settings()).await?;
+    let plain = service
+        .import_dir(&photos, Some(&faces), &|_, _| {})
+        .await?;
+    let report = service
+        .import_dir(&turned_photos, Some(&turned_faces), &|_, _| {})
+        .await?;
+    assert_eq!(report.added.len(), 1, "{:?}", report.failed);
+    let rock = service.get(report.added[0]).await?;
+    // Stored upright, with no EXIF left to say otherwise (decoders that ignore it agree).
+    for (which, want) in [
+        (rockstar::rocks::RockImage::Photo, upright[0]),
+        (rockstar::rocks::RockImage::Face, upright[1]),
+    ] {
+        let stored = image::load_from_memory(&service.image(&rock, which).await?)?;
+        assert_eq!((stored.width(), stored.height()), want, "{which:?}");
+    }
+    // And embedded as the upright rock is.
+    let (a, b) = (
+        service.embedding(plain.added[0]).await?,
+        service.embedding(rock.id).await?,
+    );
+    let dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let cosine = dot / (norm(&a) * norm(&b));
+    assert!(cosine > 0.95, "cosine {cosine}");
+    Ok(())
+}
+
+#[tokio::test]
 async fn generated_gallery_fills_an_empty_install_once() -> anyhow::Result<()> {
     let Some(engine) = common::engine() else {
         return Ok(());

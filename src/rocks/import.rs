@@ -59,16 +59,23 @@ fn load_image(path: &Path) -> Result<(RgbImage, Bytes), String> {
     let format = reader
         .format()
         .ok_or("not a supported image (JPEG, PNG or WebP)")?;
-    let (w, h) = reader
-        .into_dimensions()
+    let mut decoder = reader
+        .into_decoder()
         .map_err(|e| format!("not a readable image: {e}"))?;
+    let (w, h) = image::ImageDecoder::dimensions(&decoder);
     if w as u64 * h as u64 > MAX_PIXELS {
         return Err(format!("image is too large ({w}x{h})"));
     }
-    let img = image::load_from_memory_with_format(&bytes, format)
-        .map_err(|e| format!("not a readable image: {e}"))?
-        .to_rgb8();
-    let jpeg = if format == image::ImageFormat::Jpeg {
+    let orientation = image::ImageDecoder::orientation(&mut decoder)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = image::DynamicImage::from_decoder(decoder)
+        .map_err(|e| format!("not a readable image: {e}"))?;
+    // Crops and the detector work on the photo as it is shown: upright. A turned JPEG is
+    // stored re-encoded upright, so its bytes and its crop agree without EXIF.
+    let upright = orientation == image::metadata::Orientation::NoTransforms;
+    img.apply_orientation(orientation);
+    let img = img.to_rgb8();
+    let jpeg = if format == image::ImageFormat::Jpeg && upright {
         Bytes::from(bytes)
     } else {
         encode_jpeg(&img).map_err(|e| e.to_string())?
