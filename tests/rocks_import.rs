@@ -218,6 +218,9 @@ async fn a_photo_turned_by_exif_is_imported_upright() -> anyhow::Result<()> {
         )?;
         upright.push(img.dimensions());
     }
+    // A name that is not UTF-8 cannot give a rock id: reported, not imported as "rock".
+    let latin1 = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"caf\xe9.jpg");
+    std::fs::copy(photos.join(&name), turned_photos.join(latin1))?;
     let media = tempfile::tempdir()?;
     let storage = ObjectStorage::new(&StorageConfig::Local {
         root: media.path().to_path_buf(),
@@ -230,6 +233,8 @@ async fn a_photo_turned_by_exif_is_imported_upright() -> anyhow::Result<()> {
         .import_dir(&turned_photos, Some(&turned_faces), &|_, _| {})
         .await?;
     assert_eq!(report.added.len(), 1, "{:?}", report.failed);
+    assert_eq!(report.failed.len(), 1, "{:?}", report.failed);
+    assert!(report.failed[0].1.contains("UTF-8"), "{:?}", report.failed);
     let rock = service.get(report.added[0]).await?;
     // Stored upright, with no EXIF left to say otherwise (decoders that ignore it agree).
     for (which, want) in [

@@ -116,9 +116,7 @@ impl RockService {
             let path = entry.path();
             let hidden = path
                 .file_name()
-                .and_then(|n| n.to_str())
-                .map(|n| n.starts_with('.'))
-                .unwrap_or(true);
+                .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."));
             if hidden {
                 continue;
             }
@@ -134,7 +132,12 @@ impl RockService {
                 }
                 continue;
             }
-            if is_image(&path) {
+            if stem(&path).is_none() {
+                // Its id would be empty and collide with another file's.
+                report
+                    .failed
+                    .push((path, "file name is not valid UTF-8".into()));
+            } else if is_image(&path) {
                 files.push(path);
             } else {
                 report
