@@ -119,6 +119,8 @@ impl RockIndex {
             return Vec::new();
         }
         let (q, qs) = quantise(query);
+        // A face's query, in whatever form: wiped when dropped.
+        let q = zeroize::Zeroizing::new(q);
         // best holds (score, row), sorted descending; `floor` is the k-th score once full.
         let mut best: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
         let mut floor = f32::NEG_INFINITY;
@@ -128,7 +130,8 @@ impl RockIndex {
             let n = BLOCK.min(self.len() - start);
             self.score_block(&q, qs, start, &mut buf[..n]);
             for (j, &s) in buf[..n].iter().enumerate() {
-                if s > floor || best.len() < k {
+                // A NaN score (a rock stored before its features were checked) never enters.
+                if s > floor || (best.len() < k && !s.is_nan()) {
                     let pos = best.partition_point(|&(b, _)| b >= s);
                     best.insert(pos, (s, start + j));
                     if best.len() > k {

@@ -338,7 +338,9 @@ impl Matcher {
             normalise(&mut c);
         }
         let mut v = if self.settings.project {
-            self.calibration.project(&c)
+            let projected = self.calibration.project(&c);
+            zeroize::Zeroize::zeroize(&mut c);
+            projected
         } else {
             c
         };
@@ -392,7 +394,9 @@ impl Matcher {
         if human_raw.len() != self.calibration.in_dim() {
             return Vec::new();
         }
-        self.index.top_k(&self.human_vector(human_raw), k)
+        // The face's features in rock space: wiped when dropped, like the signature.
+        let query = zeroize::Zeroizing::new(self.human_vector(human_raw));
+        self.index.top_k(&query, k)
     }
 
     /// Every rock's score for a face, in index order (see `ids`), for evaluation.

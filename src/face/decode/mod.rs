@@ -97,9 +97,73 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = image::DynamicImage::from_decoder(decoder).map_err(decode_error)?;
-    img.apply_orientation(orientation);
-    Ok(img.into_rgb8())
+    let img = image::DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    Ok(upright(rgb_wiping(img), orientation))
+}
+
+/// RGB8, the decoder's own buffer wiped if it had another layout: every copy of a
+/// selfie's pixels is zeroed before it is freed, not only the final one.
+fn rgb_wiping(img: image::DynamicImage) -> RgbImage {
+    match img {
+        image::DynamicImage::ImageRgb8(rgb) => rgb,
+        mut other => {
+            use image::DynamicImage as D;
+            use zeroize::Zeroize;
+            let rgb = other.to_rgb8();
+            match &mut other {
+                D::ImageLuma8(b) => b.as_mut().zeroize(),
+                D::ImageLumaA8(b) => b.as_mut().zeroize(),
+                D::ImageRgba8(b) => b.as_mut().zeroize(),
+                D::ImageLuma16(b) => b.as_mut().zeroize(),
+                D::ImageLumaA16(b) => b.as_mut().zeroize(),
+                D::ImageRgb16(b) => b.as_mut().zeroize(),
+                D::ImageRgba16(b) => b.as_mut().zeroize(),
+                D::ImageRgb32F(b) => b.as_mut().zeroize(),
+                D::ImageRgba32F(b) => b.as_mut().zeroize(),
+                D::ImageRgb8(b) => b.as_mut().zeroize(),
+                _ => {}
+            }
+            rgb
+        }
+    }
+}
+
+/// The image as it is meant to be shown (EXIF orientation applied), the turned copy's
+/// source wiped.
+pub(super) fn upright(mut rgb: RgbImage, orientation: image::metadata::Orientation) -> RgbImage {
+    use image::imageops::{flip_horizontal_in_place, flip_vertical_in_place, rotate180_in_place};
+    use image::imageops::{rotate270, rotate90};
+    use image::metadata::Orientation;
+    let turned = match orientation {
+        Orientation::NoTransforms => return rgb,
+        Orientation::Rotate180 => {
+            rotate180_in_place(&mut rgb);
+            return rgb;
+        }
+        Orientation::FlipHorizontal => {
+            flip_horizontal_in_place(&mut rgb);
+            return rgb;
+        }
+        Orientation::FlipVertical => {
+            flip_vertical_in_place(&mut rgb);
+            return rgb;
+        }
+        Orientation::Rotate90 => rotate90(&rgb),
+        Orientation::Rotate270 => rotate270(&rgb),
+        Orientation::Rotate90FlipH => {
+            let mut t = rotate90(&rgb);
+            flip_horizontal_in_place(&mut t);
+            t
+        }
+        Orientation::Rotate270FlipH => {
+            let mut t = rotate270(&rgb);
+            flip_horizontal_in_place(&mut t);
+            t
+        }
+    };
+    let pixels: &mut [u8] = &mut rgb;
+    zeroize::Zeroize::zeroize(pixels);
+    turned
 }
 
 pub(super) fn check_size(w: u32, h: u32, limits: DecodeLimits) -> Result<(), FaceError> {
@@ -169,6 +233,21 @@ mod tests {
         out.extend_from_slice(text);
         out.extend_from_slice(&jpeg[2..]);
         out
+    }
+
+    #[test]
+    fn every_exif_orientation_turns_as_the_image_crate_turns_it() {
+        use image::metadata::Orientation;
+        let img = RgbImage::from_fn(5, 3, |x, y| image::Rgb([x as u8, y as u8, (x * y) as u8]));
+        for orientation in (1..=8).filter_map(Orientation::from_exif) {
+            let mut want = image::DynamicImage::ImageRgb8(img.clone());
+            want.apply_orientation(orientation);
+            assert_eq!(
+                upright(img.clone(), orientation),
+                want.into_rgb8(),
+                "{orientation:?}"
+            );
+        }
     }
 
     #[test]

@@ -78,6 +78,7 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
         {
             to_rgb(src, dst);
         }
+        zeroize::Zeroize::zeroize(&mut frame);
     } else {
         for dst in rgb.chunks_exact_mut(row_len) {
             let row = reader
@@ -87,7 +88,5 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
             to_rgb(row.data(), dst);
         }
     }
-    let mut img = image::DynamicImage::ImageRgb8(rgb);
-    img.apply_orientation(orientation);
-    Ok(img.into_rgb8())
+    Ok(super::upright(rgb, orientation))
 }
