@@ -248,14 +248,10 @@ impl Settings {
 fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    if let Ok(text) = std::fs::read_to_string(path) {
-        let text = text.trim().to_owned();
-        anyhow::ensure!(
-            text.len() >= 32,
-            "{} is too short; delete it to regenerate",
-            path.display()
-        );
-        return Ok(SecretString::from(text));
+    match std::fs::read_to_string(path) {
+        Ok(text) => return secret_from_file(path, text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     }
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
@@ -273,6 +269,26 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
     file.write_all(secret.as_bytes())?;
     file.sync_all()?;
     Ok(SecretString::from(secret))
+}
+
+/// A persisted secret, refused if others may read it (anyone holding it can sign tokens
+/// and attachment URLs).
+fn secret_from_file(path: &Path, text: String) -> anyhow::Result<SecretString> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    anyhow::ensure!(
+        mode & 0o077 == 0,
+        "{} can be read by other users (mode {:o}); run `chmod 600` on it",
+        path.display(),
+        mode & 0o777
+    );
+    let text = text.trim().to_owned();
+    anyhow::ensure!(
+        text.len() >= 32,
+        "{} is too short; delete it to regenerate",
+        path.display()
+    );
+    Ok(SecretString::from(text))
 }
 
 /// The `ROCKSTAR_*` variables that are settings: nested keys (`ROCKSTAR_SECTION__KEY`) and
@@ -398,6 +414,12 @@ mod tests {
             std::fs::metadata(&path)?.permissions().mode() & 0o777,
             0o600
         );
+        // Made readable by others, it is refused rather than trusted.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+        match load_or_create_secret(&path) {
+            Err(refused) => assert!(refused.to_string().contains("chmod 600"), "{refused}"),
+            Ok(_) => panic!("a world-readable secret was used"),
+        }
         Ok(())
     }
 }

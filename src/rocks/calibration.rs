@@ -171,7 +171,12 @@ impl Calibration {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::File::create(path)?.write_all(&out)?;
+        // Written beside and renamed over, so a crash never leaves a cut file in place.
+        let partial = path.with_extension("partial");
+        let mut file = std::fs::File::create(&partial)?;
+        file.write_all(&out)?;
+        file.sync_all()?;
+        std::fs::rename(&partial, path)?;
         Ok(())
     }
 
@@ -186,8 +191,12 @@ impl Calibration {
             u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize
         };
         let (in_dim, out_dim, n_ref) = (u(8), u(12), u(16));
-        let want = 20 + 4 * in_dim + (out_dim + n_ref) * (4 + in_dim);
-        if in_dim == 0 || bytes.len() != want {
+        // Checked: header counts near u32::MAX must not wrap into a length that matches.
+        let want = out_dim
+            .checked_add(n_ref)
+            .and_then(|rows| rows.checked_mul(in_dim.checked_add(4)?))
+            .and_then(|rows| rows.checked_add(in_dim.checked_mul(4)?.checked_add(20)?));
+        if in_dim == 0 || want != Some(bytes.len()) {
             return Err(bad("wrong length"));
         }
         let f = |i: usize| f32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
