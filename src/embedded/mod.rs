@@ -475,7 +475,15 @@ const FALLBACK_BASE: &str = "/var/lib/rockstar";
 fn usable_dir(dir: &Path, as_postgres: bool) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let dir = dir.canonicalize()?;
+    // The socket path must fit in sun_path (107 bytes).
+    let short_enough = dir.as_os_str().len() + "/run/.s.PGSQL.5432".len() < 100;
     if !as_postgres {
+        if !short_enough {
+            bail!(
+                "the data folder {} is too long a path for PostgreSQL's socket (about 80 characters at most); choose a shorter data_dir, or set database.url",
+                dir.display()
+            );
+        }
         return Ok(dir);
     }
     let parent = dir.parent().unwrap_or(Path::new("/"));
@@ -485,8 +493,6 @@ fn usable_dir(dir: &Path, as_postgres: bool) -> anyhow::Result<PathBuf> {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    // The socket path must also fit in sun_path (107 bytes).
-    let short_enough = dir.as_os_str().len() + "/run/.s.PGSQL.5432".len() < 100;
     if reachable && short_enough {
         return Ok(dir);
     }
