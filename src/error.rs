@@ -209,6 +209,7 @@ impl From<crate::face::FaceError> for ApiError {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, error.code(), message)
             }
             F::Overloaded => ApiError::unavailable(error.code(), message, 2),
+            F::Internal => ApiError::internal(&error),
             F::Unavailable(_) => {
                 tracing::error!(error = %error, "face engine unavailable");
                 ApiError::unavailable(

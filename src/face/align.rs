@@ -100,12 +100,17 @@ impl Similarity {
             cross += sx * dy - sy * dx;
             var += sx * sx + sy * sy;
         }
-        if var <= 1e-9 {
+        // NaN keypoints fail too.
+        if var.is_nan() || var <= 1e-9 {
             return None;
         }
         let (a, b) = (dot / var, cross / var);
         let tx = mdx - (a * msx - b * msy);
         let ty = mdy - (b * msx + a * msy);
+        // A map that shrinks to (nearly) a point has no usable inverse.
+        if ![a, b, tx, ty].iter().all(|v| v.is_finite()) || a * a + b * b < 1e-10 {
+            return None;
+        }
         Some(Similarity {
             a: a as f32,
             b: b as f32,
@@ -189,5 +194,17 @@ mod tests {
         let inv = fit.inverse_affine();
         let (x, y) = inv.apply(dst[2][0], dst[2][1]);
         assert!((x - src[2][0]).abs() < 1e-3 && (y - src[2][1]).abs() < 1e-3);
+    }
+
+    #[test]
+    fn points_that_give_no_invertible_map_give_no_fit() {
+        let dst = [[47.6, 46.6], [100.6, 46.6], [74.0, 76.6], [74.0, 105.4]];
+        let nan = [[f32::NAN, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]];
+        let same = [[5.0, 5.0]; 4];
+        // Spread over a billion pixels: the map to the chip shrinks to a point.
+        let huge = [[0.0, 0.0], [1e9, 0.0], [5e8, 8e8], [5e8, 1.6e9]];
+        for src in [nan, same, huge] {
+            assert!(Similarity::fit(&src, &dst).is_none(), "{src:?}");
+        }
     }
 }

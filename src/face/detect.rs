@@ -110,7 +110,11 @@ pub(crate) fn infer(
             (s1[i - 512], &r1[(i - 512) * 16..(i - 512) * 16 + 16])
         };
         let score = sigmoid(logit);
-        if score < MIN_SCORE {
+        if score.is_nan() || score < MIN_SCORE {
+            continue;
+        }
+        // A box with no area, or any value not finite, is no face (and would stall NMS).
+        if d.iter().any(|v| !v.is_finite()) || !(d[2] > 0.0 && d[3] > 0.0) {
             continue;
         }
         let cx = anchor[0] + d[0] / sf;
@@ -151,10 +155,13 @@ pub(crate) fn weighted_nms(mut dets: Vec<Detection>, threshold: f32) -> Vec<Dete
     dets.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut kept = Vec::new();
     while !dets.is_empty() {
-        let top = dets[0].clone();
-        let (overlapping, rest): (Vec<Detection>, Vec<Detection>) = dets
+        // The top one always leaves the list, whatever its overlap with itself (a box
+        // without area has none), so every pass makes progress.
+        let top = dets.remove(0);
+        let (mut overlapping, rest): (Vec<Detection>, Vec<Detection>) = dets
             .into_iter()
             .partition(|d| iou(&top.bbox, &d.bbox) > threshold);
+        overlapping.insert(0, top.clone());
         dets = rest;
         let total: f32 = overlapping.iter().map(|d| d.score).sum();
         let mut merged = Detection {

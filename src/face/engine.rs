@@ -157,7 +157,11 @@ impl FaceEngine {
     ) -> Result<T, FaceError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |m| {
-            let _ = tx.send(f(m));
+            // The client went away while the job queued: nobody waits for the answer.
+            if tx.is_closed() {
+                return;
+            }
+            let _ = tx.send(caught(f, m));
         });
         match self.pool.jobs.try_send(job) {
             Ok(()) => {}
@@ -181,7 +185,7 @@ impl FaceEngine {
     ) -> Result<T, FaceError> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let job: Job = Box::new(move |m| {
-            let _ = tx.send(f(m));
+            let _ = tx.send(caught(f, m));
         });
         self.pool
             .jobs
@@ -375,4 +379,15 @@ impl Models {
             .ok_or(FaceError::NoFace)?;
         Ok((identity, found))
     }
+}
+/// Runs a job; a panic answers its request with an internal error (not "unavailable,
+/// retry": the same image would fail again) and leaves the worker serving.
+fn caught<T>(
+    f: impl FnOnce(&mut Models) -> Result<T, FaceError>,
+    models: &mut Models,
+) -> Result<T, FaceError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(models))).unwrap_or_else(|_| {
+        tracing::error!("a face job panicked; the worker carries on");
+        Err(FaceError::Internal)
+    })
 }

@@ -15,6 +15,10 @@ pub enum FaceError {
     Overloaded,
     #[error("the face engine is not available: {0}")]
     Unavailable(String),
+    /// A bug met while handling this image (a worker caught a panic): retrying the same
+    /// image will not help.
+    #[error("the face engine failed on this image")]
+    Internal,
 }
 
 impl FaceError {
@@ -27,6 +31,7 @@ impl FaceError {
             FaceError::ImageTooLarge(_) => "image_too_large",
             FaceError::Overloaded => "overloaded",
             FaceError::Unavailable(_) => "face_engine_unavailable",
+            FaceError::Internal => "internal_error",
         }
     }
 }

@@ -628,11 +628,14 @@ pub(crate) fn choose_single(faces: &[Detection]) -> Result<Detection, FaceError>
         .max_by(|a, b| detect::area(&a.bbox).total_cmp(&detect::area(&b.bbox)))
         .ok_or(FaceError::NoFace)?;
     let big = detect::area(&largest.bbox);
-    let rivals = usable
-        .iter()
-        .filter(|d| d.score >= RIVAL_SCORE && detect::area(&d.bbox) >= RIVAL_AREA * big)
-        .count();
-    if rivals > 1 {
+    // Another confident face nearly as big as the largest: whose selfie is it? (The
+    // largest need not be confident itself for the other to count.)
+    let rival = usable.iter().any(|d| {
+        !std::ptr::eq(*d, *largest)
+            && d.score >= RIVAL_SCORE
+            && detect::area(&d.bbox) >= RIVAL_AREA * big
+    });
+    if rival {
         return Err(FaceError::MultipleFaces);
     }
     if detect::eye_distance(largest) < MIN_EYE_DISTANCE {
@@ -699,6 +702,56 @@ mod tests {
         assert_eq!(half.dimensions(), (2, 1));
         // Block x 2..4, y 0..2: red 20, 21, 30, 31 -> 25.5 rounds to 26; blue 0, 2, 0, 3 -> 1.25 -> 1.
         assert_eq!(half.get_pixel(1, 0).0, [26, 100, 1]);
+    }
+
+    /// A face with its box at (x, y), side `side`, eyes 40 px apart.
+    fn face(x: f32, y: f32, side: f32, score: f32) -> Detection {
+        let mut keypoints = [[0.0; 2]; 6];
+        keypoints[0] = [x + 10.0, y + 20.0];
+        keypoints[1] = [x + 50.0, y + 20.0];
+        Detection {
+            bbox: [x, y, x + side, y + side],
+            score,
+            keypoints,
+        }
+    }
+
+    #[test]
+    fn a_confident_face_beside_the_largest_makes_two_whatever_the_largest_scores() {
+        // The larger face scores 0.70 (usable, not confident); the other, 0.95 at 0.8x area.
+        let faces = [face(0.0, 0.0, 100.0, 0.70), face(300.0, 0.0, 90.0, 0.95)];
+        assert!(matches!(
+            choose_single(&faces),
+            Err(FaceError::MultipleFaces)
+        ));
+        // A small or unsure second face does not count.
+        let faces = [face(0.0, 0.0, 100.0, 0.70), face(300.0, 0.0, 50.0, 0.95)];
+        assert!(choose_single(&faces).is_ok());
+        let faces = [face(0.0, 0.0, 100.0, 0.90), face(300.0, 0.0, 90.0, 0.65)];
+        assert!(choose_single(&faces).is_ok());
+        let faces = [face(0.0, 0.0, 100.0, 0.90), face(300.0, 0.0, 90.0, 0.80)];
+        assert!(matches!(
+            choose_single(&faces),
+            Err(FaceError::MultipleFaces)
+        ));
+    }
+
+    #[test]
+    fn merging_ends_even_with_boxes_that_have_no_area() {
+        let mut flat = face(10.0, 10.0, 0.0, 0.9);
+        flat.bbox[2] = 10.0;
+        let found = vec![
+            flat.clone(),
+            face(0.0, 0.0, 100.0, 0.8),
+            flat,
+            face(5.0, 5.0, 100.0, 0.7),
+        ];
+        let merged = merge(found);
+        assert_eq!(
+            merged.len(),
+            3,
+            "two flat boxes, and the two real ones merged"
+        );
     }
 
     #[test]
