@@ -88,11 +88,20 @@ pub async fn page(pool: &PgPool, after: i64, limit: i64) -> Result<Vec<RockRow>,
     .await
 }
 
-/// (id, embedding) of every rock, in id order, for the in-memory index.
-pub async fn all_embeddings(pool: &PgPool) -> Result<Vec<(i64, Vec<f32>)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, embedding FROM rocks ORDER BY id")
-        .fetch_all(pool)
-        .await
+/// (id, embedding) of every rock, in id order, for the in-memory index: one row at a
+/// time, since a million rocks' features are 8 GB.
+pub async fn each_embedding(
+    pool: &PgPool,
+    mut f: impl FnMut(i64, Vec<f32>),
+) -> Result<(), sqlx::Error> {
+    use futures::TryStreamExt;
+    let mut rows =
+        sqlx::query_as::<_, (i64, Vec<f32>)>("SELECT id, embedding FROM rocks ORDER BY id")
+            .fetch(pool);
+    while let Some((id, embedding)) = rows.try_next().await? {
+        f(id, embedding);
+    }
+    Ok(())
 }
 
 pub async fn embedding(pool: &PgPool, id: i64) -> Result<Option<Vec<f32>>, sqlx::Error> {

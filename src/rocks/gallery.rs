@@ -105,8 +105,8 @@ impl Gallery {
         sql::member_counts(&self.pool, ids).await
     }
 
-    pub async fn embeddings(&self) -> Result<Vec<(i64, Vec<f32>)>, sqlx::Error> {
-        sql::all_embeddings(&self.pool).await
+    pub async fn each_embedding(&self, f: impl FnMut(i64, Vec<f32>)) -> Result<(), sqlx::Error> {
+        sql::each_embedding(&self.pool, f).await
     }
 }
 

@@ -73,26 +73,105 @@ pub(crate) fn normalise(v: &mut [f32]) {
 
 /// 1/std of each column of a row-major matrix (floored, so dead features stay small).
 fn inverse_std(rows: &[f32], dim: usize) -> Vec<f32> {
-    let n = (rows.len() / dim.max(1)).max(1) as f32;
-    let mut mean = vec![0f32; dim];
-    let mut sq = vec![0f32; dim];
-    for r in rows.chunks_exact(dim) {
-        for ((m, q), x) in mean.iter_mut().zip(sq.iter_mut()).zip(r) {
+    let mut spread = Spread::new(dim);
+    rows.chunks_exact(dim.max(1)).for_each(|r| spread.push(r));
+    spread.inverse_std()
+}
+
+/// Per-feature mean and mean square over rows pushed one at a time.
+struct Spread {
+    sum: Vec<f32>,
+    sq: Vec<f32>,
+    n: usize,
+}
+
+impl Spread {
+    fn new(dim: usize) -> Spread {
+        Spread {
+            sum: vec![0.0; dim],
+            sq: vec![0.0; dim],
+            n: 0,
+        }
+    }
+
+    fn push(&mut self, row: &[f32]) {
+        for ((m, q), x) in self.sum.iter_mut().zip(self.sq.iter_mut()).zip(row) {
             *m += x;
             *q += x * x;
         }
+        self.n += 1;
     }
-    let sds: Vec<f32> = mean
-        .iter()
-        .zip(&sq)
-        .map(|(m, q)| ((q / n) - (m / n) * (m / n)).max(0.0).sqrt())
-        .collect();
-    let typical = {
-        let mut s = sds.clone();
-        s.sort_by(|a, b| a.total_cmp(b));
-        s[s.len() / 2].max(1e-6)
-    };
-    sds.iter().map(|sd| 1.0 / sd.max(0.1 * typical)).collect()
+
+    /// 1 / standard deviation per feature, floored at a tenth of the typical one.
+    fn inverse_std(&self) -> Vec<f32> {
+        let n = self.n.max(1) as f32;
+        let sds: Vec<f32> = self
+            .sum
+            .iter()
+            .zip(&self.sq)
+            .map(|(m, q)| ((q / n) - (m / n) * (m / n)).max(0.0).sqrt())
+            .collect();
+        let typical = {
+            let mut s = sds.clone();
+            s.sort_by(|a, b| a.total_cmp(b));
+            s.get(s.len() / 2).copied().unwrap_or(0.0).max(1e-6)
+        };
+        sds.iter().map(|sd| 1.0 / sd.max(0.1 * typical)).collect()
+    }
+}
+
+/// The gallery mean, over the rocks the index can hold (first pass over a gallery).
+pub struct RockMean {
+    sum: Vec<f32>,
+    count: usize,
+}
+
+impl RockMean {
+    pub fn new(dim: usize) -> RockMean {
+        RockMean {
+            sum: vec![0.0; dim],
+            count: 0,
+        }
+    }
+
+    pub fn push(&mut self, raw: &[f32]) {
+        if usable_features(raw, self.sum.len()) {
+            self.sum.iter_mut().zip(raw).for_each(|(m, x)| *m += x);
+            self.count += 1;
+        }
+    }
+
+    fn mean(&self) -> Vec<f32> {
+        let n = self.count.max(1) as f32;
+        self.sum.iter().map(|m| m / n).collect()
+    }
+}
+
+/// The spread of the centred, normalised rocks, for standardising (second pass).
+pub struct RockSpread {
+    mean: Vec<f32>,
+    spread: Spread,
+}
+
+impl RockSpread {
+    pub fn new(mean: &RockMean) -> RockSpread {
+        RockSpread {
+            mean: mean.mean(),
+            spread: Spread::new(mean.sum.len()),
+        }
+    }
+
+    pub fn push(&mut self, raw: &[f32]) {
+        if usable_features(raw, self.mean.len()) {
+            let mut c: Vec<f32> = raw.iter().zip(&self.mean).map(|(x, m)| x - m).collect();
+            normalise(&mut c);
+            self.spread.push(&c);
+        }
+    }
+
+    fn finish(&self) -> Vec<f32> {
+        self.spread.inverse_std()
+    }
 }
 
 /// A reference face's score for one rock with that face left out of the rock's anti-hub
@@ -196,51 +275,52 @@ impl Matcher {
         settings: MatcherSettings,
         rocks: &[(i64, Vec<f32>)],
     ) -> Self {
+        let mut mean = RockMean::new(calibration.in_dim());
+        rocks.iter().for_each(|(_, v)| mean.push(v));
+        let spread = settings.standardise.then(|| {
+            let mut spread = RockSpread::new(&mean);
+            rocks.iter().for_each(|(_, v)| spread.push(v));
+            spread
+        });
+        let mut matcher = Matcher::empty(calibration, settings, &mean, spread);
+        for (id, v) in rocks {
+            matcher.add(*id, v);
+        }
+        matcher
+    }
+
+    /// An index with no rocks yet, for a gallery whose statistics are known: rocks then go
+    /// in one by one with `add` (so a gallery can be streamed in, never held whole).
+    pub fn empty(
+        calibration: Arc<Calibration>,
+        settings: MatcherSettings,
+        mean: &RockMean,
+        spread: Option<RockSpread>,
+    ) -> Self {
         let in_dim = calibration.in_dim();
-        let mut rock_mean = vec![0f32; in_dim];
-        let usable: Vec<&(i64, Vec<f32>)> = rocks
-            .iter()
-            .filter(|(_, v)| usable_features(v, in_dim))
-            .collect();
-        for (_, v) in &usable {
-            rock_mean.iter_mut().zip(v).for_each(|(m, x)| *m += x);
-        }
-        if !usable.is_empty() {
-            let n = usable.len() as f32;
-            rock_mean.iter_mut().for_each(|m| *m /= n);
-        }
         let dim = if settings.project {
             calibration.out_dim()
         } else {
             in_dim
         };
-        let (human_scale, rock_scale) = if settings.standardise {
-            let rock_rows: Vec<f32> = usable
-                .iter()
-                .flat_map(|(_, v)| {
-                    let mut c: Vec<f32> = v.iter().zip(&rock_mean).map(|(x, m)| x - m).collect();
-                    normalise(&mut c);
-                    c
-                })
-                .collect();
-            (
+        let (human_scale, rock_scale) = match spread {
+            Some(spread) if settings.standardise => (
                 Some(inverse_std(calibration.reference_rows(), in_dim)),
-                Some(inverse_std(&rock_rows, in_dim)),
-            )
-        } else {
-            (None, None)
+                Some(spread.finish()),
+            ),
+            _ => (None, None),
         };
         let mut matcher = Matcher {
             calibration,
             settings,
-            rock_mean,
+            rock_mean: mean.mean(),
             human_scale,
             rock_scale,
             reference: Vec::new(),
-            index: RockIndex::with_capacity(dim, usable.len()),
+            index: RockIndex::with_capacity(dim, mean.count),
             reference_queries: Vec::new(),
             reference_best: Vec::new(),
-            skipped: rocks.len() - usable.len(),
+            skipped: 0,
         };
         // Reference rows are already centred and normalised: only scale and project them.
         let zero = vec![0f32; in_dim];
@@ -256,9 +336,6 @@ impl Matcher {
             .map(quantise)
             .collect();
         matcher.reference_best = vec![f32::NEG_INFINITY; matcher.reference_queries.len()];
-        for (id, v) in usable {
-            matcher.add(*id, v);
-        }
         matcher
     }
 

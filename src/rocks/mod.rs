@@ -18,7 +18,7 @@ use crate::db::rocks::RockRow;
 use crate::face::{FaceEngine, FaceSignature};
 use crate::storage::ObjectStorage;
 use gallery::{encode_jpeg, Gallery};
-use matcher::Matcher;
+use matcher::{Matcher, RockMean, RockSpread};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -121,6 +121,27 @@ pub struct RockService {
     matcher: Arc<RwLock<Matcher>>,
 }
 
+/// The index of every stored rock, streamed from the database in two passes (three when
+/// standardising): the gallery statistics first, then the rocks, so no pass holds them all.
+async fn build_matcher(
+    gallery: &Gallery,
+    calibration: Arc<Calibration>,
+    settings: MatcherSettings,
+) -> Result<Matcher, RockError> {
+    let mut mean = RockMean::new(calibration.in_dim());
+    gallery.each_embedding(|_, v| mean.push(&v)).await?;
+    let spread = if settings.standardise {
+        let mut spread = RockSpread::new(&mean);
+        gallery.each_embedding(|_, v| spread.push(&v)).await?;
+        Some(spread)
+    } else {
+        None
+    };
+    let mut matcher = Matcher::empty(calibration, settings, &mean, spread);
+    gallery.each_embedding(|id, v| matcher.add(id, &v)).await?;
+    Ok(matcher)
+}
+
 impl RockService {
     /// Loads the index from the database. Call `ensure_gallery` after to fill an empty one.
     pub async fn load(
@@ -150,8 +171,7 @@ impl RockService {
         };
         let calibration = Arc::new(calibration);
         let gallery = Gallery::new(pool, storage);
-        let rocks = gallery.embeddings().await?;
-        let matcher = Matcher::build(calibration.clone(), settings.matcher, &rocks);
+        let matcher = build_matcher(&gallery, calibration.clone(), settings.matcher).await?;
         tracing::info!(rocks = matcher.len(), "rock index loaded");
         Ok(RockService {
             gallery,
@@ -164,8 +184,12 @@ impl RockService {
 
     /// Rebuilds the index from the database (recomputes the gallery mean).
     pub async fn reload(&self) -> Result<(), RockError> {
-        let rocks = self.gallery.embeddings().await?;
-        let fresh = Matcher::build(self.calibration.clone(), self.settings.matcher, &rocks);
+        let fresh = build_matcher(
+            &self.gallery,
+            self.calibration.clone(),
+            self.settings.matcher,
+        )
+        .await?;
         *self.matcher.write().unwrap_or_else(|e| e.into_inner()) = fresh;
         Ok(())
     }
