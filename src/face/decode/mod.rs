@@ -97,35 +97,37 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let img = image::DynamicImage::from_decoder(decoder).map_err(decode_error)?;
-    Ok(upright(rgb_wiping(img), orientation))
-}
-
-/// RGB8, the decoder's own buffer wiped if it had another layout: every copy of a
-/// selfie's pixels is zeroed before it is freed, not only the final one.
-fn rgb_wiping(img: image::DynamicImage) -> RgbImage {
-    match img {
-        image::DynamicImage::ImageRgb8(rgb) => rgb,
-        mut other => {
-            use image::DynamicImage as D;
-            use zeroize::Zeroize;
-            let rgb = other.to_rgb8();
-            match &mut other {
-                D::ImageLuma8(b) => b.as_mut().zeroize(),
-                D::ImageLumaA8(b) => b.as_mut().zeroize(),
-                D::ImageRgba8(b) => b.as_mut().zeroize(),
-                D::ImageLuma16(b) => b.as_mut().zeroize(),
-                D::ImageLumaA16(b) => b.as_mut().zeroize(),
-                D::ImageRgb16(b) => b.as_mut().zeroize(),
-                D::ImageRgba16(b) => b.as_mut().zeroize(),
-                D::ImageRgb32F(b) => b.as_mut().zeroize(),
-                D::ImageRgba32F(b) => b.as_mut().zeroize(),
-                D::ImageRgb8(b) => b.as_mut().zeroize(),
-                _ => {}
-            }
-            rgb
+    // Decoded into a buffer of ours, so it is wiped whether decoding succeeds or not.
+    let channels = match decoder.color_type() {
+        image::ColorType::L8 => 1,
+        image::ColorType::La8 => 2,
+        image::ColorType::Rgb8 => 3,
+        image::ColorType::Rgba8 => 4,
+        other => {
+            return Err(FaceError::UnsupportedImage(format!(
+                "unexpected sample layout {other:?}"
+            )))
         }
-    }
+    };
+    let size = usize::try_from(decoder.total_bytes())
+        .map_err(|_| FaceError::ImageTooLarge("the image does not fit in memory".into()))?;
+    let mut samples = zeroize::Zeroizing::new(vec![0u8; size]);
+    decoder.read_image(&mut samples).map_err(decode_error)?;
+    let rgb = if channels == 3 {
+        std::mem::take(&mut *samples)
+    } else {
+        let mut rgb = vec![0u8; w as usize * h as usize * 3];
+        for (px, out) in samples.chunks_exact(channels).zip(rgb.chunks_exact_mut(3)) {
+            match channels {
+                1 | 2 => out.fill(px[0]),
+                _ => out.copy_from_slice(&px[..3]),
+            }
+        }
+        rgb
+    };
+    let rgb = RgbImage::from_raw(w, h, rgb)
+        .ok_or_else(|| FaceError::UnsupportedImage("the image's size does not add up".into()))?;
+    Ok(upright(rgb, orientation))
 }
 
 /// The image as it is meant to be shown (EXIF orientation applied), the turned copy's

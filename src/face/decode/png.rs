@@ -55,7 +55,8 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
             )))
         }
     };
-    let mut rgb = RgbImage::new(w, h);
+    // Wiped if dropped on an error path; handed over whole when decoding succeeds.
+    let mut rgb = zeroize::Zeroizing::new(vec![0u8; w as usize * h as usize * 3]);
     let to_rgb = |src: &[u8], dst: &mut [u8]| {
         for (px, out) in src.chunks_exact(channels).zip(dst.chunks_exact_mut(3)) {
             match channels {
@@ -70,7 +71,7 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
         let size = reader
             .output_buffer_size()
             .ok_or_else(|| FaceError::ImageTooLarge("the frame does not fit in memory".into()))?;
-        let mut frame = vec![0u8; size];
+        let mut frame = zeroize::Zeroizing::new(vec![0u8; size]);
         let info = reader.next_frame(&mut frame).map_err(png_error)?;
         for (src, dst) in frame
             .chunks_exact(info.line_size)
@@ -78,7 +79,6 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
         {
             to_rgb(src, dst);
         }
-        zeroize::Zeroize::zeroize(&mut frame);
     } else {
         for dst in rgb.chunks_exact_mut(row_len) {
             let row = reader
@@ -88,5 +88,7 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
             to_rgb(row.data(), dst);
         }
     }
+    let rgb = RgbImage::from_raw(w, h, std::mem::take(&mut *rgb))
+        .ok_or_else(|| FaceError::UnsupportedImage("the PNG's size does not add up".into()))?;
     Ok(super::upright(rgb, orientation))
 }
