@@ -400,6 +400,10 @@ impl<'a> Bits<'a> {
             }
             self.at += if b == 0xFF { 2 } else { 1 };
         }
+        // A marker may be preceded by any number of 0xFF fill bytes.
+        while self.data.get(self.at..self.at + 2) == Some(&[0xFF, 0xFF][..]) {
+            self.at += 1;
+        }
         match self.data.get(self.at..self.at + 2) {
             Some([0xFF, 0xD0..=0xD7]) => {
                 self.at += 2;
@@ -493,6 +497,21 @@ mod tests {
                 assert!(coded < needed, "{name} cut to {keep}: {coded} of {needed}");
             }
         }
+        // Fill bytes before each restart marker are legal, and change nothing.
+        let file = fixture("420_restart.jpg");
+        let mut filled = Vec::new();
+        let scan = layout(&file).unwrap_or_else(|_| panic!("complete")).scans[0]
+            .1
+            .clone();
+        for (i, &b) in file.iter().enumerate() {
+            if scan.contains(&i) && b == 0xFF && matches!(file.get(i + 1), Some(0xD0..=0xD7)) {
+                filled.extend_from_slice(&[0xFF, 0xFF]);
+            }
+            filled.push(b);
+        }
+        assert!(filled.len() > file.len(), "fill bytes were added");
+        let found = layout(&filled).unwrap_or_else(|_| panic!("filled: complete"));
+        assert_eq!(coded_mcus(&filled, &found), Some((35, 35)));
         let progressive = fixture("progressive.jpg");
         let found = layout(&progressive).unwrap_or_else(|_| panic!("complete"));
         assert_eq!(
