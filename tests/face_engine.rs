@@ -312,27 +312,7 @@ fn exif_orientation_is_applied() {
     // The photo stored rotated a quarter turn, with EXIF orientation 6 (rotate 90 CW to view).
     let face = rgb(&data.join("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg"));
     let stored = image::imageops::rotate270(&face);
-    let jpeg = encode_jpeg(&stored);
-    // APP1 Exif segment: big-endian TIFF, one IFD entry Orientation (0x0112) = 6.
-    let tiff: Vec<u8> = [
-        b"MM\x00\x2a".as_slice(),
-        &8u32.to_be_bytes(),
-        &1u16.to_be_bytes(),
-        &0x0112u16.to_be_bytes(),
-        &3u16.to_be_bytes(),
-        &1u32.to_be_bytes(),
-        &6u16.to_be_bytes(),
-        &[0, 0],
-        &0u32.to_be_bytes(),
-    ]
-    .concat();
-    let mut app1 = b"Exif\x00\x00".to_vec();
-    app1.extend_from_slice(&tiff);
-    let mut with_exif = jpeg[..2].to_vec();
-    with_exif.extend_from_slice(&[0xFF, 0xE1]);
-    with_exif.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-    with_exif.extend_from_slice(&app1);
-    with_exif.extend_from_slice(&jpeg[2..]);
+    let with_exif = with_exif_orientation(&encode_jpeg(&stored), 6);
     let faces = block_on(engine.detect(&with_exif)).unwrap_or_else(|e| panic!("{e}"));
     let best = faces
         .iter()

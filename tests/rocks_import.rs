@@ -2,6 +2,7 @@
 //! storage and into a real S3 server.
 #![allow(clippy::expect_used)]
 mod common;
+mod face_support;
 
 use actix_web::{test, web, App};
 use rockstar::rocks::{RockService, RockSettings};
@@ -209,12 +210,10 @@ async fn a_photo_turned_by_exif_is_imported_upright() -> anyhow::Result<()> {
     for (from, to) in [(&photos, &turned_photos), (&faces, &turned_faces)] {
         std::fs::create_dir_all(to)?;
         let img = image::open(from.join(&name))?.to_rgb8();
-        let mut jpeg = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95)
-            .encode_image(&image::imageops::rotate270(&img))?;
+        let jpeg = face_support::encode_jpeg(&image::imageops::rotate270(&img));
         std::fs::write(
             to.join(format!("turned_{name}")),
-            common::with_exif_orientation(&jpeg, 6),
+            face_support::with_exif_orientation(&jpeg, 6),
         )?;
         upright.push(img.dimensions());
     }
@@ -249,9 +248,7 @@ async fn a_photo_turned_by_exif_is_imported_upright() -> anyhow::Result<()> {
         service.embedding(plain.added[0]).await?,
         service.embedding(rock.id).await?,
     );
-    let dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let cosine = dot / (norm(&a) * norm(&b));
+    let cosine = face_support::cosine(&a, &b);
     assert!(cosine > 0.95, "cosine {cosine}");
     Ok(())
 }

@@ -187,17 +187,14 @@ pub enum CreateOutcome {
     MediaNotFound,
 }
 
-/// Creates a status with its mentions, media and notifications in one transaction.
+/// Creates a status with its mentions, media and notifications in one transaction. An
+/// Idempotency-Key used before is settled by its insert (callers answer plain retries
+/// before calling, with `idempotent_request`).
 pub async fn create(
     conn: &mut PgConnection,
     new: &NewStatus<'_>,
 ) -> Result<CreateOutcome, sqlx::Error> {
     let me = new.account_id;
-    if let Some(key) = new.idempotency_key {
-        if let Some(outcome) = earlier_use(&mut *conn, new, key).await? {
-            return Ok(outcome);
-        }
-    }
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
 
     let parent_author: Option<i64> = match new.in_reply_to_id {

@@ -99,14 +99,10 @@ impl FaceEngine {
                     let _guard = AliveGuard(alive);
                     let _ = ready_tx.send(Ok(()));
                     // Ends when every FaceEngine clone (and so the sender) is gone.
+                    // Every job runs its work through `caught`, so a panic never ends the
+                    // worker.
                     while let Ok(job) = rx.recv() {
-                        // A panic fails that one request (its reply channel is dropped)
-                        // and leaves the worker serving; the sessions hold no per-request
-                        // state that a half-run job could spoil.
-                        let run = std::panic::AssertUnwindSafe(|| job(&mut models));
-                        if std::panic::catch_unwind(run).is_err() {
-                            tracing::error!("a face job panicked; the worker carries on");
-                        }
+                        job(&mut models);
                     }
                 })
                 .map_err(|e| {
@@ -276,7 +272,7 @@ impl FaceEngine {
             let chunk: Vec<image::RgbImage> = crops.by_ref().take(per).collect();
             let (tx, rx) = tokio::sync::oneshot::channel();
             let job: Job = Box::new(move |m| {
-                let _ = tx.send(m.rock_appearance(&chunk));
+                let _ = tx.send(caught(|m| m.rock_appearance(&chunk), m));
             });
             let jobs = self.pool.jobs.clone();
             tokio::task::spawn_blocking(move || jobs.send(job))
@@ -380,8 +376,9 @@ impl Models {
         Ok((identity, found))
     }
 }
-/// Runs a job; a panic answers its request with an internal error (not "unavailable,
-/// retry": the same image would fail again) and leaves the worker serving.
+/// Runs a job's work; a panic answers its request with an internal error (not
+/// "unavailable, retry": the same image would fail again) and leaves the worker serving.
+/// The sessions hold no per-request state that a half-run job could spoil.
 fn caught<T>(
     f: impl FnOnce(&mut Models) -> Result<T, FaceError>,
     models: &mut Models,

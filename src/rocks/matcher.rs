@@ -512,17 +512,22 @@ mod tests {
             .collect()
     }
 
+    /// Rocks with ids 0, 1, 2, ...
+    fn numbered(rocks: Vec<Vec<f32>>) -> Vec<(i64, Vec<f32>)> {
+        rocks
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i as i64, v))
+            .collect()
+    }
+
     #[test]
     fn likeness_is_the_share_of_reference_faces_matched_less_closely() {
         let (humans, rocks) = (features(40, 16, 1), features(60, 16, 2));
         let calibration = Arc::new(
             Calibration::compute(&humans, &rocks, 8).unwrap_or_else(|e| panic!("calibration: {e}")),
         );
-        let gallery: Vec<(i64, Vec<f32>)> = rocks
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| (i as i64, v))
-            .collect();
+        let gallery = numbered(rocks);
         let matcher = Matcher::build(calibration, MatcherSettings::default(), &gallery);
         assert_eq!(matcher.likeness(-100.0), Some(0.0));
         assert_eq!(matcher.likeness(100.0), Some(1.0));
@@ -551,12 +556,7 @@ mod tests {
         let calibration = Arc::new(
             Calibration::compute(&humans, &rocks, 8).unwrap_or_else(|e| panic!("calibration: {e}")),
         );
-        let clean: Vec<(i64, Vec<f32>)> = rocks
-            .iter()
-            .cloned()
-            .enumerate()
-            .map(|(i, v)| (i as i64, v))
-            .collect();
+        let clean = numbered(rocks);
         let mut spoilt = clean.clone();
         spoilt[3].1[0] = f32::NAN;
         spoilt[7].1[5] = f32::INFINITY;
@@ -590,11 +590,7 @@ mod tests {
         let (humans, rocks) = (features(30, 16, 3), features(50, 16, 4));
         let full =
             Calibration::compute(&humans, &rocks, 8).unwrap_or_else(|e| panic!("calibration: {e}"));
-        let gallery: Vec<(i64, Vec<f32>)> = rocks
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| (i as i64, v))
-            .collect();
+        let gallery = numbered(rocks);
         for anti_hub in [AntiHub::Csls { k: 5, weight: 1.0 }, AntiHub::ZScore] {
             let settings = MatcherSettings {
                 anti_hub,

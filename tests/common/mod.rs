@@ -284,28 +284,3 @@ pub fn handful(n: usize) -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
     std::fs::write(photos.join("broken_rock.jpg"), b"this is not a jpeg").expect("broken file");
     Some((dir, photos, faces))
 }
-
-/// The JPEG with an APP1 Exif segment right after SOI holding one Orientation entry
-/// (big-endian TIFF; 6 = turn 90° clockwise to view).
-pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let tiff: Vec<u8> = [
-        b"MM\x00\x2a".as_slice(),
-        &8u32.to_be_bytes(),
-        &1u16.to_be_bytes(),
-        &0x0112u16.to_be_bytes(),
-        &3u16.to_be_bytes(),
-        &1u32.to_be_bytes(),
-        &orientation.to_be_bytes(),
-        &[0, 0],
-        &0u32.to_be_bytes(),
-    ]
-    .concat();
-    let mut app1 = b"Exif\x00\x00".to_vec();
-    app1.extend_from_slice(&tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&app1);
-    out.extend_from_slice(&jpeg[2..]);
-    out
-}

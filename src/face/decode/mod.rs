@@ -50,13 +50,12 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
         Some(layout) => layout.size,
         None => png_or_webp_dimensions(bytes),
     };
-    let jpeg_scan_bytes = jpeg_layout.as_ref().map(|layout| layout.scan_bytes);
     if let Some((w, h)) = declared {
         check_size(w, h, limits)?;
         // Huffman coding spends at least one bit on every 8x8 block of the first component,
         // so less data than that means a header claiming more pixels than the file holds;
         // decoders would make up the rest as grey.
-        if let Some(scan_bytes) = jpeg_scan_bytes {
+        if let Some(scan_bytes) = jpeg_layout.as_ref().map(|layout| layout.scan_bytes) {
             if (scan_bytes as u64) * 512 < u64::from(w) * u64::from(h) {
                 return Err(FaceError::UnsupportedImage(format!(
                     "the JPEG holds {scan_bytes} bytes of image data, too few for its declared {w}x{h} pixels"
@@ -89,8 +88,8 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_image_width = Some(limits.max_side);
     decoder_limits.max_image_height = Some(limits.max_side);
-    // RGBA16 is the widest layout we accept, plus headroom for decoder scratch.
-    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8).saturating_add(64 << 20));
+    // RGBA8 is the widest layout we accept (below), plus headroom for decoder scratch.
+    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(4).saturating_add(64 << 20));
     decoder
         .set_limits(decoder_limits)
         .map_err(|e| FaceError::ImageTooLarge(e.to_string()))?;
@@ -117,17 +116,22 @@ pub(crate) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
         std::mem::take(&mut *samples)
     } else {
         let mut rgb = vec![0u8; w as usize * h as usize * 3];
-        for (px, out) in samples.chunks_exact(channels).zip(rgb.chunks_exact_mut(3)) {
-            match channels {
-                1 | 2 => out.fill(px[0]),
-                _ => out.copy_from_slice(&px[..3]),
-            }
-        }
+        samples_to_rgb(&samples, channels, &mut rgb);
         rgb
     };
     let rgb = RgbImage::from_raw(w, h, rgb)
         .ok_or_else(|| FaceError::UnsupportedImage("the image's size does not add up".into()))?;
     Ok(upright(rgb, orientation))
+}
+
+/// 8-bit grey, grey+alpha, RGB or RGBA samples (`channels` 1-4) -> RGB; alpha is dropped.
+pub(super) fn samples_to_rgb(samples: &[u8], channels: usize, rgb: &mut [u8]) {
+    for (px, out) in samples.chunks_exact(channels).zip(rgb.chunks_exact_mut(3)) {
+        match channels {
+            1 | 2 => out.fill(px[0]),
+            _ => out.copy_from_slice(&px[..3]),
+        }
+    }
 }
 
 /// The image as it is meant to be shown (EXIF orientation applied), the turned copy's
@@ -227,6 +231,18 @@ mod tests {
         out
     }
 
+    /// The JPEG with its baseline frame header patched to claim `w` x `h` pixels.
+    fn with_frame_size(jpeg: &[u8], w: u16, h: u16) -> Vec<u8> {
+        let mut forged = jpeg.to_vec();
+        let sof = forged
+            .windows(2)
+            .position(|pair| pair == [0xFF, 0xC0])
+            .unwrap_or_else(|| panic!("no baseline frame header"));
+        forged[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
+        forged[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
+        forged
+    }
+
     /// The JPEG with a comment segment holding `text` right after SOI.
     fn with_comment(jpeg: &[u8], text: &[u8]) -> Vec<u8> {
         let mut out = jpeg[..2].to_vec();
@@ -293,12 +309,7 @@ mod tests {
     #[test]
     fn a_header_claiming_a_little_more_than_the_data_holds_is_refused() {
         // 64x48 patched to 64x96: twice the rows, far under the one-bit-per-block floor.
-        let mut forged = jpeg();
-        let sof = forged
-            .windows(2)
-            .position(|w| w == [0xFF, 0xC0])
-            .unwrap_or_else(|| panic!("no baseline frame header"));
-        forged[sof + 5..sof + 7].copy_from_slice(&96u16.to_be_bytes());
+        let forged = with_frame_size(&jpeg(), 64, 96);
         match decode(&forged, LIMITS) {
             Err(FaceError::UnsupportedImage(m)) => assert!(m.contains("48 of its 96"), "{m}"),
             other => panic!("{:?}", other.map(|img| img.dimensions())),
@@ -309,12 +320,7 @@ mod tests {
     fn a_header_claiming_more_pixels_than_the_data_holds_is_refused() {
         // A small photo whose frame header is patched to 4000 x 3000 (inside the limits):
         // complete and well formed, but decoders would invent 12 MP of grey.
-        let mut forged = jpeg();
-        let sof = forged
-            .windows(2)
-            .position(|w| w == [0xFF, 0xC0])
-            .unwrap_or_else(|| panic!("no baseline frame header"));
-        forged[sof + 5..sof + 9].copy_from_slice(&[0x0B, 0xB8, 0x0F, 0xA0]);
+        let forged = with_frame_size(&jpeg(), 4000, 3000);
         match decode(&forged, LIMITS) {
             Err(FaceError::UnsupportedImage(m)) => assert!(m.contains("4000x3000"), "{m}"),
             other => panic!("{other:?}"),
@@ -525,12 +531,7 @@ mod tests {
         let mut webp = b"RIFF\x00\x01\x00\x00WEBPVP8X\x0a\0\0\0\0\0\0\0".to_vec();
         webp.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
         // JPEG: a frame header patched to 60000 x 60000.
-        let mut big_jpeg = jpeg();
-        let sof = big_jpeg
-            .windows(2)
-            .position(|w| w == [0xFF, 0xC0])
-            .unwrap_or_else(|| panic!("no baseline frame header"));
-        big_jpeg[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+        let big_jpeg = with_frame_size(&jpeg(), 60_000, 60_000);
         for (name, file) in [("png", png), ("webp", webp), ("jpeg", big_jpeg)] {
             match decode(&file, LIMITS) {
                 Err(FaceError::ImageTooLarge(_)) => {}

@@ -1,6 +1,6 @@
 //! PNG through the `png` crate itself rather than `image`'s wrapper, for control over what
 //! a small file can cost.
-use super::{check_size, DecodeLimits};
+use super::{check_size, samples_to_rgb, DecodeLimits};
 use crate::face::FaceError;
 use image::RgbImage;
 use std::io::Cursor;
@@ -57,14 +57,6 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
     };
     // Wiped if dropped on an error path; handed over whole when decoding succeeds.
     let mut rgb = zeroize::Zeroizing::new(vec![0u8; w as usize * h as usize * 3]);
-    let to_rgb = |src: &[u8], dst: &mut [u8]| {
-        for (px, out) in src.chunks_exact(channels).zip(dst.chunks_exact_mut(3)) {
-            match channels {
-                1 | 2 => out.fill(px[0]),
-                _ => out.copy_from_slice(&px[..3]),
-            }
-        }
-    };
     let row_len = w as usize * 3;
     if interlaced {
         // Adam7 passes fill the whole frame before any row is complete.
@@ -77,7 +69,7 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
             .chunks_exact(info.line_size)
             .zip(rgb.chunks_exact_mut(row_len))
         {
-            to_rgb(src, dst);
+            samples_to_rgb(src, channels, dst);
         }
     } else {
         for dst in rgb.chunks_exact_mut(row_len) {
@@ -85,7 +77,7 @@ pub(super) fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Fac
                 .next_row()
                 .map_err(png_error)?
                 .ok_or_else(|| FaceError::UnsupportedImage("the PNG file is truncated".into()))?;
-            to_rgb(row.data(), dst);
+            samples_to_rgb(row.data(), channels, dst);
         }
     }
     let rgb = RgbImage::from_raw(w, h, std::mem::take(&mut *rgb))
