@@ -151,6 +151,54 @@ async fn two_files_with_one_rock_id_import_once_and_keep_the_first_images() -> a
 }
 
 #[tokio::test]
+async fn a_database_error_leaves_no_unreferenced_images_behind() -> anyhow::Result<()> {
+    let Some(engine) = common::engine() else {
+        return Ok(());
+    };
+    let Some(pool) = common::database().await else {
+        return Ok(());
+    };
+    let Some((_dir, photos, faces)) = common::handful(3) else {
+        return Ok(());
+    };
+    // The first rock goes in; every later insert fails inside PostgreSQL.
+    sqlx::query(
+        "CREATE FUNCTION refuse_second_rock() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF (SELECT count(*) FROM rocks) >= 1 THEN RAISE EXCEPTION 'disk full'; END IF; \
+         RETURN NEW; END $$",
+    )
+    .execute(&pool)
+    .await?;
+    sqlx::query(
+        "CREATE TRIGGER refuse_second_rock BEFORE INSERT ON rocks \
+         FOR EACH ROW EXECUTE FUNCTION refuse_second_rock()",
+    )
+    .execute(&pool)
+    .await?;
+    let media = tempfile::tempdir()?;
+    let storage = ObjectStorage::new(&StorageConfig::Local {
+        root: media.path().to_path_buf(),
+    })?;
+    let service = RockService::load_with(pool.clone(), storage.clone(), engine, settings()).await?;
+    let err = service
+        .import_dir(&photos, Some(&faces), &|_, _| {})
+        .await
+        .expect_err("the second insert fails");
+    assert!(err.to_string().contains("disk full"), "{err}");
+
+    let kept: Vec<(String, String)> = sqlx::query_as("SELECT photo_key, face_key FROM rocks")
+        .fetch_all(&pool)
+        .await?;
+    assert_eq!(kept.len(), 1);
+    let mut expected = vec![kept[0].0.clone(), kept[0].1.clone()];
+    expected.sort();
+    let mut stored = storage.list("rocks").await?;
+    stored.sort();
+    assert_eq!(stored, expected, "only the stored row's images remain");
+    Ok(())
+}
+
+#[tokio::test]
 async fn import_without_faces_uses_a_detected_or_centred_crop() -> anyhow::Result<()> {
     let Some(engine) = common::engine() else {
         return Ok(());

@@ -48,32 +48,48 @@ impl Gallery {
         let face_key = format!("{stem}/face.jpg");
         let storage_err =
             |e: crate::storage::StorageError| super::RockError::Storage(e.to_string());
-        self.storage
-            .put(&photo_key, rock.photo_jpeg.clone())
-            .await
-            .map_err(storage_err)?;
-        self.storage
-            .put(&face_key, rock.face_jpeg.clone())
-            .await
-            .map_err(storage_err)?;
-        let id = sql::insert(
-            &self.pool,
-            &NewRock {
-                source_key: &rock.source_key,
-                name: &rock.name,
-                photo_key: &photo_key,
-                face_key: &face_key,
-                embedding: &rock.embedding,
-                source: rock.source,
-            },
-        )
-        .await?;
-        if id.is_none() && !sql::uses_image_key(&self.pool, &photo_key).await? {
-            for key in [&photo_key, &face_key] {
-                self.storage.delete(key).await.map_err(storage_err)?;
-            }
+        // Images already referenced by a row must survive whatever happens below.
+        let shared = sql::uses_image_key(&self.pool, &photo_key).await?;
+        let stored = async {
+            self.storage
+                .put(&photo_key, rock.photo_jpeg.clone())
+                .await
+                .map_err(storage_err)?;
+            self.storage
+                .put(&face_key, rock.face_jpeg.clone())
+                .await
+                .map_err(storage_err)?;
+            let id = sql::insert(
+                &self.pool,
+                &NewRock {
+                    source_key: &rock.source_key,
+                    name: &rock.name,
+                    photo_key: &photo_key,
+                    face_key: &face_key,
+                    embedding: &rock.embedding,
+                    source: rock.source,
+                },
+            )
+            .await?;
+            Ok::<_, super::RockError>(id)
         }
-        Ok(id)
+        .await;
+        match stored {
+            Ok(None) if !sql::uses_image_key(&self.pool, &photo_key).await? => {
+                for key in [&photo_key, &face_key] {
+                    self.storage.delete(key).await.map_err(storage_err)?;
+                }
+                Ok(None)
+            }
+            Err(e) if !shared => {
+                // No row points at them: left behind, they would never be served or removed.
+                self.storage
+                    .delete_all_best_effort(&[photo_key, face_key])
+                    .await;
+                Err(e)
+            }
+            other => other,
+        }
     }
 
     pub async fn existing(
