@@ -158,7 +158,7 @@ impl Settings {
             config::Environment::with_prefix("ROCKSTAR")
                 .prefix_separator("_")
                 .separator("__")
-                .source(Some(environment_settings(std::env::vars()))),
+                .source(Some(environment_settings(std::env::vars())?)),
         );
         let mut settings: Settings = builder
             .build()
@@ -291,17 +291,31 @@ fn secret_from_file(path: &Path, text: String) -> anyhow::Result<SecretString> {
     Ok(SecretString::from(text))
 }
 
+/// `ROCKSTAR_*` variables of the command-line tools and tests, not settings.
+const TOOL_VARIABLES: [&str; 3] = ["MODELS_DIR", "HUMAN_REFERENCE", "TEST_DUMP_DIR"];
+
 /// The `ROCKSTAR_*` variables that are settings: nested keys (`ROCKSTAR_SECTION__KEY`) and
-/// `ROCKSTAR_DATA_DIR`. Others with the prefix belong to the command-line tools (e.g.
-/// `ROCKSTAR_MODELS_DIR`), so they are not read as misspelt settings.
+/// `ROCKSTAR_DATA_DIR`. Any other with the prefix that no tool reads is a misspelt setting
+/// (most often a single underscore), refused like a misspelt key in a file.
 fn environment_settings(
     vars: impl Iterator<Item = (String, String)>,
-) -> std::collections::HashMap<String, String> {
-    vars.filter(|(key, _)| {
-        key.strip_prefix("ROCKSTAR_")
-            .is_some_and(|rest| rest.contains("__") || rest == "DATA_DIR")
-    })
-    .collect()
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    let mut settings = std::collections::HashMap::new();
+    for (key, value) in vars {
+        let Some(rest) = key.strip_prefix("ROCKSTAR_") else {
+            continue;
+        };
+        if rest.contains("__") || rest == "DATA_DIR" {
+            settings.insert(key, value);
+        } else if !TOOL_VARIABLES.contains(&rest) {
+            let nested = rest.replacen('_', "__", 1);
+            anyhow::bail!(
+                "invalid configuration: {key} is not a setting; a key in a section takes a \
+                 double underscore, e.g. ROCKSTAR_{nested}"
+            );
+        }
+    }
+    Ok(settings)
 }
 
 #[cfg(test)]
@@ -371,7 +385,7 @@ mod tests {
     }
 
     #[test]
-    fn only_nested_rockstar_variables_are_settings() {
+    fn only_nested_rockstar_variables_are_settings() -> anyhow::Result<()> {
         let vars = [
             ("ROCKSTAR_DATABASE__URL", "postgres://db"),
             ("ROCKSTAR_DATA_DIR", "/srv"),
@@ -379,9 +393,19 @@ mod tests {
             ("DATABASE_URL", "postgres://other"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned()));
-        let mut kept: Vec<String> = environment_settings(vars.into_iter()).into_keys().collect();
+        let mut kept: Vec<String> = environment_settings(vars.into_iter())?
+            .into_keys()
+            .collect();
         kept.sort();
         assert_eq!(kept, ["ROCKSTAR_DATABASE__URL", "ROCKSTAR_DATA_DIR"]);
+
+        let misspelt = [("ROCKSTAR_SERVER_BIND".to_owned(), "0.0.0.0:80".to_owned())];
+        let Err(err) = environment_settings(misspelt.into_iter()) else {
+            anyhow::bail!("a single underscore must be refused");
+        };
+        let err = err.to_string();
+        assert!(err.contains("ROCKSTAR_SERVER__BIND"), "{err}");
+        Ok(())
     }
 
     #[test]

@@ -208,7 +208,9 @@ impl From<crate::face::FaceError> for ApiError {
             F::ImageTooLarge(_) => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, error.code(), message)
             }
-            F::Overloaded => ApiError::unavailable(error.code(), message, 2),
+            F::Overloaded { retry_after } => {
+                ApiError::unavailable(error.code(), message, *retry_after)
+            }
             F::Internal => ApiError::internal(&error),
             F::Unavailable(_) => {
                 tracing::error!(error = %error, "face engine unavailable");

@@ -372,7 +372,7 @@ fn a_full_queue_answers_overloaded() {
     });
     let overloaded = outcomes
         .iter()
-        .filter(|r| matches!(r, Err(FaceError::Overloaded)))
+        .filter(|r| matches!(r, Err(FaceError::Overloaded { .. })))
         .count();
     let ok = outcomes.iter().filter(|r| r.is_ok()).count();
     assert!(

@@ -21,13 +21,22 @@ pub struct FaceBenchArgs {
     #[arg(long)]
     pub images: Option<PathBuf>,
     /// Photos to use.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 40, value_parser = at_least_one)]
     pub count: usize,
     /// Timed passes over the photos per configuration.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = at_least_one)]
     pub rounds: usize,
     #[command(flatten)]
     pub engine: EngineOptions,
+}
+
+/// A count for a benchmark: zero would time nothing and print a figure anyway.
+pub fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Measured single-core peak in fused multiply-adds per second, and the instruction set used.
@@ -149,10 +158,13 @@ fn photos(args: &FaceBenchArgs) -> anyhow::Result<Vec<Vec<u8>>> {
             let lfw = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/lfw");
             let pairs = crate::eval::lfw::read_pairs(&lfw.join("pairs.tsv"))
                 .context("no --images given and ../shared/data/lfw/pairs.tsv is absent")?;
+            // The first image of each pair, each image once, in the file's order.
+            let mut seen = std::collections::HashSet::new();
             for p in pairs {
-                paths.push(lfw.join(&p.a));
+                if seen.insert(p.a.clone()) {
+                    paths.push(lfw.join(&p.a));
+                }
             }
-            paths.dedup();
         }
     }
     let photos: Vec<Vec<u8>> = paths
@@ -402,6 +414,9 @@ pub fn run(args: FaceBenchArgs) -> anyhow::Result<()> {
                     chips.push(c);
                 }
             }
+        }
+        if chips.is_empty() {
+            bail!("none of the photos holds one usable face, so there is nothing to embed");
         }
         let (one, _) = batch_rate(&engine, &chips, 1, 1, 40, Precision::Int8);
         let (one32, _) = batch_rate(&engine, &chips, 1, 1, 40, Precision::Float32);

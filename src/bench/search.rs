@@ -7,14 +7,14 @@ use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, value_parser = super::face::at_least_one)]
     pub rocks: usize,
     /// Vector dimension; default: the calibrated rock-space dimension.
     #[arg(long)]
     pub dim: Option<usize>,
     #[arg(long, default_value = "models/human_reference.bin")]
     pub reference: std::path::PathBuf,
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = super::face::at_least_one)]
     pub queries: usize,
 }
 

@@ -102,7 +102,9 @@ pub fn best_threshold(samples: &[(f32, bool)]) -> f32 {
         } else {
             s[i].0 + 1e-4
         };
-        if correct > best {
+        // Between equal similarities there is no threshold to put.
+        let split = i + 1 == s.len() || s[i].0 < s[i + 1].0;
+        if split && correct > best {
             best = correct;
             best_t = (s[i].0 + next) / 2.0;
         }
@@ -258,13 +260,14 @@ pub fn run(args: LfwArgs) -> anyhow::Result<()> {
 
     // (fold, similarity, same); pairs with an unreadable image count as wrong.
     let mut scored: Vec<(u32, f32, bool)> = Vec::new();
-    let mut unscored = 0usize;
+    let mut unscored_in: HashMap<u32, usize> = HashMap::new();
     for p in &pairs {
         match (results.get(&p.a), results.get(&p.b)) {
             (Some((ea, _)), Some((eb, _))) => scored.push((p.fold, cosine(ea, eb), p.same)),
-            _ => unscored += 1,
+            _ => *unscored_in.entry(p.fold).or_default() += 1,
         }
     }
+    let unscored: usize = unscored_in.values().sum();
     let mut folds: Vec<u32> = pairs.iter().map(|p| p.fold).collect();
     folds.sort_unstable();
     folds.dedup();
@@ -283,11 +286,15 @@ pub fn run(args: LfwArgs) -> anyhow::Result<()> {
             .map(|s| (s.1, s.2))
             .collect();
         let t = best_threshold(&train);
-        let acc = accuracy(&test, t);
-        correct += test.iter().filter(|(s, same)| (*s > t) == *same).count();
-        per_fold.push(
-            serde_json::json!({ "fold": f, "pairs": test.len(), "accuracy": acc, "threshold": t }),
-        );
+        let right = test.iter().filter(|(s, same)| (*s > t) == *same).count();
+        let in_fold = test.len() + unscored_in.get(&f).copied().unwrap_or(0);
+        correct += right;
+        per_fold.push(serde_json::json!({
+            "fold": f,
+            "pairs": in_fold,
+            "accuracy": right as f64 / in_fold.max(1) as f64,
+            "threshold": t,
+        }));
         thresholds.push(t);
     }
     let fold_accs: Vec<f64> = per_fold
@@ -311,6 +318,8 @@ pub fn run(args: LfwArgs) -> anyhow::Result<()> {
         "mean_fold_accuracy": mean,
         "std": std,
         "threshold": threshold,
+        // One fold has no other folds to choose its threshold: it is chosen on the test pairs.
+        "cross_validated": folds.len() > 1,
         "folds": per_fold,
         "images": images.len(),
         "failed_detections": failed_detections,
@@ -383,5 +392,15 @@ mod tests {
         ];
         let t = best_threshold(&samples);
         assert_eq!(accuracy(&samples, t), 0.8);
+    }
+
+    #[test]
+    fn tied_similarities_are_not_split() {
+        // Cutting between the two 0.5s would promise 3 of 3 correct, but "same iff > t" can
+        // only call both the same or both different: 2 of 3 at best.
+        let samples = [(0.5, false), (0.5, true), (0.9, true)];
+        let t = best_threshold(&samples);
+        assert!((accuracy(&samples, t) - 2.0 / 3.0).abs() < 1e-9);
+        assert!(t < 0.5, "both 0.5s called the same, {t}");
     }
 }

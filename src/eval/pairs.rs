@@ -157,6 +157,15 @@ impl UnionFind {
     }
 }
 
+/// 1-based rank of `scores[truth]`; a tie with other rocks counts as half of them ahead
+/// (i8 scores can tie, and counting none ahead would flatter the matcher).
+fn rank_of(scores: &[f32], truth: usize) -> usize {
+    let t = scores[truth];
+    let ahead = scores.iter().filter(|&&s| s > t).count();
+    let tied = scores.iter().filter(|&&s| s == t).count() - 1;
+    1 + ahead + tied / 2
+}
+
 fn cos(a: &[f32], b: &[f32]) -> f32 {
     let d: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let na = a.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -198,11 +207,14 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
         .map(|p| add(&p.rock, &mut gallery_files))
         .collect::<anyhow::Result<_>>()?;
 
-    let mut cache: HashMap<String, Vec<f32>> = match &args.features_cache {
-        Some(p) if p.exists() => serde_json::from_slice(&std::fs::read(p)?)?,
-        _ => HashMap::new(),
-    };
+    let mut cache = offline::load_feature_cache(
+        args.features_cache.as_deref(),
+        &args.engine.models_dir_or(None),
+    )?;
     let key = |kind: &str, p: &Path| format!("{kind}:{}", p.display());
+    // Features the matcher would refuse are left out here, with their pair.
+    let dim = calibration.in_dim();
+    let usable = |f: &[f32]| f.len() == dim && f.iter().all(|x| x.is_finite());
     let missing: Vec<PathBuf> = gallery_files
         .iter()
         .filter(|p| !cache.contains_key(&key("rock", p)))
@@ -216,12 +228,7 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
     }
     let rock_feats: Vec<Option<Vec<f32>>> = gallery_files
         .iter()
-        .map(|p| {
-            cache
-                .get(&key("rock", p))
-                .filter(|f| !f.is_empty())
-                .cloned()
-        })
+        .map(|p| cache.get(&key("rock", p)).filter(|f| usable(f)).cloned())
         .collect();
     // Rocks that fail to decode are left out of the gallery.
     let rocks: Vec<(i64, Vec<f32>)> = rock_feats
@@ -237,7 +244,7 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
             cache.get(&key("human", &p.human)),
             cache.get(&key("identity", &p.human)),
         ) {
-            (Some(a), Some(i)) if !a.is_empty() => Ok(offline::HumanFeatures {
+            (Some(a), Some(i)) if usable(a) => Ok(offline::HumanFeatures {
                 appearance: a.clone(),
                 identity: i.clone(),
             }),
@@ -248,6 +255,9 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
             cache.insert(key("identity", &p.human), f.identity.clone());
         }
         match cached {
+            Ok(f) if !usable(&f.appearance) => {
+                eprintln!("pair {}: the face's features are not finite; left out", p.n)
+            }
             Ok(f) if rock_feats[pair_rock[i]].is_some() => humans.push((i, f)),
             Ok(_) => eprintln!("pair {}: the rock image is unreadable; left out", p.n),
             Err(e) => eprintln!("pair {}: {e}; left out", p.n),
@@ -321,13 +331,14 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
             humans
                 .iter()
                 .map(|(i, f)| {
-                    let scores = matcher.scores(&f.appearance);
-                    let truth = scores[pos[&(pair_rock[*i] as i64)]];
-                    1 + scores.iter().filter(|&&s| s > truth).count()
+                    let j = *pos.get(&(pair_rock[*i] as i64)).ok_or_else(|| {
+                        anyhow::anyhow!("pair {}: its rock is not in the index", pairs[*i].n)
+                    })?;
+                    Ok(rank_of(&matcher.scores(&f.appearance), j))
                 })
-                .collect()
+                .collect::<anyhow::Result<Vec<usize>>>()
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     let gallery_size = rocks.len();
     for (s, r) in settings.iter().zip(&ranks) {
         eprintln!(
@@ -377,19 +388,33 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
         .position(|s| *s == product)
         .map(|k| figures(&ranks[k]));
     let cv = figures(&held_out);
-    // How much the median rank moves when other pairs of the same kind are drawn:
-    // resample pairs (with all their held-out ranks), 1,000 times.
-    let resampled: Vec<f64> = (0..1000)
-        .map(|_| {
-            let draw: Vec<usize> = (0..m)
-                .flat_map(|_| held_out_of[rand::Rng::gen_range(&mut rng, 0..m)].clone())
-                .collect();
-            median(&draw)
-        })
+    // How much the median rank moves when other pairs of the same kind are drawn, 1,000
+    // times. Pairs of one group (a person, a rock) are not independent, so whole groups
+    // are drawn, each with all the held-out ranks of its pairs; drawing single pairs is
+    // also reported, and understates the spread.
+    let members: Vec<Vec<usize>> = groups
+        .iter()
+        .map(|g| (0..m).filter(|&a| group_of[a] == *g).collect())
         .collect();
-    let mean = resampled.iter().sum::<f64>() / resampled.len() as f64;
-    let median_rank_se =
-        (resampled.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / resampled.len() as f64).sqrt();
+    let mut spread = |units: &[Vec<usize>]| {
+        let draws: Vec<f64> = (0..1000)
+            .map(|_| {
+                let draw: Vec<usize> = (0..units.len())
+                    .flat_map(|_| {
+                        units[rand::Rng::gen_range(&mut rng, 0..units.len())]
+                            .iter()
+                            .flat_map(|&a| held_out_of[a].iter().copied())
+                    })
+                    .collect();
+                median(&draw)
+            })
+            .collect();
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        (draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / draws.len() as f64).sqrt()
+    };
+    let median_rank_se = spread(&members);
+    let singles: Vec<Vec<usize>> = (0..m).map(|a| vec![a]).collect();
+    let median_rank_pair_se = spread(&singles);
     println!(
         "{}",
         serde_json::json!({
@@ -401,6 +426,7 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
             "recall_at_50": cv.recall_at_50,
             "median_rank": cv.median_rank,
             "median_rank_bootstrap_se": median_rank_se,
+            "median_rank_pair_bootstrap_se": median_rank_pair_se,
             "chance_at_10": 10.0 / gallery_size as f64,
             "chance_median_rank": (gallery_size as f64 + 1.0) / 2.0,
             "groups": groups.len(),
@@ -414,4 +440,18 @@ pub async fn run(args: PairsArgs) -> anyhow::Result<()> {
         })
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rank_of;
+
+    #[test]
+    fn ties_put_half_of_the_tied_rocks_ahead() {
+        assert_eq!(rank_of(&[0.1, 0.9, 0.5], 2), 2);
+        // Tied for places 2 to 4: the middle one.
+        assert_eq!(rank_of(&[0.5, 0.5, 0.5, 0.9], 0), 3);
+        assert_eq!(rank_of(&[0.5, 0.5, 0.5, 0.5, 0.5], 4), 3);
+        assert_eq!(rank_of(&[0.3], 0), 1);
+    }
 }

@@ -4,7 +4,7 @@ use super::runtime::{self, ModelFiles};
 use super::{Detection, FaceError, FaceSignature, Photo};
 use crossbeam_channel::{Sender, TrySendError};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub use super::pipeline::{IdentityOptions, KeypointAlignment, Precision, StageTimings};
@@ -45,14 +45,52 @@ impl Default for FaceEngineConfig {
     }
 }
 
-/// Work for one worker, run with its sessions.
-type Job = Box<dyn FnOnce(&mut Models) + Send>;
+/// Work for one worker, run with its sessions; false when it was skipped unrun.
+type Job = Box<dyn FnOnce(&mut Models) -> bool + Send>;
 
 struct Pool {
     jobs: Sender<Job>,
     alive: Arc<AtomicUsize>,
     workers: usize,
     limits: DecodeLimits,
+    job_time: Arc<JobTime>,
+}
+
+/// Seconds a job holds a worker, smoothed over recent jobs (f64 bits), so that a full queue
+/// can say how long it will take to drain.
+struct JobTime(AtomicU64);
+
+impl JobTime {
+    /// Before any job has run: a selfie takes tens of milliseconds, a large photo about a second.
+    const FIRST_GUESS: f64 = 0.25;
+
+    fn new() -> Self {
+        JobTime(AtomicU64::new(Self::FIRST_GUESS.to_bits()))
+    }
+
+    fn observe(&self, seconds: f64) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+                Some((0.8 * f64::from_bits(bits) + 0.2 * seconds).to_bits())
+            });
+    }
+
+    fn seconds(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// Whole seconds until a request arriving now would reach a worker: the jobs queued and those
+/// running, shared by the workers. At least 1, at most a minute.
+pub(crate) fn drain_seconds(queued: usize, workers: usize, job_seconds: f64) -> u64 {
+    let workers = workers.max(1);
+    let seconds = (queued + workers) as f64 * job_seconds / workers as f64;
+    if seconds.is_finite() {
+        seconds.ceil().clamp(1.0, 60.0) as u64
+    } else {
+        60
+    }
 }
 
 /// The face engine: a bounded pool of ONNX sessions. Cheap to clone.
@@ -78,12 +116,14 @@ impl FaceEngine {
         let workers = config.workers.max(1);
         let (tx, rx) = crossbeam_channel::bounded::<Job>(config.queue);
         let alive = Arc::new(AtomicUsize::new(0));
+        let job_time = Arc::new(JobTime::new());
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), FaceError>>();
         for i in 0..workers {
             let rx = rx.clone();
             let files = Arc::clone(&files);
             let ready_tx = ready_tx.clone();
             let alive = Arc::clone(&alive);
+            let job_time = Arc::clone(&job_time);
             std::thread::Builder::new()
                 .name(format!("face-worker-{i}"))
                 .spawn(move || {
@@ -102,7 +142,10 @@ impl FaceEngine {
                     // Every job runs its work through `caught`, so a panic never ends the
                     // worker.
                     while let Ok(job) = rx.recv() {
-                        job(&mut models);
+                        let started = std::time::Instant::now();
+                        if job(&mut models) {
+                            job_time.observe(started.elapsed().as_secs_f64());
+                        }
                     }
                 })
                 .map_err(|e| {
@@ -132,6 +175,7 @@ impl FaceEngine {
                 alive,
                 workers,
                 limits,
+                job_time,
             }),
         })
     }
@@ -155,13 +199,23 @@ impl FaceEngine {
         let job: Job = Box::new(move |m| {
             // The client went away while the job queued: nobody waits for the answer.
             if tx.is_closed() {
-                return;
+                return false;
             }
             let _ = tx.send(caught(f, m));
+            true
         });
         match self.pool.jobs.try_send(job) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Err(FaceError::Overloaded),
+            Err(TrySendError::Full(_)) => {
+                let pool = &self.pool;
+                return Err(FaceError::Overloaded {
+                    retry_after: drain_seconds(
+                        pool.jobs.len(),
+                        pool.workers,
+                        pool.job_time.seconds(),
+                    ),
+                });
+            }
             Err(TrySendError::Disconnected(_)) => {
                 return Err(FaceError::Unavailable(
                     "the face workers have stopped".into(),
@@ -182,6 +236,7 @@ impl FaceEngine {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let job: Job = Box::new(move |m| {
             let _ = tx.send(caught(f, m));
+            true
         });
         self.pool
             .jobs
@@ -273,6 +328,7 @@ impl FaceEngine {
             let (tx, rx) = tokio::sync::oneshot::channel();
             let job: Job = Box::new(move |m| {
                 let _ = tx.send(caught(|m| m.rock_appearance(&chunk), m));
+                true
             });
             let jobs = self.pool.jobs.clone();
             tokio::task::spawn_blocking(move || jobs.send(job))
@@ -387,4 +443,30 @@ fn caught<T>(
         tracing::error!("a face job panicked; the worker carries on");
         Err(FaceError::Internal)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{drain_seconds, JobTime};
+
+    #[test]
+    fn a_full_queue_asks_for_the_time_it_takes_to_drain() {
+        // 8 queued + 2 running on 2 workers at 0.7 s a job: 3.5 s, so 4.
+        assert_eq!(drain_seconds(8, 2, 0.7), 4);
+        // Fast jobs still ask for a whole second; a stuck engine for at most a minute.
+        assert_eq!(drain_seconds(8, 2, 0.02), 1);
+        assert_eq!(drain_seconds(100, 1, 5.0), 60);
+        assert_eq!(drain_seconds(4, 0, f64::NAN), 60);
+    }
+
+    #[test]
+    fn job_time_follows_recent_jobs() {
+        let t = JobTime::new();
+        for _ in 0..50 {
+            t.observe(2.0);
+        }
+        assert!((t.seconds() - 2.0).abs() < 0.01, "{}", t.seconds());
+        t.observe(0.0);
+        assert!((t.seconds() - 1.6).abs() < 0.01, "{}", t.seconds());
+    }
 }

@@ -11,8 +11,10 @@ pub enum FaceError {
     UnsupportedImage(String),
     #[error("the image is too large: {0}")]
     ImageTooLarge(String),
-    #[error("the face engine is busy; try again shortly")]
-    Overloaded,
+    /// The queue is full; `retry_after` is the seconds it should take to drain, from the
+    /// measured time per job.
+    #[error("the face engine is busy; try again in {retry_after} s")]
+    Overloaded { retry_after: u64 },
     #[error("the face engine is not available: {0}")]
     Unavailable(String),
     /// A bug met while handling this image (a worker caught a panic): retrying the same
@@ -29,7 +31,7 @@ impl FaceError {
             FaceError::FaceTooSmall => "face_too_small",
             FaceError::UnsupportedImage(_) => "unsupported_image",
             FaceError::ImageTooLarge(_) => "image_too_large",
-            FaceError::Overloaded => "overloaded",
+            FaceError::Overloaded { .. } => "overloaded",
             FaceError::Unavailable(_) => "face_engine_unavailable",
             FaceError::Internal => "internal_error",
         }

@@ -49,7 +49,7 @@ impl EngineArgs {
         FaceEngine::new(config).context("starting the face engine")
     }
 
-    fn models_dir_or(&self, configured: Option<&FaceEngineConfig>) -> PathBuf {
+    pub(crate) fn models_dir_or(&self, configured: Option<&FaceEngineConfig>) -> PathBuf {
         self.models_dir
             .clone()
             .or_else(|| configured.map(|c| c.models_dir.clone()))
@@ -234,10 +234,10 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             features_cache,
             engine,
         } => {
-            let mut cache: std::collections::HashMap<String, Vec<f32>> = match &features_cache {
-                Some(p) if p.exists() => serde_json::from_slice(&std::fs::read(p)?)?,
-                _ => Default::default(),
-            };
+            let mut cache = offline::load_feature_cache(
+                features_cache.as_deref(),
+                &engine.models_dir_or(None),
+            )?;
             let engine = engine.engine()?;
             let everyone = offline::one_photo_per_person(&lfw)
                 .with_context(|| format!("reading {}", lfw.display()))?;

@@ -9,6 +9,34 @@ pub struct HumanFeatures {
     pub identity: Vec<f32>,
 }
 
+/// Features kept between runs of `rocks calibrate` and `eval pairs` (keyed by kind and path).
+/// They hold only for the models that made them: the file records the SHA-256 of those
+/// models' `manifest.json`, and a cache made with other models is set aside, not reused.
+pub fn load_feature_cache(
+    path: Option<&Path>,
+    models_dir: &Path,
+) -> anyhow::Result<std::collections::HashMap<String, Vec<f32>>> {
+    use sha2::Digest;
+    let manifest = models_dir.join("manifest.json");
+    let stamp = format!(
+        "models:{}",
+        hex::encode(sha2::Sha256::digest(std::fs::read(&manifest).map_err(
+            |e| { anyhow::anyhow!("reading {}: {e}", manifest.display()) }
+        )?))
+    );
+    let mut cache: std::collections::HashMap<String, Vec<f32>> = match path {
+        Some(p) if p.exists() => serde_json::from_slice(&std::fs::read(p)?)
+            .map_err(|e| anyhow::anyhow!("{} is not a features cache: {e}", p.display()))?,
+        _ => Default::default(),
+    };
+    if !cache.is_empty() && !cache.contains_key(&stamp) {
+        eprintln!("the features cache was made with other models; computing afresh");
+        cache.clear();
+    }
+    cache.insert(stamp, Vec::new());
+    Ok(cache)
+}
+
 pub fn is_image(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())

@@ -198,9 +198,14 @@ async fn a_full_inference_queue_is_503_with_retry_after_and_then_recovers() {
         match response.status().as_u16() {
             201 => {}
             503 => {
+                let seconds = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
                 assert!(
-                    response.headers().get("retry-after").is_some(),
-                    "503 carries Retry-After"
+                    seconds.is_some_and(|s| (1..=60).contains(&s)),
+                    "503 carries Retry-After in whole seconds, 1 to 60: {seconds:?}"
                 );
                 assert_error(response, 503, "overloaded").await;
                 overloaded += 1;

@@ -36,6 +36,10 @@ sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+# The machine's own Node.js when it has one (the runner needs 18.19+ for --test-concurrency).
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
     echo "e2e: installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
