@@ -142,6 +142,14 @@ impl Settings {
     /// Loads the layers. `file` = an explicit config file (must exist); otherwise
     /// `rockstar.toml` in the working directory is read when present.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        Self::load_with(file, std::env::vars())
+    }
+
+    /// `load` with the given environment in place of the process's.
+    fn load_with(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<Settings> {
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
@@ -158,7 +166,7 @@ impl Settings {
             config::Environment::with_prefix("ROCKSTAR")
                 .prefix_separator("_")
                 .separator("__")
-                .source(Some(environment_settings(std::env::vars())?)),
+                .source(Some(environment_settings(env)?)),
         );
         let mut settings: Settings = builder
             .build()
@@ -333,10 +341,11 @@ mod tests {
              [storage]\nbackend = \"s3\"\nbucket = \"media\"\nregion = \"us-east-1\"\npath_style = true\n\
              access_key_id = \"AKID\"\nsecret_access_key = \"s3-secret-value\"\n",
         )?;
-        // Only keys no other test reads, so parallel tests are unaffected.
-        std::env::set_var("ROCKSTAR_RATE_LIMIT__LOGIN_BURST", "7");
-        let settings = Settings::load(Some(&file))?;
-        std::env::remove_var("ROCKSTAR_RATE_LIMIT__LOGIN_BURST");
+        let env = [(
+            "ROCKSTAR_RATE_LIMIT__LOGIN_BURST".to_owned(),
+            "7".to_owned(),
+        )];
+        let settings = Settings::load_with(Some(&file), env.into_iter())?;
         assert_eq!(settings.server.bind, "0.0.0.0:9000", "file beats defaults");
         assert_eq!(settings.data_dir, PathBuf::from("/srv/rockstar"));
         assert_eq!(settings.rate_limit.login_burst, 7, "environment beats file");
@@ -410,14 +419,11 @@ mod tests {
 
     #[test]
     fn a_long_numeric_secret_from_the_environment_stays_as_written() -> anyhow::Result<()> {
-        // Only a key no other test reads.
-        std::env::set_var(
-            "ROCKSTAR_AUTH__JWT_SECRET",
-            "0123456789012345678901234567890123456789",
-        );
-        let settings = Settings::load(None);
-        std::env::remove_var("ROCKSTAR_AUTH__JWT_SECRET");
-        let secret = settings?.jwt_secret()?;
+        let env = [(
+            "ROCKSTAR_AUTH__JWT_SECRET".to_owned(),
+            "0123456789012345678901234567890123456789".to_owned(),
+        )];
+        let secret = Settings::load_with(None, env.into_iter())?.jwt_secret()?;
         assert_eq!(
             secret.expose_secret(),
             "0123456789012345678901234567890123456789"

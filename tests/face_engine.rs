@@ -73,7 +73,7 @@ fn finds_one_face_in_pairing_photos() {
     // One of the 184 (human_060, a face turned far aside, detector score 0.56) is refused as
     // no_face; anything more is a regression.
     assert!(
-        failed.len() <= 1,
+        failed.iter().all(|f| f == "human_060: no_face"),
         "{} of {tried} failed: {failed:?}",
         failed.len()
     );
@@ -361,9 +361,7 @@ fn a_full_queue_answers_overloaded() {
     let (Some(data), Some(_)) = (data_dir(), engine()) else {
         return;
     };
-    let Ok(engine) = FaceEngine::new(config(1, 1)) else {
-        return;
-    };
+    let engine = FaceEngine::new(config(1, 1)).unwrap_or_else(|e| panic!("{e}"));
     assert!(engine.ready());
     let photo = read(&data.join("lfw/Aaron_Sorkin/Aaron_Sorkin_0001.jpg"));
     let outcomes = block_on(async {

@@ -255,8 +255,18 @@ async fn spawn_app_inner(
     settings.data_dir = data_dir.path().to_path_buf();
     settings.database.url = Some(SecretString::from(url_for(&db_name)));
     settings.database.max_connections = 5;
+    // Each app stores its uploads apart: media ids come from per-database sequences that
+    // start alike in every copy of the template, so two apps could pick the same id. The
+    // gallery's rock images are shared through a link.
+    let storage_root = data_dir.path().join("storage");
+    std::fs::create_dir_all(&storage_root).expect("media folder");
+    std::os::unix::fs::symlink(
+        shared.storage_root.join("rocks"),
+        storage_root.join("rocks"),
+    )
+    .expect("link the gallery's images");
     settings.storage = Some(StorageConfig::Local {
-        root: shared.storage_root.clone(),
+        root: storage_root.clone(),
     });
     settings.face = face_config();
     settings.auth.jwt_secret = Some(SecretString::from(JWT_SECRET.to_owned()));
@@ -289,7 +299,7 @@ async fn spawn_app_inner(
             .build()
             .expect("client"),
         data_dir,
-        storage_root: shared.storage_root.clone(),
+        storage_root,
     }
 }
 
@@ -304,11 +314,6 @@ pub fn require_face_engine() -> FaceEngine {
     }
 }
 
-/// The media folder every test app shares (it holds the test gallery's rock images).
-pub fn shared_storage_root() -> PathBuf {
-    shared().storage_root.clone()
-}
-
 pub fn shared_data() -> PathBuf {
     repo_root().join("../shared/data")
 }
@@ -316,8 +321,14 @@ pub fn shared_data() -> PathBuf {
 /// A real face photo from ../shared/data/pairs, or None (with the reason printed).
 pub fn human_photo(n: usize) -> Option<Vec<u8>> {
     let dir = shared_data().join("pairs");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .ok()?
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        println!(
+            "SKIPPED: {} is unreadable (test data absent)",
+            dir.display()
+        );
+        return None;
+    };
+    let mut files: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
@@ -328,7 +339,9 @@ pub fn human_photo(n: usize) -> Option<Vec<u8>> {
         .collect();
     files.sort();
     match files.get(n) {
-        Some(path) => std::fs::read(path).ok(),
+        Some(path) => {
+            Some(std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        }
         None => {
             println!(
                 "SKIPPED: no test photo human_*.jpg #{n} under {} (test data absent)",

@@ -53,12 +53,12 @@ fn as_postgres(program: &str) -> Command {
 /// The server URL (no database) of this binary's cluster.
 fn cluster() -> Option<&'static str> {
     static URL: OnceLock<Option<String>> = OnceLock::new();
-    URL.get_or_init(|| {
+    let found = URL.get_or_init(|| {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             return Some(url);
         }
         if !Path::new(PGBIN).join("initdb").exists() {
-            eprintln!("SKIP: PostgreSQL binaries not found in {PGBIN} and DATABASE_URL is not set");
+            eprintln!("PostgreSQL binaries not found in {PGBIN} and DATABASE_URL is not set");
             return None;
         }
         let dir = std::env::temp_dir().join(format!("rockstar-rocks-pg-{}", std::process::id()));
@@ -104,8 +104,11 @@ fn cluster() -> Option<&'static str> {
         );
         Command::new("setsid").args(["sh", "-c", &script]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("watchdog");
         Some(format!("postgres://postgres@127.0.0.1:{port}"))
-    })
-    .as_deref()
+    });
+    if found.is_none() {
+        eprintln!("SKIP: no PostgreSQL for this test (binaries absent, DATABASE_URL unset)");
+    }
+    found.as_deref()
 }
 
 /// The same server URL with another database name.
@@ -227,39 +230,39 @@ pub async fn s3_server() -> Option<S3Server> {
     panic!("s3s-fs did not start on port {port}");
 }
 
-/// The real face engine from models/, or None (printed) when it cannot start.
+/// The real face engine from models/. None (printed) only when the ONNX Runtime library is
+/// absent (`scripts/fetch-onnxruntime.sh` puts it in place); the models are in the
+/// repository, so any other failure to start is a failure of the code under test.
 pub fn engine() -> Option<rockstar::face::FaceEngine> {
-    static ENGINE: OnceLock<Result<rockstar::face::FaceEngine, String>> = OnceLock::new();
+    static ENGINE: OnceLock<Option<rockstar::face::FaceEngine>> = OnceLock::new();
     let found = ENGINE.get_or_init(|| {
         let ort = std::env::var("ORT_DYLIB_PATH")
             .map(PathBuf::from)
             .ok()
+            .filter(|p| p.exists())
             .or_else(|| {
-                [
-                    repo().join("vendor/onnxruntime/libonnxruntime.so.1.31.1"),
-                    PathBuf::from("/work/main/vendor/onnxruntime/libonnxruntime.so.1.31.1"),
-                ]
-                .into_iter()
-                .find(|p| p.exists())
-            });
-        rockstar::face::FaceEngine::new(rockstar::face::FaceEngineConfig {
+                Some(repo().join("vendor/onnxruntime/libonnxruntime.so.1.31.1"))
+                    .filter(|p| p.exists())
+            })?;
+        let engine = rockstar::face::FaceEngine::new(rockstar::face::FaceEngineConfig {
             models_dir: repo().join("models"),
-            onnxruntime: ort,
+            onnxruntime: Some(ort),
             workers: 2,
             queue: 64,
             max_bytes: 20 << 20,
             max_pixels: 40_000_000,
             max_side: 10_000,
         })
-        .map_err(|e| e.to_string())
+        .unwrap_or_else(|e| panic!("the face engine could not start: {e}"));
+        Some(engine)
     });
-    match found {
-        Ok(e) => Some(e.clone()),
-        Err(why) => {
-            eprintln!("SKIP: the face engine cannot start: {why}");
-            None
-        }
+    if found.is_none() {
+        eprintln!(
+            "SKIP: ONNX Runtime is absent (neither ORT_DYLIB_PATH nor vendor/onnxruntime); \
+             run scripts/fetch-onnxruntime.sh"
+        );
     }
+    found.clone()
 }
 
 /// A folder with the first `n` shared rocks (photos and faces) plus one broken file.

@@ -70,6 +70,12 @@ build_flag=()
 [ "$E2E_PROFILE" = release ] && build_flag=(--release)
 cargo build "${build_flag[@]}" --quiet --bin rockstar
 
+# Something already answering on the port would be tested in place of this build.
+if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$E2E_PORT/"; then
+    echo "e2e: port $E2E_PORT is already in use; stop what runs there or set E2E_PORT" >&2
+    exit 1
+fi
+
 server_pid=""
 stop_server() {
     if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE_URL, PASSWORD, apiCall, greyJpeg, launch, selfieJpeg, selfieY4m, shoot, skipReason, uniqueName,
+  BASE_URL, PASSWORD, apiCall, apiSignup, greyJpeg, launch, selfieJpeg, selfieY4m, shoot, skipReason, uniqueName,
 } from '../lib.mjs';
 
 const skip = skipReason() || false;
@@ -160,7 +160,10 @@ test('choosing a photo while the camera starts leaves no camera on', { skip }, a
     await page.waitForFunction(() => /Waking up the camera/.test(document.querySelector('.camera-message')?.textContent || ''));
     await page.setInputFiles('#signup-photo', selfieJpeg(1));
     await page.waitForFunction(() => window.__streams.length === 1, null, { timeout: 20_000 });
-    await page.waitForTimeout(2500); // past the late stream's arrival
+    // The late stream has arrived; the app must switch it off (a wait, not a fixed pause).
+    await page.waitForFunction(
+      () => window.__streams.every((s) => s.getTracks().every((t) => t.readyState === 'ended')),
+      null, { timeout: 20_000 });
     assert.equal(await liveTracks(page), 0, 'the late stream was switched off');
     assert.equal(await page.$('.camera-frame.is-live'), null, 'the frame stays in upload mode');
     assert.ok(await page.$('.camera-frame.is-upload'));
@@ -182,6 +185,15 @@ test('a reserved or taken username is refused on the first step, before the self
     await page.click('#signup-next');
     const box = await page.waitForSelector('.signup-errors .alert[data-code="username_reserved"]', { timeout: 20_000 });
     assert.match(await box.textContent(), /reserved/i);
+    assert.equal(await page.isVisible('[data-step="camera"]'), false, 'still on the first step');
+
+    // A name someone already has, written in other letter case.
+    const taken = uniqueName('taken');
+    await apiSignup(taken, selfieJpeg(2));
+    await page.fill('#signup-username', taken.toUpperCase());
+    await page.click('#signup-next');
+    const takenBox = await page.waitForSelector('.signup-errors .alert[data-code="username_taken"]', { timeout: 20_000 });
+    assert.match(await takenBox.textContent(), /taken/i);
     assert.equal(await page.isVisible('[data-step="camera"]'), false, 'still on the first step');
     assert.deepEqual(problems, []);
   } finally {
