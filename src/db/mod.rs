@@ -12,6 +12,28 @@ pub mod sessions;
 pub mod statuses;
 pub mod timelines;
 
+/// Clients poll for what is new with `since_id` / `min_id`, so a row must never commit with a
+/// smaller id than one a client has already been shown. Statuses and notifications therefore
+/// take their id under a transaction-scoped advisory lock, one key per table: ids are handed
+/// out and committed in the same order. (Ids read the clock, `snowflake_id()`, so a
+/// transaction that waits for the lock gets a later id.)
+pub mod id_order {
+    /// `pg_advisory_xact_lock(NAMESPACE, key)`: "RKST" and the table.
+    pub const NAMESPACE: i32 = 0x524b_5354;
+    pub const STATUSES: i32 = 1;
+    pub const NOTIFICATIONS: i32 = 2;
+
+    /// Holds the table's id-order lock until the transaction ends.
+    pub async fn lock(db: impl sqlx::PgExecutor<'_>, key: i32) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(NAMESPACE)
+            .bind(key)
+            .execute(db)
+            .await?;
+        Ok(())
+    }
+}
+
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;

@@ -11,9 +11,12 @@ pub async fn notify(
     kind: &str,
     status_id: Option<i64>,
 ) -> Result<(), sqlx::Error> {
+    // The id-order lock (see `db::id_order`) is taken by the statement itself, so it also
+    // holds when `db` is a plain connection: then the statement is its own transaction.
     sqlx::query(
-        "INSERT INTO notifications (account_id, from_account_id, type, status_id) \
-         SELECT $1, $2, $3, $4 \
+        "WITH id_order AS (SELECT pg_advisory_xact_lock($5, $6)) \
+         INSERT INTO notifications (account_id, from_account_id, type, status_id) \
+         SELECT $1, $2, $3, $4 FROM id_order \
          WHERE NOT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $1 AND target_id = $2) OR (account_id = $2 AND target_id = $1)) \
          AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $1 AND target_id = $2) \
          ON CONFLICT DO NOTHING",
@@ -22,6 +25,8 @@ pub async fn notify(
     .bind(from)
     .bind(kind)
     .bind(status_id)
+    .bind(super::id_order::NAMESPACE)
+    .bind(super::id_order::NOTIFICATIONS)
     .execute(db)
     .await?;
     Ok(())

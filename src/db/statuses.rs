@@ -216,6 +216,7 @@ pub async fn create(
         None => None,
     };
 
+    super::id_order::lock(&mut *tx, super::id_order::STATUSES).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO statuses (account_id, text, in_reply_to_id, in_reply_to_account_id) \
          VALUES ($1, $2, $3, $4) RETURNING id",

@@ -297,3 +297,101 @@ async fn a_timeline_page_costs_the_same_number_of_queries_whatever_its_size() {
     }
     println!("checked with pg_stat_statements: SQL statements per page (incl. the token check) = {figures:?}");
 }
+
+/// How many rows other connections can see.
+async fn committed(app: &crate::helpers::TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&app.db)
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn a_post_never_commits_ahead_of_an_earlier_one_still_in_flight() {
+    use rockstar::db::id_order;
+    let app = spawn_app().await;
+    let ann = member(&app, "ann").await;
+    let bob = member(&app, "bob").await;
+
+    // A slow writer: it holds its status id, not yet committed, as a slow request would.
+    let mut slow = app.db.begin().await.expect("transaction");
+    id_order::lock(&mut *slow, id_order::STATUSES)
+        .await
+        .expect("lock");
+    let slow_id: i64 = sqlx::query_scalar(
+        "INSERT INTO statuses (account_id, text) VALUES ($1, 'slow') RETURNING id",
+    )
+    .bind(ann.id)
+    .fetch_one(&mut *slow)
+    .await
+    .expect("insert");
+
+    // Bob posts meanwhile. Were his post to commit first, with its larger id, a client
+    // polling with since_id = his id would never be shown Ann's.
+    let quick = tokio::spawn(
+        app.client
+            .post(app.url("/api/v1/statuses"))
+            .bearer_auth(&bob.token)
+            .json(&serde_json::json!({ "text": "quick" }))
+            .send(),
+    );
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let seen = committed(&app, "SELECT count(*) FROM statuses WHERE text = 'quick'").await;
+        assert_eq!(
+            seen, 0,
+            "the later post committed while an earlier id was in flight"
+        );
+    }
+    slow.commit().await.expect("commit");
+
+    let quick = quick.await.expect("task").expect("POST");
+    assert_eq!(quick.status(), 200);
+    let body: serde_json::Value = quick.json().await.expect("JSON");
+    let quick_id: i64 = body["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("id");
+    assert!(quick_id > slow_id, "{quick_id} after {slow_id}");
+    let newer = get(
+        &app,
+        &format!("/api/v1/timelines/public?since_id={slow_id}"),
+        Some(&ann.token),
+    )
+    .await
+    .ok(200);
+    assert_eq!(texts(&newer), ["quick"]);
+
+    // The same for notifications, which a follow inserts in a statement of its own.
+    let mut slow = app.db.begin().await.expect("transaction");
+    id_order::lock(&mut *slow, id_order::NOTIFICATIONS)
+        .await
+        .expect("lock");
+    let follow = tokio::spawn(
+        app.client
+            .post(app.url("/api/v1/accounts/ann/follow"))
+            .bearer_auth(&bob.token)
+            .send(),
+    );
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let seen = committed(
+            &app,
+            "SELECT count(*) FROM notifications WHERE type = 'follow'",
+        )
+        .await;
+        assert_eq!(
+            seen, 0,
+            "a notification committed while an earlier id was in flight"
+        );
+    }
+    slow.commit().await.expect("commit");
+    let follow = follow.await.expect("task").expect("POST");
+    assert_eq!(follow.status(), 200);
+    let told = committed(
+        &app,
+        "SELECT count(*) FROM notifications WHERE type = 'follow'",
+    )
+    .await;
+    assert_eq!(told, 1);
+}
