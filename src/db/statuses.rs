@@ -216,15 +216,18 @@ pub async fn create(
         None => None,
     };
 
-    super::id_order::lock(&mut *tx, super::id_order::STATUSES).await?;
+    // The id-order lock (`db::id_order`) in the insert itself: no extra round trip.
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO statuses (account_id, text, in_reply_to_id, in_reply_to_account_id) \
-         VALUES ($1, $2, $3, $4) RETURNING id",
+        "WITH id_order AS (SELECT pg_advisory_xact_lock($5, $6)) \
+         INSERT INTO statuses (account_id, text, in_reply_to_id, in_reply_to_account_id) \
+         SELECT $1, $2, $3, $4 FROM id_order RETURNING id",
     )
     .bind(me)
     .bind(new.text)
     .bind(new.in_reply_to_id)
     .bind(parent_author)
+    .bind(super::id_order::NAMESPACE)
+    .bind(super::id_order::STATUSES)
     .fetch_one(&mut *tx)
     .await?;
 
