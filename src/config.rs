@@ -39,6 +39,8 @@ signup_per_minute = 10
 signup_burst = 5
 login_per_minute = 30
 login_burst = 10
+login_per_account_per_minute = 10
+login_per_account_burst = 10
 post_per_minute = 30
 post_burst = 10
 media_per_minute = 20
@@ -99,6 +101,10 @@ pub struct RateLimitSettings {
     pub signup_burst: u32,
     pub login_per_minute: u32,
     pub login_burst: u32,
+    /// Sign-in attempts per username, from any address (slows a password guess spread over
+    /// many addresses).
+    pub login_per_account_per_minute: u32,
+    pub login_per_account_burst: u32,
     /// Statuses (posts and replies) per account.
     pub post_per_minute: u32,
     pub post_burst: u32,

@@ -11,14 +11,25 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{code}: {message}")]
+/// Display and Debug show the status and code only: the message can quote what the client
+/// sent (serde's "invalid type: integer `12345678`" for a password), and errors are logged.
+#[derive(thiserror::Error)]
+#[error("{code}")]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
     /// Seconds, sent as `Retry-After` (429, 503).
     pub retry_after: Option<u64>,
+}
+
+impl std::fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status", &self.status.as_u16())
+            .field("code", &self.code)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ApiError {
@@ -329,5 +340,26 @@ mod tests {
         assert!(response.headers().contains_key("retry-after"));
         let bug = ApiError::from(sqlx::Error::RowNotFound);
         assert_eq!(bug.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn what_is_logged_of_an_error_never_quotes_the_request() {
+        let sent: Result<serde_json::Value, _> = serde_json::from_str::<
+            std::collections::HashMap<String, String>,
+        >(r#"{"password": 12345678}"#)
+        .map(|_| serde_json::Value::Null);
+        let Err(e) = sent else {
+            panic!("a number is not a string")
+        };
+        let error = ApiError::from_json(&e);
+        assert!(
+            error.message.contains("12345678"),
+            "the client is told: {}",
+            error.message
+        );
+        for logged in [format!("{error}"), format!("{error:?}")] {
+            assert!(!logged.contains("12345678"), "{logged}");
+            assert!(logged.contains("invalid_field"), "{logged}");
+        }
     }
 }

@@ -32,6 +32,7 @@ pub struct AppState {
     pub limits: RateLimiters,
     pub jwt: JwtKeys,
     pub media_urls: MediaUrls,
+    pub readiness: crate::http::health::Readiness,
 }
 
 pub struct Application {
@@ -124,6 +125,7 @@ impl Application {
             limits: RateLimiters::new(&settings.rate_limit),
             jwt,
             media_urls,
+            readiness: Default::default(),
             settings: settings.clone(),
         });
         spawn_housekeeping(state.clone());
@@ -246,7 +248,8 @@ fn spawn_gallery_refresh(state: web::Data<AppState>) {
 /// How often a server looks for rocks added by other processes.
 const GALLERY_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Drops expired sessions, idle rate-limit keys and never-attached uploads now and then.
+/// Drops expired sessions, idle rate-limit keys and never-attached uploads now and then, and
+/// retries removing stored files that storage refused to remove before.
 fn spawn_housekeeping(state: web::Data<AppState>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -267,6 +270,13 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(uploads = n, "removed uploads never attached to a status"),
                 Err(e) => tracing::warn!(error = %e, "purging unattached uploads failed"),
+            }
+            match crate::social::uploads::retry_removals(&state.db, &state.storage).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(files = n, "removed stored files left by an earlier failure")
+                }
+                Err(e) => tracing::warn!(error = %e, "retrying file removals failed"),
             }
         }
     });

@@ -44,7 +44,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             "HTTP request",
             http.method = %request.method(),
             http.route = %request.match_pattern().unwrap_or_default(),
-            http.target = %request.path(),
+            http.target = %without_capabilities(request.path()),
             request_id = %request_id,
             http.status_code = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
@@ -58,6 +58,20 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
         tracing_actix_web::DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// The path as logged: an attachment URL's token is the permission to see the image, so
+/// it is left out (`/media/attachments/{id}/-/{file}`).
+fn without_capabilities(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/media/attachments/") {
+        Some(rest) => {
+            let mut parts = rest.splitn(3, '/');
+            let id = parts.next().unwrap_or_default();
+            let file = parts.nth(1).unwrap_or_default();
+            format!("/media/attachments/{id}/-/{file}").into()
+        }
+        None => path.into(),
     }
 }
 
@@ -146,5 +160,26 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_capabilities;
+
+    #[test]
+    fn attachment_tokens_are_not_logged() {
+        assert_eq!(
+            without_capabilities("/media/attachments/42/0123abcd/image"),
+            "/media/attachments/42/-/image"
+        );
+        assert_eq!(
+            without_capabilities("/media/attachments/42"),
+            "/media/attachments/42/-/"
+        );
+        assert_eq!(
+            without_capabilities("/api/v1/statuses/7"),
+            "/api/v1/statuses/7"
+        );
     }
 }

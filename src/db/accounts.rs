@@ -102,23 +102,31 @@ pub async fn update_profile(
     Ok(done.rows_affected() == 1)
 }
 
-/// Deletes the account; everything it owns goes with it (ON DELETE CASCADE).
 /// Deletes the account (everything it owns cascades); returns the object keys of its
-/// media for storage cleanup, or None when there was no such account.
+/// media, queued for removal from storage in the same transaction, or None when there was
+/// no such account.
 pub async fn delete(
     conn: &mut sqlx::PgConnection,
     id: i64,
 ) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let keys = super::media::object_keys(&mut *tx, super::media::Owner::Account(id)).await?;
-    let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
+    // Locked first: an upload that has not inserted its row yet now waits (its foreign key
+    // needs the row) and then fails, and one that has is committed before the keys are read.
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if found.is_none() {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    let keys =
+        super::media::queue_owned_objects(&mut *tx, super::media::Owner::Account(id)).await?;
+    sqlx::query("DELETE FROM accounts WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    if done.rows_affected() == 0 {
-        return Ok(None);
-    }
     Ok(Some(keys))
 }
 

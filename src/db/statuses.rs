@@ -346,15 +346,15 @@ pub async fn author(db: impl PgExecutor<'_>, id: i64) -> Result<Option<i64>, sql
         .await
 }
 
-/// Deletes the author's status; returns the object keys of its media (for storage cleanup),
-/// or None when there was no such status of theirs.
+/// Deletes the author's status; returns the object keys of its media, queued for removal
+/// from storage in the same transaction, or None when there was no such status of theirs.
 pub async fn delete(
     conn: &mut PgConnection,
     account_id: i64,
     id: i64,
 ) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let keys = super::media::object_keys(&mut *tx, super::media::Owner::Status(id)).await?;
+    let keys = super::media::queue_owned_objects(&mut *tx, super::media::Owner::Status(id)).await?;
     let done = sqlx::query("DELETE FROM statuses WHERE id = $1 AND account_id = $2")
         .bind(id)
         .bind(account_id)

@@ -458,9 +458,7 @@ pub async fn delete_me(
     let mut conn = state.db.acquire().await?;
     let keys = db::accounts::delete(&mut conn, user.account_id).await?;
     drop(conn);
-    state
-        .storage
-        .delete_all_best_effort(&keys.unwrap_or_default())
+    crate::social::uploads::remove_files(&state.db, &state.storage, &keys.unwrap_or_default())
         .await;
     tracing::info!(account_id = user.account_id, "account deleted");
     Ok(HttpResponse::NoContent().finish())

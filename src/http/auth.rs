@@ -18,9 +18,37 @@ fn argon2() -> Result<Argon2<'static>, ApiError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// How long a password check may wait for a free hashing slot before `503 overloaded`.
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs argon2 work on a blocking thread, one per core at most. Each hash takes 19 MiB and
+/// tens of milliseconds: unbounded, a flood of sign-ins (from many addresses, which no
+/// per-address limit stops) would start hundreds of blocking threads and gigabytes.
+async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    });
+    let _slot = tokio::time::timeout(HASH_WAIT, slots.acquire())
+        .await
+        .map_err(|_| {
+            ApiError::unavailable(
+                "overloaded",
+                "The server is checking too many passwords; try again shortly.",
+                2,
+            )
+        })?
+        .map_err(ApiError::internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::internal)?
+}
+
 /// Hashes on a blocking thread (tens of milliseconds of CPU).
 pub async fn hash_password(password: Password) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
         argon2()?
             .hash_password(password.expose().as_bytes(), &salt)
@@ -28,7 +56,6 @@ pub async fn hash_password(password: Password) -> Result<String, ApiError> {
             .map_err(ApiError::internal)
     })
     .await
-    .map_err(ApiError::internal)?
 }
 
 /// Checks a password against a stored hash on a blocking thread. With no hash (unknown
@@ -37,7 +64,7 @@ pub async fn verify_password(
     password: SecretString,
     hash: Option<String>,
 ) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let argon2 = argon2()?;
         match hash {
             Some(hash) => {
@@ -54,7 +81,6 @@ pub async fn verify_password(
         }
     })
     .await
-    .map_err(ApiError::internal)?
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]

@@ -9,6 +9,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/metrics").route(http_get().to(metrics)));
 }
 
+/// The database and storage probes of `/readyz`, kept for a moment: the endpoint is public,
+/// and each probe is a database query and a storage request (S3 traffic, billed).
+#[derive(Default)]
+pub struct Readiness {
+    last: tokio::sync::Mutex<Option<(std::time::Instant, (bool, bool))>>,
+}
+
+impl Readiness {
+    const KEPT: std::time::Duration = std::time::Duration::from_secs(2);
+
+    /// The last result if it is recent, else a fresh one (callers meanwhile wait for it).
+    async fn get_or_probe<F: std::future::Future<Output = (bool, bool)>>(
+        &self,
+        probe: impl FnOnce() -> F,
+    ) -> (bool, bool) {
+        let mut last = self.last.lock().await;
+        match *last {
+            Some((at, result)) if at.elapsed() < Self::KEPT => result,
+            _ => {
+                let result = probe().await;
+                *last = Some((std::time::Instant::now(), result));
+                result
+            }
+        }
+    }
+}
+
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive")))]
 pub async fn healthz() -> HttpResponse {
@@ -19,16 +46,23 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, description = "Ready"), (status = 503, description = "Not ready")))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let database = tokio::time::timeout(
-        std::time::Duration::from_secs(3),
-        crate::db::ping(&state.db),
-    )
-    .await
-    .unwrap_or(false);
-    let storage = matches!(
-        tokio::time::timeout(std::time::Duration::from_secs(3), state.storage.probe()).await,
-        Ok(Ok(()))
-    );
+    let (database, storage) = state
+        .readiness
+        .get_or_probe(|| async {
+            let database = tokio::time::timeout(
+                std::time::Duration::from_secs(3),
+                crate::db::ping(&state.db),
+            )
+            .await
+            .unwrap_or(false);
+            let storage = matches!(
+                tokio::time::timeout(std::time::Duration::from_secs(3), state.storage.probe())
+                    .await,
+                Ok(Ok(()))
+            );
+            (database, storage)
+        })
+        .await;
     let face_engine = state.face.as_ref().map(|f| f.ready()).unwrap_or(false);
     let gallery = state.rocks.as_ref().map(|r| !r.is_empty()).unwrap_or(false);
     let status = |ok: bool| if ok { "ok" } else { "unavailable" };

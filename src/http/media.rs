@@ -101,6 +101,11 @@ pub async fn file(
     if which != "image" && which != "preview" {
         return Err(not_found());
     }
+    // Served only while the upload's row is there: files of a deleted status or account
+    // that storage has not removed yet (an outage) are already gone for everyone.
+    if !db::media::exists(&state.db, id).await? {
+        return Err(not_found());
+    }
     let key = object_key(id, &which);
     if state.storage.is_s3() {
         state
@@ -234,9 +239,7 @@ pub async fn upload(
         Ok(row) => row,
         Err(e) => {
             // No row points at the files, so nothing else would ever remove them.
-            state
-                .storage
-                .delete_all_best_effort(&[key, preview_key])
+            crate::social::uploads::discard_files(&state.db, &state.storage, &[key, preview_key])
                 .await;
             return Err(e);
         }

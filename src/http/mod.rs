@@ -127,6 +127,7 @@ type KeyedLimiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 pub struct RateLimiters {
     signup: Option<Arc<KeyedLimiter<IpAddr>>>,
     login: Option<Arc<KeyedLimiter<IpAddr>>>,
+    login_account: Option<Arc<KeyedLimiter<String>>>,
     post: Option<Arc<KeyedLimiter<i64>>>,
     media: Option<Arc<KeyedLimiter<i64>>>,
     /// Reverse proxies whose X-Forwarded-For names the client.
@@ -149,6 +150,10 @@ impl RateLimiters {
         RateLimiters {
             signup: make(settings.signup_per_minute, settings.signup_burst),
             login: make(settings.login_per_minute, settings.login_burst),
+            login_account: make(
+                settings.login_per_account_per_minute,
+                settings.login_per_account_burst,
+            ),
             post: make(settings.post_per_minute, settings.post_burst),
             media: make(settings.media_per_minute, settings.media_burst),
             trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
@@ -158,15 +163,20 @@ impl RateLimiters {
     pub fn check_signup(&self, req: &HttpRequest) -> Result<(), ApiError> {
         check(
             self.signup.as_deref(),
-            &client_ip(req, &self.trusted_proxies),
+            &limit_key(client_ip(req, &self.trusted_proxies)),
         )
     }
 
     pub fn check_login(&self, req: &HttpRequest) -> Result<(), ApiError> {
         check(
             self.login.as_deref(),
-            &client_ip(req, &self.trusted_proxies),
+            &limit_key(client_ip(req, &self.trusted_proxies)),
         )
+    }
+
+    /// Sign-in attempts for one (well-formed) username, whatever the address.
+    pub fn check_login_account(&self, username: &crate::domain::Username) -> Result<(), ApiError> {
+        check(self.login_account.as_deref(), &username.as_str().to_owned())
     }
 
     pub fn check_post(&self, account_id: i64) -> Result<(), ApiError> {
@@ -180,6 +190,10 @@ impl RateLimiters {
     /// Forgets idle keys so the maps do not grow without bound.
     pub fn retain_recent(&self) {
         for limiter in [&self.signup, &self.login].into_iter().flatten() {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+        if let Some(limiter) = &self.login_account {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -240,27 +254,56 @@ pub(crate) fn query_limit(raw: &Option<String>, default: i64, max: i64) -> Resul
 
 /// The client's address: the peer's, or, when the peer is one of `trusted` reverse
 /// proxies, the nearest address in X-Forwarded-For that is not one of them (addresses
-/// further left were written by the client and prove nothing).
+/// further left were written by the client and prove nothing). Read from the right, an
+/// entry that is not an address (a port, `unknown`) ends the walk at the proxy: skipping it
+/// would let the client's own entries through. IPv4 addresses written as IPv6 count as IPv4.
 pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> IpAddr {
+    let trusted: Vec<IpAddr> = trusted.iter().map(IpAddr::to_canonical).collect();
     let peer = req
         .peer_addr()
-        .map(|a| a.ip())
+        .map(|a| a.ip().to_canonical())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
     if !trusted.contains(&peer) {
         return peer;
     }
-    let forwarded: Vec<IpAddr> = req
+    let entries: Vec<String> = req
         .headers()
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|part| part.trim().parse().ok())
+        .map(|part| part.trim().to_owned())
         .collect();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|ip| !trusted.contains(ip))
-        .unwrap_or(peer)
+    let mut nearest = peer;
+    for entry in entries.iter().rev() {
+        match forwarded_address(entry) {
+            Some(ip) if trusted.contains(&ip) => nearest = ip,
+            Some(ip) => return ip,
+            None => return nearest,
+        }
+    }
+    nearest
+}
+
+/// An X-Forwarded-For entry: `1.2.3.4`, `1.2.3.4:567`, `::1` or `[::1]:567`.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    entry
+        .parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|a| a.ip().to_canonical())
+}
+
+/// The per-IP limits' key: an IPv6 client usually holds a whole /64, so it is one key.
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, ..] = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
 }
 
 /// 304 when the client already holds `etag` (of a stored image that never changes), so
@@ -321,7 +364,7 @@ mod tests {
 
     fn request(peer: &str, forwarded: Option<&str>) -> actix_web::HttpRequest {
         let mut req = actix_web::test::TestRequest::default()
-            .peer_addr(format!("{peer}:4000").parse().expect("peer"));
+            .peer_addr(std::net::SocketAddr::new(peer.parse().expect("peer"), 4000));
         if let Some(value) = forwarded {
             req = req.insert_header(("x-forwarded-for", value));
         }
@@ -347,5 +390,53 @@ mod tests {
         );
         assert_eq!(client_ip(&request("10.0.0.2", None), &[proxy]), proxy);
         assert_eq!(client_ip(&request("10.0.0.2", Some("1.2.3.4")), &[]), proxy);
+    }
+
+    #[test]
+    fn forwarded_entries_with_ports_or_junk_never_let_the_clients_own_entries_through() {
+        let proxy: IpAddr = "10.0.0.2".parse().expect("ip");
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        // A proxy that appends ip:port: still the address it saw.
+        assert_eq!(
+            client_ip(
+                &request("10.0.0.2", Some("6.6.6.6, 198.51.100.7:5123")),
+                &[proxy]
+            ),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            client_ip(
+                &request("10.0.0.2", Some("6.6.6.6, [2001:db8::7]:443")),
+                &[proxy]
+            ),
+            ip("2001:db8::7")
+        );
+        // An entry that is no address stops the walk at the proxy: the client's 6.6.6.6
+        // on its left is not taken for the client.
+        assert_eq!(
+            client_ip(&request("10.0.0.2", Some("6.6.6.6, unknown")), &[proxy]),
+            proxy
+        );
+        // A server bound to [::] sees IPv4 proxies as ::ffff:a.b.c.d.
+        assert_eq!(
+            client_ip(&request("::ffff:10.0.0.2", Some("198.51.100.7")), &[proxy]),
+            ip("198.51.100.7")
+        );
+    }
+
+    #[test]
+    fn an_ipv6_client_is_one_key_per_64() {
+        use super::limit_key;
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        assert_eq!(
+            limit_key(ip("2001:db8:1:2:aaaa::1")),
+            limit_key(ip("2001:db8:1:2:bbbb::9"))
+        );
+        assert_ne!(
+            limit_key(ip("2001:db8:1:2::1")),
+            limit_key(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(limit_key(ip("198.51.100.7")), ip("198.51.100.7"));
+        assert_eq!(limit_key(ip("::ffff:198.51.100.7")), ip("198.51.100.7"));
     }
 }

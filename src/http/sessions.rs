@@ -46,7 +46,10 @@ pub async fn sign_in(
     let SignIn { username, password } = body.into_inner();
     // A malformed username cannot exist; it fails like a wrong password.
     let found = match Username::parse(&username) {
-        Ok(username) => db::accounts::credentials(&state.db, username.as_str()).await?,
+        Ok(username) => {
+            state.limits.check_login_account(&username)?;
+            db::accounts::credentials(&state.db, username.as_str()).await?
+        }
         Err(_) => None,
     };
     let (account_id, hash) = match found {

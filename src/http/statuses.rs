@@ -344,7 +344,7 @@ pub async fn delete(
         .await?
         .ok_or_else(status_not_found)?;
     drop(conn);
-    state.storage.delete_all_best_effort(&keys).await;
+    crate::social::uploads::remove_files(&state.db, &state.storage, &keys).await;
     Ok(HttpResponse::Ok().json(view))
 }
 

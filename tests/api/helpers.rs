@@ -274,6 +274,8 @@ async fn spawn_app_inner(
     settings.rate_limit.signup_burst = 10_000;
     settings.rate_limit.login_per_minute = 10_000;
     settings.rate_limit.login_burst = 10_000;
+    settings.rate_limit.login_per_account_per_minute = 10_000;
+    settings.rate_limit.login_per_account_burst = 10_000;
     settings.rate_limit.post_per_minute = 10_000;
     settings.rate_limit.post_burst = 10_000;
     settings.rate_limit.media_per_minute = 10_000;

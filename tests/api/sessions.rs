@@ -183,3 +183,33 @@ async fn login_is_rate_limited_per_ip_and_the_server_keeps_serving() {
     assert_error(limited, 429, "rate_limited").await;
     app.assert_still_serving().await;
 }
+
+#[tokio::test]
+async fn guesses_at_one_username_are_limited_whatever_the_address() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.login_per_account_per_minute = 1;
+        s.rate_limit.login_per_account_burst = 3;
+    })
+    .await;
+    app.create_account_directly("guarded", "correct horse battery")
+        .await;
+    app.create_account_directly("neighbour", "correct horse battery")
+        .await;
+    for _ in 0..3 {
+        assert_error(
+            app.login("guarded", "wrong guess 123").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    // The per-address limit is far off; the username's budget is spent, for any letter case.
+    assert_error(
+        app.login("GUARDED", "correct horse battery").await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    let other = app.login("neighbour", "correct horse battery").await;
+    assert_eq!(other.status(), 200, "another member is not held up");
+}

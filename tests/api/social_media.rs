@@ -505,3 +505,67 @@ async fn an_upload_whose_account_is_deleted_meanwhile_leaves_no_files() {
     assert_eq!(rows, 0);
     app.assert_still_serving().await;
 }
+
+#[tokio::test]
+async fn a_deleted_members_files_go_even_when_storage_refuses_at_first() {
+    require_face_engine();
+    let app = spawn_app().await;
+    let ann = member(&app, "ann").await;
+    let media = upload(
+        &app,
+        &ann.token,
+        crate::fixtures::landscape_jpeg(),
+        "image/jpeg",
+    )
+    .await
+    .ok(200);
+    let id = media["id"].as_str().expect("id").to_owned();
+    let url = crate::helpers::media_url(&id, "image");
+    let served = app.client.get(app.url(&url)).send().await.expect("GET");
+    assert_eq!(served.status(), 200);
+
+    // Storage refuses to remove the image: a folder stands where the file was.
+    let folder = app.storage_root.join("media").join(&id);
+    let image = folder.join("image.jpg");
+    std::fs::remove_file(&image).expect("remove the image");
+    std::fs::create_dir_all(image.join("in the way")).expect("a folder in its place");
+    delete(&app, "/api/v1/accounts/me", &ann.token)
+        .await
+        .ok(204);
+
+    assert!(
+        !folder.join("preview.jpg").exists(),
+        "the preview went at once"
+    );
+    let queued: Vec<String> = sqlx::query_scalar("SELECT key FROM storage_deletions")
+        .fetch_all(&app.db)
+        .await
+        .expect("queue");
+    assert_eq!(queued, [format!("media/{id}/image.jpg")]);
+    let gone = app.client.get(app.url(&url)).send().await.expect("GET");
+    assert_eq!(gone.status(), 404, "not served while it waits for removal");
+
+    // Storage works again: housekeeping removes what is left and forgets it.
+    std::fs::remove_dir_all(&image).expect("clear the way");
+    std::fs::write(&image, b"still here").expect("the file again");
+    let stale = app.client.get(app.url(&url)).send().await.expect("GET");
+    assert_eq!(
+        stale.status(),
+        404,
+        "a file whose row is gone is never served"
+    );
+    let storage = rockstar::storage::ObjectStorage::new(&rockstar::storage::StorageConfig::Local {
+        root: app.storage_root.clone(),
+    })
+    .expect("storage");
+    let removed = rockstar::social::uploads::retry_removals(&app.db, &storage)
+        .await
+        .expect("retry");
+    assert_eq!(removed, 1);
+    assert!(!image.exists(), "the image is removed");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM storage_deletions")
+        .fetch_one(&app.db)
+        .await
+        .expect("queue");
+    assert_eq!(left, 0);
+}
