@@ -45,7 +45,19 @@ async fn unreachable_object_storage_is_unready_and_a_clean_503() {
     assert_eq!(body["checks"]["storage"], "unavailable", "{body}");
     assert_eq!(body["checks"]["database"], "ok", "{body}");
 
-    // A wrong token is refused before storage is asked; a right one reaches it.
+    // A wrong token is refused before storage is asked; a right one, for an upload whose
+    // row exists, reaches it.
+    let owner = app
+        .create_account_directly("uploader", "correct horse battery")
+        .await;
+    sqlx::query(
+        "INSERT INTO media_attachments (id, account_id, key, preview_key, width, height, faces_covered) \
+         VALUES (12345, $1, 'media/12345/image.jpg', 'media/12345/preview.jpg', 10, 10, 0)",
+    )
+    .bind(owner)
+    .execute(&app.db)
+    .await
+    .expect("an upload's row");
     let response = app.get("/media/attachments/12345/00/image").await;
     assert_eq!(response.status(), 404);
     let response = app.get(&media_url("12345", "image")).await;
