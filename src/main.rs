@@ -50,8 +50,16 @@ enum BenchCommand {
     Face(rockstar::bench::face::FaceBenchArgs),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Before any thread allocates.
+    rockstar::cli::return_large_allocations();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     rockstar::telemetry::init("info,sqlx=warn", std::io::stderr);
     let cli = Cli::parse();
     match cli.command {
