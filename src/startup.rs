@@ -179,6 +179,11 @@ impl Application {
         self.port
     }
 
+    /// Stops the server from elsewhere (`stop(true)` waits for requests in flight).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until SIGINT/SIGTERM, then leaves the embedded cluster, which stops unless
     /// another process (a gallery command) still uses it.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {

@@ -197,6 +197,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub data_dir: tempfile::TempDir,
     pub storage_root: PathBuf,
+    server: actix_web::dev::ServerHandle,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -287,6 +288,7 @@ async fn spawn_app_inner(
         .await
         .expect("building the app");
     let port = app.port();
+    let server = app.handle();
     tokio::spawn(app.run_until_stopped());
     let db = PgPool::connect(&url_for(&db_name))
         .await
@@ -302,6 +304,7 @@ async fn spawn_app_inner(
             .expect("client"),
         data_dir,
         storage_root,
+        server,
     }
 }
 
@@ -393,6 +396,11 @@ impl<'a> Form<'a> {
 }
 
 impl TestApp {
+    /// Stops the server once every request in flight has been answered.
+    pub async fn stop(&self) {
+        self.server.stop(true).await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
