@@ -2,6 +2,7 @@
 //! embedded PostgreSQL cluster as `rockstar serve`, with no database URL at all.
 #![allow(clippy::expect_used)]
 mod common;
+mod face_support;
 
 use rockstar::embedded::{ClusterOptions, EmbeddedPostgres};
 use std::path::Path;
@@ -49,7 +50,7 @@ fn files_under(dir: &Path) -> usize {
 
 #[tokio::test]
 async fn gallery_commands_use_the_servers_embedded_database_and_leave_a_running_one_running() {
-    if common::engine().is_none() {
+    if face_support::engine().is_none() {
         return;
     }
     if let Err(e) = rockstar::embedded::find_bindir() {

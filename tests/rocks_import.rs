@@ -19,7 +19,7 @@ async fn import_into(
     storage: ObjectStorage,
     keys_present: impl Fn(&str) -> bool,
 ) -> anyhow::Result<()> {
-    let Some(engine) = common::engine() else {
+    let Some(engine) = face_support::engine() else {
         return Ok(());
     };
     let Some(pool) = common::database().await else {
@@ -61,9 +61,13 @@ async fn import_into(
     assert_eq!(rockstar::db::rocks::count(&pool).await?, 5);
 
     // A reload from the database sees the same gallery.
-    let reloaded =
-        RockService::load_with(pool, storage, common::engine().expect("engine"), settings())
-            .await?;
+    let reloaded = RockService::load_with(
+        pool,
+        storage,
+        face_support::engine().expect("engine"),
+        settings(),
+    )
+    .await?;
     assert_eq!(reloaded.len(), 5);
     Ok(())
 }
@@ -88,7 +92,7 @@ async fn import_a_handful_into_s3() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn two_files_with_one_rock_id_import_once_and_keep_the_first_images() -> anyhow::Result<()> {
-    let Some(engine) = common::engine() else {
+    let Some(engine) = face_support::engine() else {
         return Ok(());
     };
     let Some(pool) = common::database().await else {
@@ -152,7 +156,7 @@ async fn two_files_with_one_rock_id_import_once_and_keep_the_first_images() -> a
 
 #[tokio::test]
 async fn a_database_error_leaves_no_unreferenced_images_behind() -> anyhow::Result<()> {
-    let Some(engine) = common::engine() else {
+    let Some(engine) = face_support::engine() else {
         return Ok(());
     };
     let Some(pool) = common::database().await else {
@@ -200,7 +204,7 @@ async fn a_database_error_leaves_no_unreferenced_images_behind() -> anyhow::Resu
 
 #[tokio::test]
 async fn import_without_faces_uses_a_detected_or_centred_crop() -> anyhow::Result<()> {
-    let Some(engine) = common::engine() else {
+    let Some(engine) = face_support::engine() else {
         return Ok(());
     };
     let Some(pool) = common::database().await else {
@@ -236,7 +240,7 @@ async fn import_without_faces_uses_a_detected_or_centred_crop() -> anyhow::Resul
 
 #[tokio::test]
 async fn a_photo_turned_by_exif_is_imported_upright() -> anyhow::Result<()> {
-    let Some(engine) = common::engine() else {
+    let Some(engine) = face_support::engine() else {
         return Ok(());
     };
     let Some(pool) = common::database().await else {
@@ -303,7 +307,7 @@ async fn a_photo_turned_by_exif_is_imported_upright() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn generated_gallery_fills_an_empty_install_once() -> anyhow::Result<()> {
-    let Some(engine) = common::engine() else {
+    let Some(engine) = face_support::engine() else {
         return Ok(());
     };
     let Some(pool) = common::database().await else {
@@ -362,7 +366,7 @@ async fn generated_gallery_fills_an_empty_install_once() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn a_face_gets_a_rock_of_the_gallery_and_the_api_serves_it() -> anyhow::Result<()> {
-    let Some(engine) = common::engine() else {
+    let Some(engine) = face_support::engine() else {
         return Ok(());
     };
     let Some(pool) = common::database().await else {

@@ -6,22 +6,11 @@
 # Needs wrk (apt-get install wrk) and ../shared/data/pairs for the selfie.
 set -euo pipefail
 bin=$(realpath "$1"); label=${2:-$(basename "$1")}; port=${BENCH_PORT:-18555}
-root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$(dirname "$0")/serve.sh"
 selfie="$root/../shared/data/pairs/human_001.jpg"
 [ -f "$selfie" ] || { echo "no selfie at $selfie"; exit 1; }
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
-if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"; then echo "port $port is busy"; exit 1; fi
-work=$(mktemp -d /tmp/rockstar-bench.XXXXXX); chmod 755 "$work"; mkdir -p "$work/data"; chmod 777 "$work/data"
 export ROCKSTAR_RATE_LIMIT__POST_PER_MINUTE=100000000 ROCKSTAR_RATE_LIMIT__POST_BURST=100000000
-cd "$root"
-"$bin" serve --bind "127.0.0.1:$port" --data "$work/data" > "$work/server.log" 2>&1 &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 600); do
-    kill -0 $pid 2>/dev/null || { cat "$work/server.log"; exit 1; }
-    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-    sleep 1
-done
+start_server "$bin" "$port"
 token=$(curl -sf -F "username=bench_$RANDOM" -F "password=correct horse battery" -F consent=true \
     -F "photo=@$selfie" "http://127.0.0.1:$port/api/v1/accounts" \
     | python3 -c 'import sys, json; print(json.load(sys.stdin)["token"])')

@@ -71,11 +71,11 @@ async fn hashing<T: Send + 'static>(
 /// Argon2 of `password` with `salt`, in `memory` (grown to the parameters' size if need be).
 fn argon2_output(
     argon2: &Argon2<'_>,
-    params: &Params,
     password: &[u8],
     salt: Salt<'_>,
     memory: &mut Vec<Block>,
 ) -> Result<Output, ApiError> {
+    let params = argon2.params();
     if memory.len() < params.block_count() {
         memory.resize(params.block_count(), Block::default());
     }
@@ -94,14 +94,13 @@ fn argon2_output(
 
 /// Hashes into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`).
 fn hash_in(password: &[u8], memory: &mut Vec<Block>) -> Result<String, ApiError> {
-    let params = params()?;
-    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params()?);
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    let hash = argon2_output(&argon2, &params, password, salt.as_salt(), memory)?;
+    let hash = argon2_output(&argon2, password, salt.as_salt(), memory)?;
     Ok(PasswordHash {
         algorithm: argon2::ARGON2ID_IDENT,
         version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(&params).map_err(ApiError::internal)?,
+        params: ParamsString::try_from(argon2.params()).map_err(ApiError::internal)?,
         salt: Some(salt.as_salt()),
         hash: Some(hash),
     }
@@ -125,8 +124,8 @@ fn verify_in(password: &[u8], stored: &str, memory: &mut Vec<Block>) -> Result<b
             "a stored password hash lacks its salt or output",
         ));
     };
-    let argon2 = Argon2::new(algorithm, version, params.clone());
-    Ok(argon2_output(&argon2, &params, password, salt, memory)? == expected)
+    let argon2 = Argon2::new(algorithm, version, params);
+    Ok(argon2_output(&argon2, password, salt, memory)? == expected)
 }
 
 /// Hashes on a blocking thread (tens of milliseconds of CPU).

@@ -127,7 +127,7 @@ type KeyedLimiter<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 pub struct RateLimiters {
     signup: Option<Arc<KeyedLimiter<IpAddr>>>,
     login: Option<Arc<KeyedLimiter<IpAddr>>>,
-    login_account: Option<Arc<KeyedLimiter<String>>>,
+    login_account: Option<Arc<KeyedLimiter<crate::domain::Username>>>,
     post: Option<Arc<KeyedLimiter<i64>>>,
     media: Option<Arc<KeyedLimiter<i64>>>,
     /// Reverse proxies whose X-Forwarded-For names the client.
@@ -176,7 +176,7 @@ impl RateLimiters {
 
     /// Sign-in attempts for one (well-formed) username, whatever the address.
     pub fn check_login_account(&self, username: &crate::domain::Username) -> Result<(), ApiError> {
-        check(self.login_account.as_deref(), &username.as_str().to_owned())
+        check(self.login_account.as_deref(), username)
     }
 
     pub fn check_post(&self, account_id: i64) -> Result<(), ApiError> {
@@ -189,18 +189,17 @@ impl RateLimiters {
 
     /// Forgets idle keys so the maps do not grow without bound.
     pub fn retain_recent(&self) {
-        for limiter in [&self.signup, &self.login].into_iter().flatten() {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
+        fn prune<K: Clone + Eq + std::hash::Hash>(limiter: &Option<Arc<KeyedLimiter<K>>>) {
+            if let Some(limiter) = limiter {
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
         }
-        if let Some(limiter) = &self.login_account {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
-        }
-        for limiter in [&self.post, &self.media].into_iter().flatten() {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
-        }
+        prune(&self.signup);
+        prune(&self.login);
+        prune(&self.login_account);
+        prune(&self.post);
+        prune(&self.media);
     }
 }
 

@@ -323,19 +323,26 @@ pub fn shared_data() -> PathBuf {
     repo_root().join("../shared/data")
 }
 
+/// The paths in a folder of ../shared/data, or None (with the reason printed) when the test
+/// data is absent.
+pub fn shared_entries(dir: &std::path::Path) -> Option<Vec<PathBuf>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Some(entries.flatten().map(|e| e.path()).collect()),
+        Err(e) => {
+            println!(
+                "SKIPPED: {} is unreadable ({e}; test data absent)",
+                dir.display()
+            );
+            None
+        }
+    }
+}
+
 /// A real face photo from ../shared/data/pairs, or None (with the reason printed).
 pub fn human_photo(n: usize) -> Option<Vec<u8>> {
     let dir = shared_data().join("pairs");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        println!(
-            "SKIPPED: {} is unreadable (test data absent)",
-            dir.display()
-        );
-        return None;
-    };
-    let mut files: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
+    let mut files: Vec<PathBuf> = shared_entries(&dir)?
+        .into_iter()
         .filter(|p| {
             p.file_name()
                 .and_then(|f| f.to_str())
@@ -396,6 +403,14 @@ impl<'a> Form<'a> {
 }
 
 impl TestApp {
+    /// The app's own object storage (a local folder).
+    pub fn storage(&self) -> rockstar::storage::ObjectStorage {
+        rockstar::storage::ObjectStorage::new(&StorageConfig::Local {
+            root: self.storage_root.clone(),
+        })
+        .expect("storage")
+    }
+
     /// Stops the server once every request in flight has been answered.
     pub async fn stop(&self) {
         self.server.stop(true).await;

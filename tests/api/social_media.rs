@@ -3,19 +3,18 @@ use crate::helpers::{require_face_engine, shared_data, spawn_app};
 use crate::social_helpers::*;
 use serde_json::json;
 
+/// A photo without a face, uploaded by `token`'s member (200 asserted).
+async fn upload_landscape(app: &crate::helpers::TestApp, token: &str) -> serde_json::Value {
+    upload(app, token, crate::fixtures::landscape_jpeg(), "image/jpeg")
+        .await
+        .ok(200)
+}
+
 /// The first image of two different people from ../shared/data/lfw.
 fn two_lfw_faces() -> Option<(Vec<u8>, Vec<u8>)> {
     let dir = shared_data().join("lfw");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        println!(
-            "SKIPPED: {} is unreadable (test data absent)",
-            dir.display()
-        );
-        return None;
-    };
-    let mut people: Vec<_> = entries
-        .flatten()
-        .map(|e| e.path())
+    let mut people: Vec<_> = crate::helpers::shared_entries(&dir)?
+        .into_iter()
         .filter(|p| p.is_dir())
         .collect();
     people.sort();
@@ -346,14 +345,7 @@ async fn uploads_that_are_not_images_are_refused() {
     )
     .await
     .error(415, "unsupported_image");
-    let landscape = upload(
-        &app,
-        &ann.token,
-        crate::fixtures::landscape_jpeg(),
-        "image/jpeg",
-    )
-    .await
-    .ok(200);
+    let landscape = upload_landscape(&app, &ann.token).await;
     assert_eq!(landscape["faces_covered"], 0);
     let form = reqwest::multipart::Form::new().text("other", "x");
     let response = app
@@ -397,14 +389,7 @@ async fn uploads_never_attached_are_removed_after_a_day() {
     let ann = member(&app, "ann").await;
     let mut ids = Vec::new();
     for _ in 0..3 {
-        let media = upload(
-            &app,
-            &ann.token,
-            crate::fixtures::landscape_jpeg(),
-            "image/jpeg",
-        )
-        .await
-        .ok(200);
+        let media = upload_landscape(&app, &ann.token).await;
         ids.push(media["id"].as_str().expect("id").to_owned());
     }
     let (kept, orphan, fresh) = (&ids[0], &ids[1], &ids[2]);
@@ -428,10 +413,7 @@ async fn uploads_never_attached_are_removed_after_a_day() {
     .await
     .expect("age two uploads");
 
-    let storage = rockstar::storage::ObjectStorage::new(&rockstar::storage::StorageConfig::Local {
-        root: app.storage_root.clone(),
-    })
-    .expect("storage");
+    let storage = app.storage();
     let removed = rockstar::social::uploads::purge_unattached(
         &app.db,
         &storage,
@@ -511,14 +493,7 @@ async fn a_deleted_members_files_go_even_when_storage_refuses_at_first() {
     require_face_engine();
     let app = spawn_app().await;
     let ann = member(&app, "ann").await;
-    let media = upload(
-        &app,
-        &ann.token,
-        crate::fixtures::landscape_jpeg(),
-        "image/jpeg",
-    )
-    .await
-    .ok(200);
+    let media = upload_landscape(&app, &ann.token).await;
     let id = media["id"].as_str().expect("id").to_owned();
     let url = crate::helpers::media_url(&id, "image");
     let served = app.client.get(app.url(&url)).send().await.expect("GET");
@@ -554,10 +529,7 @@ async fn a_deleted_members_files_go_even_when_storage_refuses_at_first() {
         404,
         "a file whose row is gone is never served"
     );
-    let storage = rockstar::storage::ObjectStorage::new(&rockstar::storage::StorageConfig::Local {
-        root: app.storage_root.clone(),
-    })
-    .expect("storage");
+    let storage = app.storage();
     let removed = rockstar::social::uploads::retry_removals(&app.db, &storage)
         .await
         .expect("retry");

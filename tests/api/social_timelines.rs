@@ -306,6 +306,19 @@ async fn committed(app: &crate::helpers::TestApp, sql: &str) -> i64 {
         .expect("count")
 }
 
+/// For two seconds, checks that `count_sql` sees nothing committed: the writer behind it
+/// must wait for the earlier id still in flight.
+async fn stays_uncommitted(app: &crate::helpers::TestApp, count_sql: &str, what: &str) {
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let seen = committed(app, count_sql).await;
+        assert_eq!(
+            seen, 0,
+            "{what} committed while an earlier id was in flight"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_post_never_commits_ahead_of_an_earlier_one_still_in_flight() {
     use rockstar::db::id_order;
@@ -335,14 +348,12 @@ async fn a_post_never_commits_ahead_of_an_earlier_one_still_in_flight() {
             .json(&serde_json::json!({ "text": "quick" }))
             .send(),
     );
-    for _ in 0..20 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let seen = committed(&app, "SELECT count(*) FROM statuses WHERE text = 'quick'").await;
-        assert_eq!(
-            seen, 0,
-            "the later post committed while an earlier id was in flight"
-        );
-    }
+    stays_uncommitted(
+        &app,
+        "SELECT count(*) FROM statuses WHERE text = 'quick'",
+        "the later post",
+    )
+    .await;
     slow.commit().await.expect("commit");
 
     let quick = quick.await.expect("task").expect("POST");
@@ -373,25 +384,11 @@ async fn a_post_never_commits_ahead_of_an_earlier_one_still_in_flight() {
             .bearer_auth(&bob.token)
             .send(),
     );
-    for _ in 0..20 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let seen = committed(
-            &app,
-            "SELECT count(*) FROM notifications WHERE type = 'follow'",
-        )
-        .await;
-        assert_eq!(
-            seen, 0,
-            "a notification committed while an earlier id was in flight"
-        );
-    }
+    let follows = "SELECT count(*) FROM notifications WHERE type = 'follow'";
+    stays_uncommitted(&app, follows, "a notification").await;
     slow.commit().await.expect("commit");
     let follow = follow.await.expect("task").expect("POST");
     assert_eq!(follow.status(), 200);
-    let told = committed(
-        &app,
-        "SELECT count(*) FROM notifications WHERE type = 'follow'",
-    )
-    .await;
+    let told = committed(&app, follows).await;
     assert_eq!(told, 1);
 }

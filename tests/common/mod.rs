@@ -230,41 +230,6 @@ pub async fn s3_server() -> Option<S3Server> {
     panic!("s3s-fs did not start on port {port}");
 }
 
-/// The real face engine from models/. None (printed) only when the ONNX Runtime library is
-/// absent (`scripts/fetch-onnxruntime.sh` puts it in place); the models are in the
-/// repository, so any other failure to start is a failure of the code under test.
-pub fn engine() -> Option<rockstar::face::FaceEngine> {
-    static ENGINE: OnceLock<Option<rockstar::face::FaceEngine>> = OnceLock::new();
-    let found = ENGINE.get_or_init(|| {
-        let ort = std::env::var("ORT_DYLIB_PATH")
-            .map(PathBuf::from)
-            .ok()
-            .filter(|p| p.exists())
-            .or_else(|| {
-                Some(repo().join("vendor/onnxruntime/libonnxruntime.so.1.31.1"))
-                    .filter(|p| p.exists())
-            })?;
-        let engine = rockstar::face::FaceEngine::new(rockstar::face::FaceEngineConfig {
-            models_dir: repo().join("models"),
-            onnxruntime: Some(ort),
-            workers: 2,
-            queue: 64,
-            max_bytes: 20 << 20,
-            max_pixels: 40_000_000,
-            max_side: 10_000,
-        })
-        .unwrap_or_else(|e| panic!("the face engine could not start: {e}"));
-        Some(engine)
-    });
-    if found.is_none() {
-        eprintln!(
-            "SKIP: ONNX Runtime is absent (neither ORT_DYLIB_PATH nor vendor/onnxruntime); \
-             run scripts/fetch-onnxruntime.sh"
-        );
-    }
-    found.clone()
-}
-
 /// A folder with the first `n` shared rocks (photos and faces) plus one broken file.
 pub fn handful(n: usize) -> Option<(tempfile::TempDir, PathBuf, PathBuf)> {
     let photos_src = shared_data("rocks/photos")?;
