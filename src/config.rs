@@ -74,6 +74,10 @@ pub struct ServerSettings {
     pub workers: usize,
     /// The web app's files (`static/`).
     pub static_dir: PathBuf,
+    /// A second listener for `/metrics` alone (e.g. `127.0.0.1:9464`); the main one then
+    /// answers 404 there. None: `/metrics` is on the main listener.
+    #[serde(default)]
+    pub metrics_bind: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]

@@ -37,6 +37,7 @@ pub struct AppState {
 
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
     cluster: Option<EmbeddedPostgres>,
 }
@@ -56,6 +57,9 @@ impl Application {
         // a database is initialised or a gallery rendered. The port is only tried here: held
         // through start-up, it would leave clients waiting instead of refused.
         drop(bind(&settings.server.bind)?);
+        if let Some(metrics_bind) = &settings.server.metrics_bind {
+            drop(bind(metrics_bind).context("server.metrics_bind")?);
+        }
         let static_dir = crate::http::web_app::locate(&settings.server.static_dir);
         anyhow::ensure!(
             static_dir.join("index.html").is_file(),
@@ -134,6 +138,25 @@ impl Application {
         let listener = bind(&settings.server.bind)?;
         let port = listener.local_addr()?.port();
         tracing::info!(address = %listener.local_addr()?, "listening");
+        let metrics_listener = settings
+            .server
+            .metrics_bind
+            .as_deref()
+            .map(bind)
+            .transpose()?;
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
+        match metrics_addr {
+            Some(address) => tracing::info!(%address, "serving /metrics"),
+            None if !listener.local_addr()?.ip().is_loopback() => tracing::warn!(
+                "/metrics is served on the main listener, which is not on loopback: set \
+                 server.metrics_bind to keep the server's traffic figures private"
+            ),
+            None => {}
+        }
+        let metrics_data = web::Data::new(crate::http::health::MetricsListener(metrics_addr));
         let json_limit = settings.server.json_limit;
         let image_origin = state
             .storage
@@ -151,6 +174,7 @@ impl Application {
             app.wrap(from_fn(guard_and_measure))
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .app_data(state.clone())
+                .app_data(metrics_data.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(json_limit)
@@ -165,11 +189,15 @@ impl Application {
                 ))
         })
         .listen(listener)?;
+        if let Some(metrics_listener) = metrics_listener {
+            server = server.listen(metrics_listener)?;
+        }
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
         Ok(Application {
             port,
+            metrics_port: metrics_addr.map(|a| a.port()),
             server: server.run(),
             cluster,
         })
@@ -177,6 +205,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `/metrics` listener, when `server.metrics_bind` gives it one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// Stops the server from elsewhere (`stop(true)` waits for requests in flight).
@@ -380,7 +413,13 @@ async fn guard_and_measure(
         .extensions()
         .get::<tracing_actix_web::RequestId>()
         .map(|id| id.to_string());
-    let mut response = if too_large {
+    let mut response = if crate::http::health::off_its_listener(&req) {
+        let (http_req, _payload) = req.into_parts();
+        ServiceResponse::new(
+            http_req,
+            ApiError::not_found("No such endpoint or file.").error_response(),
+        )
+    } else if too_large {
         let error = ApiError::body_too_large();
         let (http_req, _payload) = req.into_parts();
         ServiceResponse::new(http_req, error.error_response())

@@ -1,7 +1,9 @@
 //! The private PostgreSQL cluster used when no database URL is configured.
 //!
 //! Layout under the cluster folder: `pgdata/` (the cluster), `run/` (the unix socket;
-//! the cluster listens on no TCP port at all), `server.log`. When we run as root,
+//! the cluster listens on no TCP port at all), `server.log`. A socket path must fit in
+//! 107 bytes, so for a folder too deep for that the socket goes to a private folder
+//! named after it under `$XDG_RUNTIME_DIR` or `/tmp`. When we run as root,
 //! initdb and pg_ctl run as the `postgres` user, which must be able to traverse every
 //! parent folder; when it cannot, the cluster goes under `/var/lib/rockstar` instead.
 //!
@@ -91,8 +93,7 @@ impl EmbeddedPostgres {
         let dir = usable_dir(&options.dir, as_postgres)?;
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let pgdata = dir.join("pgdata");
-        let socket_dir = dir.join("run");
-        std::fs::create_dir_all(&socket_dir)?;
+        let socket_dir = socket_dir_for(&dir, &runtime_base())?;
         let users = dir.join("users");
         std::fs::create_dir_all(&users)?;
         if as_postgres {
@@ -475,17 +476,10 @@ const FALLBACK_BASE: &str = "/var/lib/rockstar";
 fn usable_dir(dir: &Path, as_postgres: bool) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let dir = dir.canonicalize()?;
-    // The socket path must fit in sun_path (107 bytes).
-    let short_enough = dir.as_os_str().len() + "/run/.s.PGSQL.5432".len() < 100;
     if !as_postgres {
-        if !short_enough {
-            bail!(
-                "the data folder {} is too long a path for PostgreSQL's socket (about 80 characters at most); choose a shorter data_dir, or set database.url",
-                dir.display()
-            );
-        }
         return Ok(dir);
     }
+    let short_enough = socket_fits(&dir.join("run"));
     let parent = dir.parent().unwrap_or(Path::new("/"));
     let reachable = Command::new("runuser")
         .args(["-u", "postgres", "--", "test", "-x"])
@@ -527,8 +521,127 @@ fn usable_dir(dir: &Path, as_postgres: bool) -> anyhow::Result<PathBuf> {
     Ok(fallback)
 }
 
+/// Whether a socket in `folder` fits in sun_path (107 bytes, with a margin).
+fn socket_fits(folder: &Path) -> bool {
+    folder.as_os_str().len() + "/.s.PGSQL.5432".len() < 100
+}
+
+/// Where short socket folders go: the user's runtime folder (private, cleared at logout)
+/// when it is itself short, else /tmp.
+fn runtime_base() -> PathBuf {
+    std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute() && p.as_os_str().len() < 60)
+        .unwrap_or_else(|| PathBuf::from("/tmp"))
+}
+
+/// The cluster's socket folder: `run/` inside the cluster folder, or, when that path is too
+/// long for a socket, `rockstar-pg-<hash of the folder>` under `base`, the same for every
+/// process using the cluster. That one lives in a shared place, so it must be a real folder
+/// of ours, mode 0700: another user could have made the name first.
+fn socket_dir_for(dir: &Path, base: &Path) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    let inside = dir.join("run");
+    if socket_fits(&inside) {
+        std::fs::create_dir_all(&inside)
+            .with_context(|| format!("creating {}", inside.display()))?;
+        return Ok(inside);
+    }
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(dir.as_os_str().as_encoded_bytes());
+    let short = base.join(format!("rockstar-pg-{}", &hex::encode(digest)[..12]));
+    if !socket_fits(&short) {
+        bail!(
+            "neither {} nor {} is short enough a path for PostgreSQL's socket; choose a shorter data_dir, or set database.url",
+            inside.display(),
+            short.display()
+        );
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(&short) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("creating {}", short.display())),
+    }
+    let meta = std::fs::symlink_metadata(&short)?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if !meta.is_dir() || meta.uid() != me || meta.permissions().mode() & 0o077 != 0 {
+        bail!(
+            "{} (the socket folder for the data folder {}, whose own path is too long for a socket) is not a private folder of this user; remove it, or choose a shorter data_dir",
+            short.display(),
+            dir.display()
+        );
+    }
+    tracing::info!(socket = %short.display(), "the data folder's path is too long for a socket; the database socket is in a short folder instead");
+    Ok(short)
+}
+
 fn path_str(path: &Path) -> anyhow::Result<String> {
     path.to_str()
         .map(str::to_owned)
         .with_context(|| format!("{} is not valid UTF-8", path.display()))
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("rockstar-sock-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch folder");
+        dir
+    }
+
+    #[test]
+    fn a_short_folder_keeps_its_socket_inside() {
+        let dir = scratch("short");
+        let base = scratch("short-base");
+        let socket = socket_dir_for(&dir, &base).expect("socket folder");
+        assert_eq!(socket, dir.join("run"));
+        assert!(socket.is_dir());
+        assert_eq!(std::fs::read_dir(&base).expect("base").count(), 0);
+    }
+
+    #[test]
+    fn a_deep_folder_gets_one_private_short_socket_folder() {
+        let base = scratch("deep-base");
+        let parent = scratch("deep");
+        let dir = parent.join("d".repeat(120));
+        std::fs::create_dir_all(&dir).expect("deep folder");
+        assert!(!socket_fits(&dir.join("run")));
+        let socket = socket_dir_for(&dir, &base).expect("socket folder");
+        assert!(socket.starts_with(&base), "{}", socket.display());
+        assert!(socket_fits(&socket));
+        let mode = std::fs::metadata(&socket)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // Every process using the cluster must find the same socket.
+        assert_eq!(socket_dir_for(&dir, &base).expect("again"), socket);
+        // Another deep folder gets its own.
+        let other = parent.join("e".repeat(120));
+        std::fs::create_dir_all(&other).expect("other folder");
+        assert_ne!(socket_dir_for(&other, &base).expect("other"), socket);
+    }
+
+    #[test]
+    fn a_socket_folder_someone_else_could_reach_is_refused() {
+        let base = scratch("planted-base");
+        let dir = scratch("planted").join("p".repeat(120));
+        std::fs::create_dir_all(&dir).expect("deep folder");
+        let socket = socket_dir_for(&dir, &base).expect("socket folder");
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        let err = socket_dir_for(&dir, &base).expect_err("an open folder must be refused");
+        assert!(err.to_string().contains("not a private folder"), "{err}");
+        // A symlink planted at the name, pointing at a private folder, is refused too.
+        std::fs::remove_dir(&socket).expect("rmdir");
+        let target = scratch("planted-target");
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        std::os::unix::fs::symlink(&target, &socket).expect("symlink");
+        let err = socket_dir_for(&dir, &base).expect_err("a symlink must be refused");
+        assert!(err.to_string().contains("not a private folder"), "{err}");
+    }
 }

@@ -83,6 +83,23 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// Where `/metrics` is served when it has a listener of its own (`server.metrics_bind`).
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsListener(pub Option<std::net::SocketAddr>);
+
+/// With a metrics listener, `/metrics` is served there and nowhere else, and that listener
+/// serves nothing else: the main port can then face the public without telling it the
+/// server's traffic and load.
+pub fn off_its_listener(req: &actix_web::dev::ServiceRequest) -> bool {
+    let Some(MetricsListener(Some(metrics))) = req
+        .app_data::<web::Data<MetricsListener>>()
+        .map(|listener| *listener.get_ref())
+    else {
+        return false;
+    };
+    (req.app_config().local_addr() == metrics) != (req.path() == "/metrics")
+}
+
 /// Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus metrics")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {

@@ -62,6 +62,68 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for JsonOb
     }
 }
 
+/// A JSON object that carries a password. Like [`JsonObject`], but the body is read into a
+/// buffer wiped when dropped and parsed straight into `T` (no `serde_json::Value` in
+/// between), so the only copy left is the one `T` holds (a `SecretString`, wiped too).
+/// What stays unwiped: actix's connection buffer, and serde_json's scratch buffer for a
+/// string with escapes in it.
+pub struct SecretJsonObject<T>(pub T);
+
+impl<T> SecretJsonObject<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for SecretJsonObject<T> {
+    type Error = actix_web::Error;
+    type Future = futures::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        use actix_web::error::JsonPayloadError;
+        use actix_web::HttpMessage;
+        use futures::StreamExt;
+        let req = req.clone();
+        let mut body_stream =
+            actix_web::dev::Decompress::from_headers(payload.take(), req.headers());
+        Box::pin(async move {
+            let refuse = |e: JsonPayloadError| crate::error::json_error_handler(e, &req);
+            // The same content types `web::Json` takes.
+            let is_json = req.mime_type().ok().flatten().is_some_and(|mime| {
+                mime.subtype() == actix_web::mime::JSON
+                    || mime.suffix() == Some(actix_web::mime::JSON)
+            });
+            if !is_json {
+                return Err(refuse(JsonPayloadError::ContentType));
+            }
+            let limit = req
+                .app_data::<web::Data<crate::startup::AppState>>()
+                .map_or(64 * 1024, |state| state.settings.server.json_limit);
+            let mut body = zeroize::Zeroizing::new(Vec::new());
+            while let Some(chunk) = body_stream.next().await {
+                let chunk = chunk.map_err(|e| refuse(JsonPayloadError::Payload(e)))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(refuse(JsonPayloadError::Overflow { limit }));
+                }
+                append_zeroizing(&mut body, &chunk);
+            }
+            // serde would read a struct from an array by position.
+            if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+                return Err(
+                    match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+                        Ok(_) => ApiError::not_a_json_object(),
+                        Err(e) => ApiError::from_json(&e),
+                    }
+                    .into(),
+                );
+            }
+            serde_json::from_slice(&body)
+                .map(SecretJsonObject)
+                .map_err(|e| ApiError::from_json(&e).into())
+        })
+    }
+}
+
 /// A multipart form that could not be read: `invalid_multipart`, or 413 when the body ran
 /// past the server's limit.
 pub(crate) fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {

@@ -40,7 +40,7 @@ pub struct Session {
 pub async fn sign_in(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: super::JsonObject<SignIn>,
+    body: super::SecretJsonObject<SignIn>,
 ) -> Result<HttpResponse, ApiError> {
     state.limits.check_login(&req)?;
     let SignIn { username, password } = body.into_inner();

@@ -102,6 +102,39 @@ async fn metrics_count_requests_by_route_and_status() {
 }
 
 #[tokio::test]
+async fn a_metrics_listener_of_its_own_takes_metrics_off_the_main_port() {
+    let app = spawn_app_with(|s| s.server.metrics_bind = Some("127.0.0.1:0".into())).await;
+    let metrics_port = app.metrics_port.expect("a metrics listener");
+    assert_ne!(metrics_port, app.port);
+    assert_eq!(app.get("/healthz").await.status(), 200);
+
+    let main = app.get("/metrics").await;
+    assert_eq!(main.status(), 404);
+    let body: serde_json::Value = main.json().await.expect("json error");
+    assert_eq!(body["error"], "not_found");
+
+    let on_its_own = |path: &str| {
+        app.client
+            .get(format!("http://127.0.0.1:{metrics_port}{path}"))
+            .send()
+    };
+    let metrics = on_its_own("/metrics").await.expect("metrics");
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.expect("text");
+    assert!(
+        text.contains(
+            r#"rockstar_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    // The metrics port serves nothing else.
+    for path in ["/healthz", "/api/v1/rocks", "/"] {
+        let response = on_its_own(path).await.expect("request");
+        assert_eq!(response.status(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn openapi_document_lists_the_endpoints_and_docs_work_offline() {
     let app = spawn_app().await;
     let spec: serde_json::Value = app

@@ -192,6 +192,8 @@ fn init_logs() {
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// Set when `server.metrics_bind` gives `/metrics` a listener of its own.
+    pub metrics_port: Option<u16>,
     pub db: PgPool,
     pub db_name: String,
     pub client: reqwest::Client,
@@ -288,6 +290,7 @@ async fn spawn_app_inner(
         .await
         .expect("building the app");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     let server = app.handle();
     tokio::spawn(app.run_until_stopped());
     let db = PgPool::connect(&url_for(&db_name))
@@ -296,6 +299,7 @@ async fn spawn_app_inner(
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_port,
         db,
         db_name,
         client: reqwest::Client::builder()

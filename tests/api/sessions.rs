@@ -18,6 +18,60 @@ async fn login_issues_a_token_that_authenticates() {
 }
 
 #[tokio::test]
+async fn sign_in_reads_any_json_spelling_of_its_body() {
+    let app = spawn_app().await;
+    // Escapes in the password, as JSON allows them.
+    app.create_account_directly("scoria", "quote\" slash\\ é")
+        .await;
+    for (content_type, body) in [
+        (
+            "application/json",
+            "\n\t {\"username\": \"scoria\", \"password\": \"quote\\\" slash\\\\ \\u00e9\"}",
+        ),
+        (
+            "application/vnd.api+json; charset=utf-8",
+            r#"{"password": "quote\" slash\\ é", "username": "scoria", "extra": [1, 2]}"#,
+        ),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/sessions"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "{content_type}: {body}");
+    }
+    // The same field twice is refused, not read as whichever came last.
+    let twice = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("content-type", "application/json")
+        .body(r#"{"username": "scoria", "password": "x", "password": "quote\" slash\\ é"}"#)
+        .send()
+        .await
+        .expect("request");
+    assert_error(twice, 422, "invalid_field").await;
+    // A JSON value that is not an object, and a body that is not JSON.
+    for (body, status, code) in [
+        ("  \"scoria\"", 422, "invalid_field"),
+        ("", 400, "invalid_json"),
+        ("  nonsense", 400, "invalid_json"),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/sessions"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        assert_error(response, status, code).await;
+    }
+}
+
+#[tokio::test]
 async fn wrong_password_and_unknown_user_are_401() {
     let app = spawn_app().await;
     app.create_account_directly("basalt", "correct horse battery")

@@ -79,15 +79,32 @@ export async function launch({ fakeCamera = null, denyCamera = false } = {}) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, args, viewport: VIEWPORTS.desktop,
   });
+  // Console errors about the CSP, page errors and dialogs are problems the test reports.
+  const watch = (page, problems) => {
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`CSP: ${msg.text()}`);
+    });
+    page.on('dialog', (d) => { problems.push(`unexpected dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
+  };
   const page = context.pages()[0] || await context.newPage();
   const problems = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`CSP: ${msg.text()}`);
-  });
-  page.on('dialog', (d) => { problems.push(`unexpected dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
+  watch(page, problems);
   return {
     context, page, problems,
+    /**
+     * A new tab in place of the current one: no session (the token lives in the tab's
+     * sessionStorage), no routes left by an earlier test, no problems counted yet. Tests
+     * that start with it do not depend on what ran before them.
+     */
+    async freshPage() {
+      const old = this.page;
+      this.page = await context.newPage();
+      this.problems = [];
+      watch(this.page, this.problems);
+      await old.close();
+      return { page: this.page, problems: this.problems };
+    },
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -47,7 +47,7 @@ describe('social', { skip }, () => {
   after(async () => { if (b) await b.close(); });
 
   test('log in, follow, post, reply, and see the followed member in home', async () => {
-    const { page, problems } = b;
+    const { page, problems } = await b.freshPage();
     await login(page, alice.username);
     const unique = Date.now().toString(36);
 
@@ -120,22 +120,30 @@ describe('social', { skip }, () => {
     assert.deepEqual(problems, []);
   });
 
-  test('the followed member sees follow and reply notifications', async () => {
-    const { page, problems } = b;
-    await logout(page);
-    await login(page, bob.username);
-    const unreadBefore = await apiCall('GET', '/notifications/unread_count', bob.token);
-    assert.ok(unreadBefore.count > 0, 'Bob has unread notifications');
+  test('a member sees follow and reply notifications, and reads them', async () => {
+    const { page, problems } = await b.freshPage();
+    // Its own two members: a fan follows a host and replies to the host's post, naming the
+    // host in the reply.
+    const hostName = uniqueName('host');
+    const fanName = uniqueName('fan');
+    const host = { ...(await apiSignup(hostName, selfieJpeg(1))), username: hostName };
+    const fan = { ...(await apiSignup(fanName, selfieJpeg(2))), username: fanName };
+    await apiCall('POST', `/accounts/${hostName}/follow`, fan.token);
+    const hosted = await apiCall('POST', '/statuses', host.token, { text: 'A post to reply to' });
+    await apiCall('POST', '/statuses', fan.token, { text: `@${hostName} a reply`, in_reply_to_id: hosted.id });
+    await login(page, hostName);
+    const unreadBefore = await apiCall('GET', '/notifications/unread_count', host.token);
+    assert.equal(unreadBefore.count, 2, 'one follow and one reply, unread');
     const marking = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/v1/notifications/read'));
     const marked = page.waitForResponse((r) => r.url().endsWith('/api/v1/notifications/read'));
     await page.goto(`${BASE_URL}/#/notifications`);
     await page.locator('.notification', { hasText: 'followed you' }).waitFor({ timeout: 20_000 });
     // Seen notifications are marked read up to the newest one shown, not wholesale.
-    const newest = await apiCall('GET', '/notifications?limit=1', bob.token);
+    const newest = await apiCall('GET', '/notifications?limit=1', host.token);
     assert.deepEqual(JSON.parse((await marking).postData() || '{}'), { up_to_id: newest[0].id });
     assert.equal((await marked).status(), 200);
-    assert.equal((await apiCall('GET', '/notifications/unread_count', bob.token)).count, 0);
-    // Alice's reply names Bob too, but the author of the post hears of it once, as a reply.
+    assert.equal((await apiCall('GET', '/notifications/unread_count', host.token)).count, 0);
+    // The reply names the host too, but the author of the post hears of it once, as a reply.
     await page.locator('.notification', { hasText: 'replied to you' }).first().waitFor();
     assert.equal(await page.locator('.notification', { hasText: 'mentioned you' }).count(), 0,
       'no second notification for the same reply');
@@ -143,8 +151,9 @@ describe('social', { skip }, () => {
     assert.deepEqual(problems, []);
   });
 
-  test('log in with the keyboard alone', async () => {
-    const { page, problems } = b;
+  test('log out, then log in with the keyboard alone', async () => {
+    const { page, problems } = await b.freshPage();
+    await login(page, bob.username);
     await logout(page);
     // The login view focuses the username field; Tab and Enter do the rest.
     await page.keyboard.type(alice.username);
@@ -158,7 +167,7 @@ describe('social', { skip }, () => {
   });
 
   test('the public timeline loads older posts as you scroll', async () => {
-    const { page, problems } = b;
+    const { page, problems } = await b.freshPage();
     const tag = `scroll-${Date.now().toString(36)}`;
     const total = 25;
     for (let i = 0; i < total; i += 1) {
@@ -186,8 +195,9 @@ describe('social', { skip }, () => {
   });
 
   test('an image in a post is shown as the server returns it, before posting', async () => {
-    const { page, problems } = b;
+    const { page, problems } = await b.freshPage();
     const photo = selfieJpeg(2);
+    await login(page, alice.username);
     await page.goto(`${BASE_URL}/#/home`);
     await page.waitForSelector('.compose-card textarea');
     await page.setInputFiles('.compose-card input[type=file]', photo);
@@ -210,8 +220,7 @@ describe('social', { skip }, () => {
   });
 
   test('a script-injection attempt in a post is shown as text', async () => {
-    const { page, problems } = b;
-    await logout(page);
+    const { page, problems } = await b.freshPage();
     await login(page, alice.username);
     const attack = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold?</b> (${Date.now().toString(36)})`;
     const card = await post(page, attack);
@@ -229,8 +238,7 @@ describe('social', { skip }, () => {
   });
 
   test('a failure is shown rather than hidden, and an ended session goes to log in', async () => {
-    const { page, problems } = b;
-    await logout(page);
+    const { page, problems } = await b.freshPage();
     await login(page, bob.username);
     // A thread whose replies cannot load still shows the post, says so, and can retry.
     const text = `A post whose replies will not load (${Date.now().toString(36)})`;
@@ -277,13 +285,11 @@ describe('social', { skip }, () => {
   });
 
   test('the page keeps up: badge at log-in, one post per send, thread counts, block resets follow', async () => {
-    const { page, problems } = b;
+    const { page, problems } = await b.freshPage();
     const carolName = uniqueName('carol');
     const carol = { ...(await apiSignup(carolName, selfieJpeg(3))), username: carolName };
     // Someone follows Carol before she logs in: the badge shows at once, without a reload.
     await apiCall('POST', `/accounts/${carolName}/follow`, bob.token);
-    await page.goto(`${BASE_URL}/#/login`);
-    await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
     await login(page, carolName);
     await page.locator('.badge').waitFor({ timeout: 10_000 });
     assert.equal((await page.textContent('.badge')).trim(), '1');
@@ -340,13 +346,11 @@ describe('social', { skip }, () => {
   });
 
   test('a rock page knows the vote made earlier, and a bad escape in the address is harmless', async () => {
-    const { page, problems } = b;
+    const { page, problems } = await b.freshPage();
     const name = uniqueName('erin');
     const erin = { ...(await apiSignup(name, selfieJpeg(3))), username: name };
     const rockId = erin.account.rock.id;
     await apiCall('POST', `/rocks/${encodeURIComponent(rockId)}/names`, erin.token, { name: 'Granite Gus' });
-    await page.goto(`${BASE_URL}/#/login`);
-    await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
     await login(page, name);
     await page.goto(`${BASE_URL}/#/rocks/${encodeURIComponent(rockId)}`);
     await page.locator('.names-list .name-item', { hasText: 'yours among them' }).waitFor({ timeout: 20_000 });
@@ -365,7 +369,7 @@ describe('social', { skip }, () => {
   });
 
   test('Back from a thread returns to the same place in the feed', async () => {
-    const { page, problems } = b;
+    const { page, problems } = await b.freshPage();
     const daveName = uniqueName('dave');
     const dave = { ...(await apiSignup(daveName, selfieJpeg(4))), username: daveName };
     for (let i = 0; i < 45; i += 1) {
@@ -395,11 +399,9 @@ describe('social', { skip }, () => {
   });
 
   test('deleting the account goes straight to sign-up and the account is gone', async () => {
-    const { page, problems } = b;
+    const { page, problems } = await b.freshPage();
     const name = uniqueName('gone');
     await apiSignup(name, selfieJpeg(4));
-    await page.goto(`${BASE_URL}/#/login`);
-    await page.evaluate(() => { sessionStorage.clear(); localStorage.clear(); });
     await login(page, name);
     await page.goto(`${BASE_URL}/#/settings`);
     await page.click('text=Delete my account…');
