@@ -232,6 +232,16 @@ impl Settings {
             self.face.max_bytes >= 1024 && self.face.max_pixels >= 1 && self.face.max_side >= 1,
             "face.max_bytes must be at least 1024, face.max_pixels and face.max_side at least 1",
         )?;
+        if let Some(metrics_bind) = &self.server.metrics_bind {
+            check(
+                !metrics_bind.trim().is_empty(),
+                "server.metrics_bind must be an address such as 127.0.0.1:9464, or be left out",
+            )?;
+            check(
+                metrics_bind != &self.server.bind || metrics_bind.ends_with(":0"),
+                "server.metrics_bind must differ from server.bind (metrics get a listener of their own)",
+            )?;
+        }
         check(
             self.server.workers <= 1024,
             "server.workers must be at most 1024 (0 = one per core)",
@@ -391,6 +401,11 @@ mod tests {
             ),
             ("[database]\nmax_connections = 0\n", "max_connections"),
             ("[face]\nqueue = 100000000000\n", "face.queue"),
+            (
+                "[server]\nbind = \"0.0.0.0:8080\"\nmetrics_bind = \"0.0.0.0:8080\"\n",
+                "server.metrics_bind must differ",
+            ),
+            ("[server]\nmetrics_bind = \" \"\n", "server.metrics_bind"),
         ] {
             let file = dir.path().join("bad.toml");
             std::fs::write(&file, toml)?;

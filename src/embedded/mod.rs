@@ -2,8 +2,9 @@
 //!
 //! Layout under the cluster folder: `pgdata/` (the cluster), `run/` (the unix socket;
 //! the cluster listens on no TCP port at all), `server.log`. A socket path must fit in
-//! 107 bytes, so for a folder too deep for that the socket goes to a private folder
-//! named after it under `$XDG_RUNTIME_DIR` or `/tmp`. When we run as root,
+//! 107 bytes, so for a folder too deep for that the cluster is started with its socket in a
+//! new private folder under `/tmp`; processes that join a running cluster read where its
+//! socket is from `pgdata/postmaster.pid`. When we run as root,
 //! initdb and pg_ctl run as the `postgres` user, which must be able to traverse every
 //! parent folder; when it cannot, the cluster goes under `/var/lib/rockstar` instead.
 //!
@@ -93,10 +94,16 @@ impl EmbeddedPostgres {
         let dir = usable_dir(&options.dir, as_postgres)?;
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let pgdata = dir.join("pgdata");
-        let socket_dir = socket_dir_for(&dir, &runtime_base())?;
+        // Replaced by the running cluster's own, or a private short folder, when too deep.
+        let socket_dir = dir.join("run");
+        if socket_fits(&socket_dir) {
+            std::fs::create_dir_all(&socket_dir)
+                .with_context(|| format!("creating {}", socket_dir.display()))?;
+        }
         let users = dir.join("users");
         std::fs::create_dir_all(&users)?;
         if as_postgres {
+            // As root the folder is short enough (usable_dir), so run/ exists.
             for path in [&dir, &socket_dir, &users] {
                 chown_postgres(path)?;
             }
@@ -143,6 +150,9 @@ impl EmbeddedPostgres {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         loop {
             if cluster.is_running() {
+                if let Some(socket_dir) = running_socket_dir(&cluster.pgdata) {
+                    cluster.socket_dir = socket_dir;
+                }
                 match cluster.ensure_role_and_database() {
                     Ok(()) => {
                         tracing::info!("adopted the embedded PostgreSQL cluster that was already running");
@@ -161,10 +171,15 @@ impl EmbeddedPostgres {
                     }
                 }
             } else {
+                if !socket_fits(&cluster.socket_dir) {
+                    cluster.socket_dir = private_socket_dir(Path::new(SHORT_SOCKET_BASE))?;
+                    tracing::info!(socket = %cluster.socket_dir.display(), "the data folder's path is too long for a socket; the database socket is in a short private folder instead");
+                }
                 cluster.start_server(options, &dir)?;
                 if let Err(e) = cluster.ensure_role_and_database() {
                     // We hold the lock, so stop() (which takes it) must not run: stop here.
                     let _ = cluster.pg_ctl_stop();
+                    cluster.remove_private_socket_dir();
                     return Err(e);
                 }
                 break;
@@ -212,6 +227,7 @@ impl EmbeddedPostgres {
             return Ok(());
         }
         self.pg_ctl_stop()?;
+        self.remove_private_socket_dir();
         tracing::info!("embedded PostgreSQL stopped");
         Ok(())
     }
@@ -225,12 +241,15 @@ impl EmbeddedPostgres {
         } else {
             ""
         };
-        let script = format!(
+        let mut script = format!(
             "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {runner}'{}' -D '{}' -m immediate stop >/dev/null 2>&1; rm -rf '{}'",
             pg_ctl.display(),
             self.pgdata.display(),
             remove_dir.display()
         );
+        if !self.socket_dir.starts_with(&self.dir) {
+            script.push_str(&format!("; rmdir '{}'", self.socket_dir.display()));
+        }
         Command::new("sh")
             .args(["-c", &script])
             .stdin(std::process::Stdio::null())
@@ -275,6 +294,14 @@ impl EmbeddedPostgres {
                 log.display()
             )
         })
+    }
+
+    /// Removes the socket folder made outside the cluster folder, once the cluster is down
+    /// (PostgreSQL has removed the socket; a folder still holding anything is kept).
+    fn remove_private_socket_dir(&self) {
+        if !self.socket_dir.starts_with(&self.dir) {
+            let _ = std::fs::remove_dir(&self.socket_dir);
+        }
     }
 
     fn pg_ctl_stop(&self) -> anyhow::Result<()> {
@@ -526,53 +553,46 @@ fn socket_fits(folder: &Path) -> bool {
     folder.as_os_str().len() + "/.s.PGSQL.5432".len() < 100
 }
 
-/// Where short socket folders go: the user's runtime folder (private, cleared at logout)
-/// when it is itself short, else /tmp.
-fn runtime_base() -> PathBuf {
-    std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute() && p.as_os_str().len() < 60)
-        .unwrap_or_else(|| PathBuf::from("/tmp"))
+/// Where a cluster too deep for its own `run/` keeps its socket: not `$XDG_RUNTIME_DIR`, which
+/// logging out removes under a running server.
+const SHORT_SOCKET_BASE: &str = "/tmp";
+
+/// The socket folder of a running cluster: line 5 of `postmaster.pid` (PostgreSQL's
+/// documented layout), so a process joins it wherever the one that started it put it.
+fn running_socket_dir(pgdata: &Path) -> Option<PathBuf> {
+    let pid_file = std::fs::read_to_string(pgdata.join("postmaster.pid")).ok()?;
+    let line = pid_file.lines().nth(4)?.trim();
+    (!line.is_empty()).then(|| PathBuf::from(line))
 }
 
-/// The cluster's socket folder: `run/` inside the cluster folder, or, when that path is too
-/// long for a socket, `rockstar-pg-<hash of the folder>` under `base`, the same for every
-/// process using the cluster. That one lives in a shared place, so it must be a real folder
-/// of ours, mode 0700: another user could have made the name first.
-fn socket_dir_for(dir: &Path, base: &Path) -> anyhow::Result<PathBuf> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-    let inside = dir.join("run");
-    if socket_fits(&inside) {
-        std::fs::create_dir_all(&inside)
-            .with_context(|| format!("creating {}", inside.display()))?;
-        return Ok(inside);
-    }
-    let digest = <sha2::Sha256 as sha2::Digest>::digest(dir.as_os_str().as_encoded_bytes());
-    let short = base.join(format!("rockstar-pg-{}", &hex::encode(digest)[..12]));
-    if !socket_fits(&short) {
-        bail!(
-            "neither {} nor {} is short enough a path for PostgreSQL's socket; choose a shorter data_dir, or set database.url",
-            inside.display(),
-            short.display()
-        );
-    }
-    match std::fs::DirBuilder::new().mode(0o700).create(&short) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e).with_context(|| format!("creating {}", short.display())),
-    }
-    let meta = std::fs::symlink_metadata(&short)?;
+/// A new folder for the socket, made exclusively under `base` with a random name and mode
+/// 0700: nobody can have made it first or be let into it. `base` must be a place where
+/// others cannot swap it for their own (sticky like /tmp, or ours and closed to others).
+fn private_socket_dir(base: &Path) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let meta = std::fs::metadata(base).with_context(|| format!("reading {}", base.display()))?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
-    if !meta.is_dir() || meta.uid() != me || meta.permissions().mode() & 0o077 != 0 {
+    let sticky = meta.mode() & 0o1000 != 0;
+    let closed = meta.uid() == me && meta.mode() & 0o022 == 0;
+    if !meta.is_dir() || !(sticky || closed) {
         bail!(
-            "{} (the socket folder for the data folder {}, whose own path is too long for a socket) is not a private folder of this user; remove it, or choose a shorter data_dir",
-            short.display(),
-            dir.display()
+            "{} lets other users replace folders in it; the data folder's path is too long for a socket there, so choose a shorter data_dir, or set database.url",
+            base.display()
         );
     }
-    tracing::info!(socket = %short.display(), "the data folder's path is too long for a socket; the database socket is in a short folder instead");
-    Ok(short)
+    for _ in 0..16 {
+        let folder = base.join(format!(
+            "rockstar-pg-{:012x}",
+            rand::random::<u64>() & 0xFFFF_FFFF_FFFF
+        ));
+        match std::fs::DirBuilder::new().mode(0o700).create(&folder) {
+            Ok(()) => return Ok(folder),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", folder.display())),
+        }
+    }
+    bail!("could not make a socket folder under {}", base.display())
 }
 
 fn path_str(path: &Path) -> anyhow::Result<String> {
@@ -585,63 +605,81 @@ fn path_str(path: &Path) -> anyhow::Result<String> {
 #[allow(clippy::expect_used)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("rockstar-sock-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scratch folder");
-        dir
+    /// A scratch folder under /tmp (short whatever TMPDIR says), removed when dropped.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str, mode: u32) -> Scratch {
+            let dir = Path::new("/tmp").join(format!(
+                "rockstar-test-{name}-{}-{:x}",
+                std::process::id(),
+                rand::random::<u32>()
+            ));
+            std::fs::create_dir_all(&dir).expect("scratch folder");
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            Scratch(dir)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 
     #[test]
-    fn a_short_folder_keeps_its_socket_inside() {
-        let dir = scratch("short");
-        let base = scratch("short-base");
-        let socket = socket_dir_for(&dir, &base).expect("socket folder");
-        assert_eq!(socket, dir.join("run"));
-        assert!(socket.is_dir());
-        assert_eq!(std::fs::read_dir(&base).expect("base").count(), 0);
+    fn only_a_deep_folder_is_too_long_for_a_socket() {
+        assert!(socket_fits(Path::new("/srv/rockstar/data/postgres/run")));
+        let deep = Path::new("/tmp").join("d".repeat(90)).join("run");
+        assert!(!socket_fits(&deep));
     }
 
     #[test]
-    fn a_deep_folder_gets_one_private_short_socket_folder() {
-        let base = scratch("deep-base");
-        let parent = scratch("deep");
-        let dir = parent.join("d".repeat(120));
-        std::fs::create_dir_all(&dir).expect("deep folder");
-        assert!(!socket_fits(&dir.join("run")));
-        let socket = socket_dir_for(&dir, &base).expect("socket folder");
-        assert!(socket.starts_with(&base), "{}", socket.display());
-        assert!(socket_fits(&socket));
-        let mode = std::fs::metadata(&socket)
-            .expect("meta")
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o700);
-        // Every process using the cluster must find the same socket.
-        assert_eq!(socket_dir_for(&dir, &base).expect("again"), socket);
-        // Another deep folder gets its own.
-        let other = parent.join("e".repeat(120));
-        std::fs::create_dir_all(&other).expect("other folder");
-        assert_ne!(socket_dir_for(&other, &base).expect("other"), socket);
+    fn each_private_socket_folder_is_new_and_closed_to_others() {
+        let base = Scratch::new("base", 0o700);
+        let first = private_socket_dir(&base.0).expect("socket folder");
+        let second = private_socket_dir(&base.0).expect("another");
+        assert_ne!(first, second, "made afresh each time, never taken over");
+        for folder in [&first, &second] {
+            assert!(folder.starts_with(&base.0));
+            assert!(socket_fits(&folder.join("x")));
+            let meta = std::fs::symlink_metadata(folder).expect("meta");
+            assert!(meta.is_dir());
+            assert_eq!(meta.mode() & 0o777, 0o700);
+        }
+        // /tmp itself: world-writable but sticky.
+        let in_tmp = private_socket_dir(Path::new("/tmp")).expect("in /tmp");
+        std::fs::remove_dir(&in_tmp).expect("remove");
     }
 
     #[test]
-    fn a_socket_folder_someone_else_could_reach_is_refused() {
-        let base = scratch("planted-base");
-        let dir = scratch("planted").join("p".repeat(120));
-        std::fs::create_dir_all(&dir).expect("deep folder");
-        let socket = socket_dir_for(&dir, &base).expect("socket folder");
-        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o777)).expect("chmod");
-        let err = socket_dir_for(&dir, &base).expect_err("an open folder must be refused");
-        assert!(err.to_string().contains("not a private folder"), "{err}");
-        // A symlink planted at the name, pointing at a private folder, is refused too.
-        std::fs::remove_dir(&socket).expect("rmdir");
-        let target = scratch("planted-target");
-        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o700)).expect("chmod");
-        std::os::unix::fs::symlink(&target, &socket).expect("symlink");
-        let err = socket_dir_for(&dir, &base).expect_err("a symlink must be refused");
-        assert!(err.to_string().contains("not a private folder"), "{err}");
+    fn a_parent_where_others_could_swap_the_folder_is_refused() {
+        let open = Scratch::new("open", 0o777);
+        let err = private_socket_dir(&open.0).expect_err("world-writable, not sticky");
+        assert!(err.to_string().contains("replace folders"), "{err}");
+        let sticky = Scratch::new("sticky", 0o1777);
+        private_socket_dir(&sticky.0).expect("sticky is fine");
+    }
+
+    #[test]
+    fn a_joining_process_finds_the_socket_where_the_running_cluster_put_it() {
+        let pgdata = Scratch::new("pgdata", 0o700);
+        assert_eq!(
+            running_socket_dir(&pgdata.0),
+            None,
+            "no postmaster.pid: not running"
+        );
+        // PostgreSQL's layout: pid, data folder, start time, port, socket folder, address, ...
+        std::fs::write(
+            pgdata.0.join("postmaster.pid"),
+            "4242\n/some/pgdata\n1764380000\n5432\n/tmp/rockstar-pg-0123456789ab\n\n  5432001   0\nready   \n",
+        )
+        .expect("pid file");
+        assert_eq!(
+            running_socket_dir(&pgdata.0),
+            Some(PathBuf::from("/tmp/rockstar-pg-0123456789ab"))
+        );
     }
 }

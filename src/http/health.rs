@@ -97,7 +97,9 @@ pub fn off_its_listener(req: &actix_web::dev::ServiceRequest) -> bool {
     else {
         return false;
     };
-    (req.app_config().local_addr() == metrics) != (req.path() == "/metrics")
+    // The path as the router sees it: `/%6Detrics` is routed to `/metrics` too.
+    let path = req.match_info().as_str();
+    (req.app_config().local_addr() == metrics) != (path == "/metrics")
 }
 
 /// Prometheus text format.

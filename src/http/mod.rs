@@ -66,7 +66,7 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for JsonOb
 /// buffer wiped when dropped and parsed straight into `T` (no `serde_json::Value` in
 /// between), so the only copy left is the one `T` holds (a `SecretString`, wiped too).
 /// What stays unwiped: actix's connection buffer, and serde_json's scratch buffer for a
-/// string with escapes in it.
+/// string with escapes in it. A compressed body is refused (415).
 pub struct SecretJsonObject<T>(pub T);
 
 impl<T> SecretJsonObject<T> {
@@ -84,10 +84,23 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Secret
         use actix_web::HttpMessage;
         use futures::StreamExt;
         let req = req.clone();
-        let mut body_stream =
-            actix_web::dev::Decompress::from_headers(payload.take(), req.headers());
+        let mut body_stream = payload.take();
         Box::pin(async move {
             let refuse = |e: JsonPayloadError| crate::error::json_error_handler(e, &req);
+            // A decompressor would leave the plain text in buffers of its own, and browsers
+            // never compress what they send.
+            let encoded = req
+                .headers()
+                .get(actix_web::http::header::CONTENT_ENCODING)
+                .is_some_and(|e| !e.as_bytes().eq_ignore_ascii_case(b"identity"));
+            if encoded {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "This body must not be compressed (no Content-Encoding).",
+                )
+                .into());
+            }
             // The same content types `web::Json` takes.
             let is_json = req.mime_type().ok().flatten().is_some_and(|mime| {
                 mime.subtype() == actix_web::mime::JSON

@@ -108,10 +108,22 @@ async fn a_metrics_listener_of_its_own_takes_metrics_off_the_main_port() {
     assert_ne!(metrics_port, app.port);
     assert_eq!(app.get("/healthz").await.status(), 200);
 
-    let main = app.get("/metrics").await;
-    assert_eq!(main.status(), 404);
-    let body: serde_json::Value = main.json().await.expect("json error");
-    assert_eq!(body["error"], "not_found");
+    // However the path is spelt, the main port does not serve it.
+    for path in ["/metrics", "/%6Detrics", "/%6d%65trics"] {
+        let main = app.get(path).await;
+        assert_eq!(main.status(), 404, "{path}");
+        let body: serde_json::Value = main.json().await.expect("json error");
+        assert_eq!(body["error"], "not_found", "{path}");
+    }
+    assert_eq!(
+        app.client
+            .head(app.url("/metrics"))
+            .send()
+            .await
+            .expect("HEAD")
+            .status(),
+        404
+    );
 
     let on_its_own = |path: &str| {
         app.client
@@ -127,6 +139,8 @@ async fn a_metrics_listener_of_its_own_takes_metrics_off_the_main_port() {
         ),
         "{text}"
     );
+    let encoded = on_its_own("/%6Detrics").await.expect("metrics, encoded");
+    assert_eq!(encoded.status(), 200);
     // The metrics port serves nothing else.
     for path in ["/healthz", "/api/v1/rocks", "/"] {
         let response = on_its_own(path).await.expect("request");

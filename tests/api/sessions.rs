@@ -53,6 +53,19 @@ async fn sign_in_reads_any_json_spelling_of_its_body() {
         .await
         .expect("request");
     assert_error(twice, 422, "invalid_field").await;
+    // A compressed body is refused, not inflated into buffers nobody wipes.
+    let compressed = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(vec![
+            0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert_error(compressed, 415, "unsupported_media_type").await;
     // A JSON value that is not an object, and a body that is not JSON.
     for (body, status, code) in [
         ("  \"scoria\"", 422, "invalid_field"),
