@@ -68,7 +68,8 @@ export async function request(method, path, opts = {}) {
     if (qs) url += (url.includes('?') ? '&' : '?') + qs;
   }
   const headers = { Accept: 'application/json', ...(opts.headers || {}) };
-  if (token && opts.auth !== false) headers.Authorization = `Bearer ${token}`;
+  const sent = opts.auth !== false ? token : null;
+  if (sent) headers.Authorization = `Bearer ${sent}`;
   let body;
   if (opts.json !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -99,7 +100,9 @@ export async function request(method, path, opts = {}) {
     const code = (data && data.error) || `http_${res.status}`;
     const message = (data && data.message) || res.statusText || 'Something went wrong.';
     const err = new ApiError(res.status, code, message, parseRetryAfter(res.headers.get('Retry-After')));
-    if (res.status === 401 && token && opts.auth !== false) {
+    // Only the token this request carried has ended: a slow answer to a request sent before
+    // a new log-in must not end the new session.
+    if (res.status === 401 && sent && token === sent) {
       setToken(null);
     }
     throw err;

@@ -79,7 +79,7 @@ function renderNav() {
         : reconnectButton(),
       navLink('settings', '#/settings', 'Settings'),
     );
-    const out = h('button', { type: 'button', class: 'nav-link nav-logout' }, icon(ICONS.logout), h('span', { class: 'nav-label', text: 'Log out' }));
+    const out = h('button', { type: 'button', class: 'nav-link nav-logout', 'data-nav': 'logout' }, icon(ICONS.logout), h('span', { class: 'nav-label', text: 'Log out' }));
     out.addEventListener('click', async () => {
       await logout();
       location.hash = '#/login';

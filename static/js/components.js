@@ -159,7 +159,8 @@ export function statusCard(status, opts = {}) {
   const delBtn = article.querySelector('.action.delete');
   if (delBtn) {
     delBtn.addEventListener('click', async () => {
-      if (!window.confirm('Delete this post? This cannot be undone.')) return;
+      if (delBtn.disabled || !window.confirm('Delete this post? This cannot be undone.')) return;
+      delBtn.disabled = true; // one DELETE, however often it is confirmed
       try {
         await api.del(`/statuses/${encodeURIComponent(status.id)}`);
         toast('Post deleted');
@@ -167,6 +168,7 @@ export function statusCard(status, opts = {}) {
         setTimeout(() => article.remove(), 250);
         if (opts.onDeleted) opts.onDeleted();
       } catch (err) {
+        delBtn.disabled = false;
         toast(describeError(err), 'error');
       }
     });
@@ -224,7 +226,10 @@ export function composeBox(opts = {}) {
   let idempotencyKey = null;
   textarea.addEventListener('input', () => { idempotencyKey = null; update(); });
   textarea.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) form.requestSubmit();
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      // requestSubmit is missing before Safari 16; clicking the button runs the same checks.
+      if (form.requestSubmit) form.requestSubmit(); else form.querySelector('button[type=submit]')?.click();
+    }
   });
 
   fileInput.addEventListener('change', async () => {

@@ -34,6 +34,21 @@ const SIGNUP = {
     tips: ['Pick a smaller photo, or take one with the camera instead.'],
     field: 'photo',
   },
+  payload_too_large: {
+    title: 'That photo is too large to send',
+    tips: ['Pick a smaller photo (under 10 MB), or take one with the camera instead.'],
+    field: 'photo',
+  },
+  no_photo: {
+    title: 'No photo yet',
+    tips: [],
+    field: 'photo',
+  },
+  camera_not_ready: {
+    title: 'The camera is not ready',
+    tips: [],
+    field: 'photo',
+  },
   username_taken: {
     title: 'That username is taken',
     tips: ['Someone already rocks that name. Try a variation: add a word or a number.'],
@@ -92,7 +107,7 @@ export function describeSignupError(err) {
   const out = { ...base, tips: [...base.tips], code: err.code, wait: null };
   if (!known && err.message) out.tips.unshift(err.message);
   // Validation rules live on the server; its sentence is the precise one.
-  if (['invalid_username', 'invalid_password', 'image_too_large'].includes(err.code) && err.message) {
+  if (['invalid_username', 'invalid_password', 'image_too_large', 'no_photo', 'camera_not_ready'].includes(err.code) && err.message) {
     out.tips.unshift(err.message);
   }
   if (!known && err.status === 503) {

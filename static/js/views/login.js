@@ -32,6 +32,8 @@ export async function loginView(ctx) {
       const { data } = await api.post('/sessions', { username: username.value.trim(), password: password.value }, { auth: false });
       startSession(data.token, data.account || null);
       if (!data.account) await loadMe();
+      // Logged in either way; only a page still showing the form moves on.
+      if (!ctx.isCurrent()) return;
       const next = ctx.params.get('next');
       location.hash = next && next.startsWith('#/') && !next.startsWith('#/login') ? next : '#/home';
     } catch (err) {

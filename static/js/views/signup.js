@@ -131,6 +131,14 @@ export async function signupView(ctx) {
     clearSnapshot();
   }
 
+  function forgetPhoto() {
+    clearUpload();
+    lastBlob = null;
+    fileInput.value = '';
+    snapshot.removeAttribute('src');
+    snapshot.hidden = true;
+  }
+
   function clearSnapshot() {
     if (snapshotUrl) URL.revokeObjectURL(snapshotUrl);
     snapshotUrl = null;
@@ -163,7 +171,10 @@ export async function signupView(ctx) {
       canvas.width = Math.round(w * scale);
       canvas.height = Math.round(hgt * scale);
       canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
-      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('capture_failed'))), 'image/jpeg', 0.92);
+      canvas.toBlob((blob) => {
+        canvas.width = 0; // frees the frame's pixels at once
+        if (blob) resolve(blob); else reject(new Error('capture_failed'));
+      }, 'image/jpeg', 0.92);
     });
   }
 
@@ -360,6 +371,9 @@ export async function signupView(ctx) {
       // The account exists now: keep its session even if the user has moved on.
       startSession(data.token, data.account);
       stopCamera();
+      // The selfie is not needed any more: drop every copy the page holds now, not when
+      // the member leaves the reveal.
+      forgetPhoto();
       if (!ctx.isCurrent()) return;
       reveal(ctx, data.account);
     } catch (err) {

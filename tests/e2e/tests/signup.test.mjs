@@ -81,9 +81,21 @@ test('sign up with the upload fallback when there is no camera', { skip }, async
       return img && !img.hidden && img.naturalWidth > 0;
     });
     await shoot(page, '04-signup-upload');
+    const selfieUrl = await page.getAttribute('.camera-snapshot', 'src');
+    assert.match(selfieUrl || '', /^blob:/, 'the chosen photo is shown from memory');
     await page.click('button.rock-it');
     await checkReveal(page, username);
     await shoot(page, '05-reveal-upload');
+    // The reveal says the photo is gone: the page holds no copy of it either.
+    // (Loaded as an image: the CSP lets images, not fetch, read blob: URLs.)
+    const selfie = await page.evaluate((url) => new Promise((resolve) => {
+      const img = new Image();
+      img.onload = () => resolve('still readable');
+      img.onerror = () => resolve('gone');
+      img.src = url;
+    }), selfieUrl);
+    assert.equal(selfie, 'gone', 'the selfie\'s object URL is revoked once the account exists');
+    assert.equal(await page.evaluate(() => [...document.querySelectorAll('img')].filter((i) => i.src.startsWith('blob:')).length), 0);
     assert.deepEqual(problems, []);
   } finally {
     await b.close();
