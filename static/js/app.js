@@ -221,15 +221,19 @@ history.scrollRestoration = 'manual';
 const scrolls = new Map();
 let entry = null;
 
-/** Tags the current history entry; returns its saved scroll position when it is revisited. */
+/** Tags the current history entry with an id and its depth within RockStar (0 for the
+ * first page, one more for each page opened from another); returns its saved scroll
+ * position when it is revisited. */
 function enterEntry() {
   const state = history.state;
   if (state && state.entry) {
     entry = state.entry;
+    session.depth = state.depth || 0;
     return scrolls.has(entry) ? scrolls.get(entry) : null;
   }
+  session.depth = entry === null ? 0 : session.depth + 1;
   entry = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}`;
-  history.replaceState({ ...(state || {}), entry }, '');
+  history.replaceState({ ...(state || {}), entry, depth: session.depth }, '');
   return null;
 }
 window.addEventListener('scroll', () => { if (entry) scrolls.set(entry, window.scrollY); }, { passive: true });
@@ -255,7 +259,6 @@ async function restoreScroll(y) {
 }
 
 window.addEventListener('hashchange', async () => {
-  session.navigations += 1;
   const saved = enterEntry();
   window.scrollTo(0, 0);
   await render();

@@ -8,8 +8,8 @@ export const session = {
   /** A token is held but the account could not be loaded (server busy, offline). */
   unreachable: false,
   unread: 0,
-  /** In-app page changes since the app loaded (so "Back" knows it stays in the app). */
-  navigations: 0,
+  /** How many RockStar pages lie behind this one in the tab's history (see app.js). */
+  depth: 0,
   onChange(fn) { listeners.add(fn); },
   emit() { for (const fn of listeners) fn(this); },
 };
@@ -33,7 +33,8 @@ export async function loadMe(attempt = 0) {
     // Still logged in (the token is kept): the nav says the account could not be reached.
     session.unreachable = err.status !== 401;
     if (err.status === 401) setToken(null);
-    else if (attempt < 5) retry = setTimeout(() => loadMe(attempt + 1), 2000 * 2 ** attempt);
+    // Not sooner than the server asked (Retry-After on 429 and 503).
+    else if (attempt < 5) retry = setTimeout(() => loadMe(attempt + 1), Math.max(2000 * 2 ** attempt, 1000 * (err.retryAfter || 0)));
   }
   session.emit();
   return session.me;

@@ -1,7 +1,7 @@
 // Settings: display name, bio, log out, delete the account (with confirmation).
-import { api } from '../api.js';
+import { api, isLoggedIn } from '../api.js';
 import { h, mount, toast, charCount } from '../dom.js';
-import { session, logout, endSession } from '../session.js';
+import { session, loadMe, logout, endSession } from '../session.js';
 import { describeError } from '../errors.js';
 import { avatar } from '../components.js';
 
@@ -11,7 +11,26 @@ const NAME_MAX = 50;
 export async function settingsView(ctx) {
   ctx.title('Settings');
   const me = session.me;
-  if (!me) { ctx.redirect('#/login'); return; }
+  if (!me && !isLoggedIn()) { ctx.redirect('#/login'); return; }
+  if (!me) {
+    // Logged in, but the account could not be loaded (server busy or unreachable): this is
+    // where a phone finds Log out, so offer it here rather than a log-in form.
+    const retry = h('button', { type: 'button', class: 'btn btn-primary', text: 'Try again' });
+    const out = h('button', { type: 'button', class: 'btn btn-outline', text: 'Log out' });
+    retry.addEventListener('click', async () => {
+      retry.disabled = true;
+      await loadMe();
+      if (!ctx.isCurrent()) return;
+      // Loaded: the settings; the session ended meanwhile: the log-in form.
+      if (session.me || !isLoggedIn()) settingsView(ctx); else retry.disabled = false;
+    });
+    out.addEventListener('click', async () => { await logout(); location.hash = '#/login'; });
+    mount(ctx.root, h('section', { class: 'card empty-state', role: 'alert' },
+      h('h1', { text: 'Your account could not be loaded' }),
+      h('p', { text: 'RockStar is busy or out of reach. Try again in a moment.' }),
+      h('div', { class: 'button-row' }, retry, out)));
+    return;
+  }
 
   const name = h('input', { id: 'settings-name', name: 'display_name', type: 'text', maxlength: String(NAME_MAX * 2), autocomplete: 'nickname', value: me.display_name || '' });
   const note = h('textarea', { id: 'settings-note', name: 'note', rows: '4', maxlength: String(NOTE_MAX * 2), 'aria-describedby': 'settings-note-count' });

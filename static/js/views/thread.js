@@ -73,7 +73,7 @@ export async function threadView(ctx, id) {
   const back = ctx.root.querySelector('.back-link');
   back.addEventListener('click', (e) => {
     // Back only within RockStar: a thread opened from a link elsewhere goes home.
-    if (session.navigations > 0) { e.preventDefault(); history.back(); }
+    if (session.depth > 0) { e.preventDefault(); history.back(); }
   });
   main.scrollIntoView({ block: 'center' });
 }

@@ -272,8 +272,15 @@ describe('social', { skip }, () => {
     await page.locator('.nav-reconnect').waitFor({ timeout: 20_000 });
     assert.equal(await page.locator('.nav [data-nav="login"]').count(), 0, 'no "Log in" while logged in');
     assert.equal(await page.locator('.nav-logout').count(), 1);
+    // Settings, where a phone finds Log out, says so too instead of showing a log-in form.
+    await page.goto(`${BASE_URL}/#/settings`);
+    await page.locator('h1', { hasText: 'Your account could not be loaded' }).waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('#login-username').count(), 0, 'no log-in form while logged in');
+    assert.equal(await page.locator('main button', { hasText: 'Log out' }).count(), 1);
     await page.unroute('**/api/v1/accounts/verify_credentials', busyOnce);
     assert.ok(refused >= 1);
+    await page.locator('main button', { hasText: 'Try again' }).click();
+    await page.waitForSelector('#settings-name', { timeout: 20_000 });
     await page.locator('.nav-me').waitFor({ timeout: 20_000 });
     assert.equal(await page.locator('.nav-reconnect').count(), 0);
 
@@ -398,6 +405,27 @@ describe('social', { skip }, () => {
     const card = page.locator('.feed .status', { hasText: before.text });
     const top = await card.evaluate((el) => el.getBoundingClientRect().top);
     assert.ok(top > 0 && top < 900, `the card read last is in view again (top ${top})`);
+    assert.deepEqual(problems, []);
+  });
+
+  test('Back in a thread opened from a link elsewhere never leaves RockStar', async () => {
+    const { page, problems } = await b.freshPage();
+    const tag = Date.now().toString(36);
+    const root = await apiCall('POST', '/statuses', bob.token, { text: `A root post (${tag})` });
+    const reply = await apiCall('POST', '/statuses', alice.token, { text: `A reply to it (${tag})`, in_reply_to_id: root.id });
+    // As if the reply's link were opened from another site.
+    await page.goto('about:blank');
+    await page.goto(`${BASE_URL}/#/statuses/${reply.id}`);
+    await page.locator('.status-focus', { hasText: `A reply to it (${tag})` }).waitFor({ timeout: 20_000 });
+    // Into the post it replies to, and Back: the reply again.
+    await page.locator('.thread-ancestors a.status-time').first().click();
+    await page.locator('.status-focus', { hasText: `A root post (${tag})` }).waitFor({ timeout: 20_000 });
+    await page.click('.back-link');
+    await page.locator('.status-focus', { hasText: `A reply to it (${tag})` }).waitFor({ timeout: 20_000 });
+    // Back once more: nothing of RockStar lies behind, so it goes to the link's own page.
+    await page.click('.back-link');
+    await page.waitForFunction(() => !location.hash.startsWith('#/statuses/'), null, { timeout: 20_000 });
+    assert.ok(page.url().startsWith(BASE_URL), `still in RockStar: ${page.url()}`);
     assert.deepEqual(problems, []);
   });
 
