@@ -371,8 +371,11 @@ export function infiniteList(ctx, { path, query, limit = 20, render, list, empty
   const seen = new Set();
   let count = 0;
 
+  // After a 429 or 503, not before the server's Retry-After.
+  let notBefore = 0;
+
   async function load() {
-    if (pager.done || pager.loading) return;
+    if (pager.done || pager.loading || Date.now() < notBefore) return;
     container.setAttribute('aria-busy', 'true');
     status.textContent = 'Loading…';
     // A keyboard user who pressed the button keeps focus on it while the page loads.
@@ -406,8 +409,12 @@ export function infiniteList(ctx, { path, query, limit = 20, render, list, empty
       status.textContent = describeError(err);
       more.hidden = false;
       more.textContent = 'Try again';
+      if (err.retryAfter) {
+        notBefore = Date.now() + err.retryAfter * 1000;
+        setTimeout(() => { more.disabled = false; }, err.retryAfter * 1000);
+      }
     } finally {
-      more.disabled = false;
+      more.disabled = Date.now() < notBefore;
       container.setAttribute('aria-busy', 'false');
     }
   }

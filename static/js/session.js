@@ -24,7 +24,8 @@ export async function loadMe(attempt = 0) {
   clearTimeout(retry);
   if (!getToken()) { session.me = null; session.unreachable = false; session.emit(); return null; }
   try {
-    const { data } = await api.get('/accounts/verify_credentials');
+    // A server that hangs must not leave the first page blank: give up after 10 s (and retry).
+    const { data } = await api.get('/accounts/verify_credentials', undefined, { signal: AbortSignal.timeout(10_000) });
     session.me = data;
     session.unreachable = false;
     refreshUnread();
