@@ -156,7 +156,8 @@ impl Application {
             ),
             None => {}
         }
-        let metrics_data = web::Data::new(crate::http::health::MetricsListener(metrics_addr));
+        let metrics_data =
+            metrics_addr.map(|addr| web::Data::new(crate::http::health::MetricsListener(addr)));
         let json_limit = settings.server.json_limit;
         let image_origin = state
             .storage
@@ -171,10 +172,12 @@ impl Application {
             if let Some(rocks) = &rocks_data {
                 app = app.app_data(rocks.clone());
             }
+            if let Some(metrics) = &metrics_data {
+                app = app.app_data(metrics.clone());
+            }
             app.wrap(from_fn(guard_and_measure))
                 .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .app_data(state.clone())
-                .app_data(metrics_data.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(json_limit)

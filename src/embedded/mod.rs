@@ -172,7 +172,7 @@ impl EmbeddedPostgres {
                 }
             } else {
                 if !socket_fits(&cluster.socket_dir) {
-                    cluster.socket_dir = private_socket_dir(Path::new(SHORT_SOCKET_BASE))?;
+                    cluster.socket_dir = make_private_socket_dir(Path::new(SHORT_SOCKET_BASE))?;
                     tracing::info!(socket = %cluster.socket_dir.display(), "the data folder's path is too long for a socket; the database socket is in a short private folder instead");
                 }
                 cluster.start_server(options, &dir)?;
@@ -247,8 +247,8 @@ impl EmbeddedPostgres {
             self.pgdata.display(),
             remove_dir.display()
         );
-        if !self.socket_dir.starts_with(&self.dir) {
-            script.push_str(&format!("; rmdir '{}'", self.socket_dir.display()));
+        if let Some(socket_dir) = self.private_socket_dir() {
+            script.push_str(&format!("; rmdir '{}'", socket_dir.display()));
         }
         Command::new("sh")
             .args(["-c", &script])
@@ -296,11 +296,16 @@ impl EmbeddedPostgres {
         })
     }
 
-    /// Removes the socket folder made outside the cluster folder, once the cluster is down
-    /// (PostgreSQL has removed the socket; a folder still holding anything is kept).
+    /// The socket folder when it was made outside the cluster folder (too deep for `run/`).
+    fn private_socket_dir(&self) -> Option<&Path> {
+        (!self.socket_dir.starts_with(&self.dir)).then_some(self.socket_dir.as_path())
+    }
+
+    /// Removes that folder once the cluster is down (PostgreSQL has removed the socket; a
+    /// folder still holding anything is kept).
     fn remove_private_socket_dir(&self) {
-        if !self.socket_dir.starts_with(&self.dir) {
-            let _ = std::fs::remove_dir(&self.socket_dir);
+        if let Some(socket_dir) = self.private_socket_dir() {
+            let _ = std::fs::remove_dir(socket_dir);
         }
     }
 
@@ -568,7 +573,7 @@ fn running_socket_dir(pgdata: &Path) -> Option<PathBuf> {
 /// A new folder for the socket, made exclusively under `base` with a random name and mode
 /// 0700: nobody can have made it first or be let into it. `base` must be a place where
 /// others cannot swap it for their own (sticky like /tmp, or ours and closed to others).
-fn private_socket_dir(base: &Path) -> anyhow::Result<PathBuf> {
+fn make_private_socket_dir(base: &Path) -> anyhow::Result<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     let meta = std::fs::metadata(base).with_context(|| format!("reading {}", base.display()))?;
     // SAFETY: geteuid has no preconditions and cannot fail.
@@ -639,8 +644,8 @@ mod tests {
     #[test]
     fn each_private_socket_folder_is_new_and_closed_to_others() {
         let base = Scratch::new("base", 0o700);
-        let first = private_socket_dir(&base.0).expect("socket folder");
-        let second = private_socket_dir(&base.0).expect("another");
+        let first = make_private_socket_dir(&base.0).expect("socket folder");
+        let second = make_private_socket_dir(&base.0).expect("another");
         assert_ne!(first, second, "made afresh each time, never taken over");
         for folder in [&first, &second] {
             assert!(folder.starts_with(&base.0));
@@ -650,17 +655,17 @@ mod tests {
             assert_eq!(meta.mode() & 0o777, 0o700);
         }
         // /tmp itself: world-writable but sticky.
-        let in_tmp = private_socket_dir(Path::new("/tmp")).expect("in /tmp");
+        let in_tmp = make_private_socket_dir(Path::new("/tmp")).expect("in /tmp");
         std::fs::remove_dir(&in_tmp).expect("remove");
     }
 
     #[test]
     fn a_parent_where_others_could_swap_the_folder_is_refused() {
         let open = Scratch::new("open", 0o777);
-        let err = private_socket_dir(&open.0).expect_err("world-writable, not sticky");
+        let err = make_private_socket_dir(&open.0).expect_err("world-writable, not sticky");
         assert!(err.to_string().contains("replace folders"), "{err}");
         let sticky = Scratch::new("sticky", 0o1777);
-        private_socket_dir(&sticky.0).expect("sticky is fine");
+        make_private_socket_dir(&sticky.0).expect("sticky is fine");
     }
 
     #[test]

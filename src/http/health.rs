@@ -83,23 +83,20 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Where `/metrics` is served when it has a listener of its own (`server.metrics_bind`).
+/// The address of `/metrics`' own listener (`server.metrics_bind`); app data only when set.
 #[derive(Debug, Clone, Copy)]
-pub struct MetricsListener(pub Option<std::net::SocketAddr>);
+pub struct MetricsListener(pub std::net::SocketAddr);
 
 /// With a metrics listener, `/metrics` is served there and nowhere else, and that listener
 /// serves nothing else: the main port can then face the public without telling it the
 /// server's traffic and load.
 pub fn off_its_listener(req: &actix_web::dev::ServiceRequest) -> bool {
-    let Some(MetricsListener(Some(metrics))) = req
-        .app_data::<web::Data<MetricsListener>>()
-        .map(|listener| *listener.get_ref())
-    else {
+    let Some(metrics) = req.app_data::<web::Data<MetricsListener>>() else {
         return false;
     };
     // The path as the router sees it: `/%6Detrics` is routed to `/metrics` too.
     let path = req.match_info().as_str();
-    (req.app_config().local_addr() == metrics) != (path == "/metrics")
+    (req.app_config().local_addr() == metrics.0) != (path == "/metrics")
 }
 
 /// Prometheus text format.

@@ -210,49 +210,35 @@ async fn send_chunked(
 async fn json_bodies_get_the_one_error_format() {
     let app = spawn_app().await;
     let post = |body: &'static str, content_type: &'static str| {
-        app.client
-            .post(app.url("/api/v1/sessions"))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
+        app.post_raw("/api/v1/sessions", content_type, body)
     };
     assert_error(
-        post("{not json", "application/json")
-            .await
-            .expect("request"),
+        post("{not json", "application/json").await,
         400,
         "invalid_json",
     )
     .await;
     assert_error(
-        post(r#"{"username": "x"}"#, "application/json")
-            .await
-            .expect("request"),
+        post(r#"{"username": "x"}"#, "application/json").await,
         400,
         "missing_field",
     )
     .await;
     assert_error(
-        post(r#"{"username": 5, "password": "x"}"#, "application/json")
-            .await
-            .expect("request"),
+        post(r#"{"username": 5, "password": "x"}"#, "application/json").await,
         422,
         "invalid_field",
     )
     .await;
     // serde would read a struct from an array by position; the API takes objects only.
     assert_error(
-        post(r#"["quartz", "long enough pw"]"#, "application/json")
-            .await
-            .expect("request"),
+        post(r#"["quartz", "long enough pw"]"#, "application/json").await,
         422,
         "invalid_field",
     )
     .await;
     assert_error(
-        post("username=x&password=y", "application/x-www-form-urlencoded")
-            .await
-            .expect("request"),
+        post("username=x&password=y", "application/x-www-form-urlencoded").await,
         415,
         "unsupported_media_type",
     )

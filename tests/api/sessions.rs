@@ -33,25 +33,17 @@ async fn sign_in_reads_any_json_spelling_of_its_body() {
             r#"{"password": "quote\" slash\\ é", "username": "scoria", "extra": [1, 2]}"#,
         ),
     ] {
-        let response = app
-            .client
-            .post(app.url("/api/v1/sessions"))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("request");
+        let response = app.post_raw("/api/v1/sessions", content_type, body).await;
         assert_eq!(response.status(), 200, "{content_type}: {body}");
     }
     // The same field twice is refused, not read as whichever came last.
     let twice = app
-        .client
-        .post(app.url("/api/v1/sessions"))
-        .header("content-type", "application/json")
-        .body(r#"{"username": "scoria", "password": "x", "password": "quote\" slash\\ é"}"#)
-        .send()
-        .await
-        .expect("request");
+        .post_raw(
+            "/api/v1/sessions",
+            "application/json",
+            r#"{"username": "scoria", "password": "x", "password": "quote\" slash\\ é"}"#,
+        )
+        .await;
     assert_error(twice, 422, "invalid_field").await;
     // A compressed body is refused, not inflated into buffers nobody wipes.
     let compressed = app
@@ -73,13 +65,8 @@ async fn sign_in_reads_any_json_spelling_of_its_body() {
         ("  nonsense", 400, "invalid_json"),
     ] {
         let response = app
-            .client
-            .post(app.url("/api/v1/sessions"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("request");
+            .post_raw("/api/v1/sessions", "application/json", body)
+            .await;
         assert_error(response, status, code).await;
     }
 }

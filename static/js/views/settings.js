@@ -8,6 +8,11 @@ import { avatar } from '../components.js';
 const NOTE_MAX = 500;
 const NAME_MAX = 50;
 
+async function logOutToLogin() {
+  await logout();
+  location.hash = '#/login';
+}
+
 export async function settingsView(ctx) {
   ctx.title('Settings');
   const me = session.me;
@@ -24,7 +29,7 @@ export async function settingsView(ctx) {
       // Loaded: the settings; the session ended meanwhile: the log-in form.
       if (session.me || !isLoggedIn()) settingsView(ctx); else retry.disabled = false;
     });
-    out.addEventListener('click', async () => { await logout(); location.hash = '#/login'; });
+    out.addEventListener('click', logOutToLogin);
     mount(ctx.root, h('section', { class: 'card empty-state', role: 'alert' },
       h('h1', { text: 'Your account could not be loaded' }),
       h('p', { text: 'RockStar is busy or out of reach. Try again in a moment.' }),
@@ -118,7 +123,7 @@ export async function settingsView(ctx) {
   ctx.onCleanup(() => { if (dialog.open) dialog.close(); dialog.remove(); });
 
   const logoutBtn = h('button', { type: 'button', class: 'btn btn-outline', text: 'Log out' });
-  logoutBtn.addEventListener('click', async () => { await logout(); location.hash = '#/login'; });
+  logoutBtn.addEventListener('click', logOutToLogin);
 
   mount(ctx.root, h('section', { class: 'settings' },
     h('header', { class: 'page-head' }, h('h1', { text: 'Settings' })),
