@@ -2,7 +2,7 @@
 // test data from ../shared/data, and direct API calls for setting up other members.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,79 @@ export function selfieY4m(n = 0) {
     ffmpeg(['-i', facePhoto(n), '-vf', `${SELFIE_FILTER},pad=640:480:80:0:color=0x8a8580`, '-frames:v', '1', '-pix_fmt', 'yuv420p', out]);
   }
   return out;
+}
+
+/** What a phone's camera writes into a photo, marked so a test can look for any of it. */
+export const PHONE_EXIF_MARK = 'RockStar test: taken at 48.8584 N';
+
+/**
+ * A JPEG EXIF segment (APP1) with an orientation, a description and a GPS latitude: a
+ * big-endian TIFF with IFD0 (0x010E, 0x0112, 0x8825) and a GPS IFD (0x0001, 0x0002).
+ */
+function exifSegment(orientation, description) {
+  const desc = Buffer.from(`${description}\0`, 'latin1');
+  const tiff = Buffer.alloc(104 + desc.length);
+  tiff.write('MM', 0, 'latin1');
+  tiff.writeUInt16BE(42, 2);
+  tiff.writeUInt32BE(8, 4);
+  const entry = (at, tag, type, count, value) => {
+    tiff.writeUInt16BE(tag, at);
+    tiff.writeUInt16BE(type, at + 2);
+    tiff.writeUInt32BE(count, at + 4);
+    if (type === 3) tiff.writeUInt16BE(value, at + 8); else tiff.writeUInt32BE(value, at + 8);
+  };
+  tiff.writeUInt16BE(3, 8); // IFD0: 3 entries, sorted by tag
+  entry(10, 0x010e, 2, desc.length, 104); // ImageDescription
+  entry(22, 0x0112, 3, 1, orientation); // Orientation
+  entry(34, 0x8825, 4, 1, 50); // GPS IFD pointer
+  tiff.writeUInt32BE(0, 46); // no next IFD
+  tiff.writeUInt16BE(2, 50); // GPS IFD: 2 entries
+  entry(52, 0x0001, 2, 2, 0);
+  tiff.write('N', 60, 'latin1'); // GPSLatitudeRef, inline
+  entry(64, 0x0002, 5, 3, 80); // GPSLatitude: 48/1 51/1 3024/100
+  tiff.writeUInt32BE(0, 76);
+  [[48, 1], [51, 1], [3024, 100]].forEach(([n, d], i) => {
+    tiff.writeUInt32BE(n, 80 + 8 * i);
+    tiff.writeUInt32BE(d, 84 + 8 * i);
+  });
+  desc.copy(tiff, 104);
+  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const head = Buffer.alloc(4);
+  head.writeUInt16BE(0xffe1, 0);
+  head.writeUInt16BE(payload.length + 2, 2);
+  return Buffer.concat([head, payload]);
+}
+
+/**
+ * The selfie as a phone saves it: 3200x2400, stored on its side (portrait) with EXIF
+ * orientation 6 (turn 90 degrees clockwise to view), a GPS position and a description,
+ * with sensor-like noise so that its size is a photo's.
+ */
+export function phoneJpeg(n = 0) {
+  const out = path.join(WORK, `phone_${n}.jpg`);
+  if (existsSync(out)) return out;
+  const raw = path.join(WORK, `phone_${n}.raw.jpg`);
+  ffmpeg(['-i', facePhoto(n), '-vf', `${SELFIE_FILTER},pad=640:480:80:0:color=0x8a8580,scale=3200:2400,noise=alls=8:allf=u,transpose=2`, '-q:v', '3', raw]);
+  const jpeg = readFileSync(raw);
+  if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error('ffmpeg did not write a JPEG');
+  writeFileSync(out, Buffer.concat([jpeg.subarray(0, 2), exifSegment(6, PHONE_EXIF_MARK), jpeg.subarray(2)]));
+  return out;
+}
+
+/** Width and height from a JPEG's first start-of-frame marker, or null. */
+export function jpegSize(bytes) {
+  let i = 2;
+  while (i + 9 < bytes.length) {
+    if (bytes[i] !== 0xff) return null;
+    const marker = bytes[i + 1];
+    if (marker === 0xff) { i += 1; continue; }
+    const len = bytes.readUInt16BE(i + 2);
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      return { width: bytes.readUInt16BE(i + 7), height: bytes.readUInt16BE(i + 5) };
+    }
+    i += 2 + len;
+  }
+  return null;
 }
 
 /** A plain grey photo with no face in it. */

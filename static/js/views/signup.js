@@ -6,6 +6,8 @@ import { session, startSession } from '../session.js';
 import { rockAlt } from '../components.js';
 
 const MAX_SIDE = 1280;
+// A chosen photo is re-drawn at most this big: a small face in it stays findable.
+const UPLOAD_MAX_SIDE = 2048;
 const STAGES = [
   'Finding your face…',
   'Reading its shape: eyes, nose, mouth…',
@@ -176,6 +178,38 @@ export async function signupView(ctx) {
         if (blob) resolve(blob); else reject(new Error('capture_failed'));
       }, 'image/jpeg', 0.92);
     });
+  }
+
+  /**
+   * The chosen photo drawn upright onto a canvas and re-encoded, so that its metadata (GPS
+   * position, camera, time, file name) never leaves the device and a 12 MP photo costs a
+   * fraction of the data. A file the browser cannot draw is sent as it is, so that the
+   * server can say what is wrong with it.
+   */
+  async function reencodeUpload(file) {
+    if (typeof createImageBitmap !== 'function') return file;
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
+    } catch {
+      return file;
+    }
+    const canvas = document.createElement('canvas');
+    try {
+      const scale = Math.min(1, UPLOAD_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+      canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+      canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+      const g = canvas.getContext('2d');
+      g.fillStyle = '#8a8580'; // under a transparent PNG: a neutral wall, not black
+      g.fillRect(0, 0, canvas.width, canvas.height);
+      g.imageSmoothingQuality = 'high';
+      g.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.92));
+      return blob || file;
+    } finally {
+      bitmap.close();
+      canvas.width = 0; // frees the pixels at once
+    }
   }
 
   // --- form ---------------------------------------------------------------
@@ -364,7 +398,7 @@ export async function signupView(ctx) {
     fd.append('username', username.value.trim().toLowerCase());
     fd.append('password', password.value);
     fd.append('consent', 'true');
-    fd.append('photo', blob, uploadFile ? uploadFile.name : 'selfie.jpg');
+    fd.append('photo', blob, 'selfie.jpg');
     try {
       const { data } = await api.upload('/accounts', fd, { auth: false });
       stopStages();
@@ -423,7 +457,9 @@ export async function signupView(ctx) {
         showError({ code: 'no_photo', message: 'Choose a photo of your face first, or turn on your camera.' });
         return;
       }
-      blob = uploadFile;
+      setBusy(true);
+      blob = await reencodeUpload(uploadFile);
+      if (!ctx.isCurrent() || !uploadFile) { setBusy(false); return; }
     } else {
       // Busy before the capture, so a second click cannot start a second sign-up.
       setBusy(true);

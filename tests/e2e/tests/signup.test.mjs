@@ -3,8 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE_URL, PASSWORD, apiCall, apiSignup, greyJpeg, launch, selfieJpeg, selfieY4m, shoot, skipReason, uniqueName,
+  BASE_URL, PASSWORD, PHONE_EXIF_MARK, apiCall, apiSignup, greyJpeg, jpegSize, launch, phoneJpeg, selfieJpeg, selfieY4m,
+  shoot, skipReason, uniqueName,
 } from '../lib.mjs';
+import { readFileSync } from 'node:fs';
 
 const skip = skipReason() || false;
 if (skip) console.log(`# e2e sign-up tests skipped: ${skip}`);
@@ -96,6 +98,55 @@ test('sign up with the upload fallback when there is no camera', { skip }, async
     }), selfieUrl);
     assert.equal(selfie, 'gone', 'the selfie\'s object URL is revoked once the account exists');
     assert.equal(await page.evaluate(() => [...document.querySelectorAll('img')].filter((i) => i.src.startsWith('blob:')).length), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await b.close();
+  }
+});
+
+/** Keeps a copy of the photo each multipart request sends, as window.__sentPhotos. */
+function recordSentPhotos() {
+  window.__sentPhotos = [];
+  const original = window.fetch.bind(window);
+  window.fetch = async (url, init) => {
+    const photo = init && init.body instanceof FormData ? init.body.get('photo') : null;
+    if (photo instanceof Blob) {
+      const bytes = new Uint8Array(await photo.arrayBuffer());
+      let bin = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      window.__sentPhotos.push({ name: photo.name, type: photo.type, base64: btoa(bin) });
+    }
+    return original(url, init);
+  };
+}
+
+test('a phone photo is sent upright, smaller and without its metadata', { skip }, async () => {
+  const file = phoneJpeg(2);
+  const original = readFileSync(file);
+  // The fixture holds what the test looks for: stored on its side, with EXIF.
+  assert.deepEqual(jpegSize(original), { width: 2400, height: 3200 });
+  assert.ok(original.includes(PHONE_EXIF_MARK) && original.includes('Exif\0\0'));
+  const b = await launch();
+  try {
+    const { page, context, problems } = b;
+    await context.addInitScript(recordSentPhotos);
+    const username = uniqueName('phone');
+    await page.goto(`${BASE_URL}/#/signup`);
+    await fillAccount(page, username);
+    await page.waitForSelector('.camera-frame.is-upload', { timeout: 20_000 });
+    await page.setInputFiles('#signup-photo', file);
+    await page.click('button.rock-it');
+    await checkReveal(page, username);
+    const sent = await page.evaluate(() => window.__sentPhotos);
+    assert.equal(sent.length, 1, 'one sign-up request carried a photo');
+    const bytes = Buffer.from(sent[0].base64, 'base64');
+    assert.equal(sent[0].name, 'selfie.jpg', 'the file’s own name stays on the device');
+    assert.equal(sent[0].type, 'image/jpeg');
+    assert.ok(!bytes.includes('Exif\0\0'), 'no EXIF segment is sent');
+    assert.ok(!bytes.includes(PHONE_EXIF_MARK), 'nothing of the metadata is sent');
+    // Turned upright as EXIF says (landscape), and at most 2048 px on a side.
+    assert.deepEqual(jpegSize(bytes), { width: 2048, height: 1536 });
+    assert.ok(bytes.length < original.length, `sent ${bytes.length} bytes, chosen ${original.length}`);
     assert.deepEqual(problems, []);
   } finally {
     await b.close();
