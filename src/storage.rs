@@ -8,7 +8,7 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
 use object_store::signer::Signer;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{Attribute, Attributes, ObjectStore, PutOptions, PutPayload};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -149,9 +149,10 @@ impl ObjectStorage {
                     .with_secret_access_key(secret_access_key)
                     .with_virtual_hosted_style_request(!path_style);
                 if let Some(endpoint) = endpoint {
+                    let endpoint = bucket_endpoint(endpoint, bucket, *path_style)?;
                     builder = builder
-                        .with_endpoint(endpoint)
-                        .with_allow_http(endpoint.starts_with("http://"));
+                        .with_allow_http(endpoint.starts_with("http://"))
+                        .with_endpoint(endpoint);
                 }
                 let s3 = Arc::new(builder.build()?);
                 Ok(ObjectStorage {
@@ -176,9 +177,28 @@ impl ObjectStorage {
     }
 
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
-        self.store
-            .put(&path(key)?, PutPayload::from_bytes(bytes))
-            .await?;
+        let p = path(key)?;
+        let payload = PutPayload::from_bytes(bytes);
+        match &self.backend {
+            // Browsers fetch S3 objects directly (presigned): the object itself must say
+            // what it is, and that its bytes never change (keys are never rewritten).
+            Backend::S3(_) => {
+                let mut attributes = Attributes::new();
+                attributes.insert(Attribute::ContentType, content_type(key).into());
+                attributes.insert(
+                    Attribute::CacheControl,
+                    "public, max-age=31536000, immutable".into(),
+                );
+                let options = PutOptions {
+                    attributes,
+                    ..Default::default()
+                };
+                self.store.put_opts(&p, payload, options).await?;
+            }
+            Backend::Local => {
+                self.store.put(&p, payload).await?;
+            }
+        }
         Ok(())
     }
 
@@ -249,18 +269,61 @@ impl ObjectStorage {
         }
     }
 
-    /// A URL a browser can fetch the object from: `/media/KEY` served by the app for local
-    /// storage, a presigned GET (valid one hour) for S3.
-    pub async fn url_for(&self, key: &str) -> Result<String, StorageError> {
+    /// A presigned URL (valid one hour) for `method` (GET or HEAD) on the object, for S3;
+    /// None for local storage, whose files the app serves itself.
+    pub async fn presigned_url(
+        &self,
+        key: &str,
+        method: http::Method,
+    ) -> Result<Option<String>, StorageError> {
         let p = path(key)?;
         match &self.backend {
-            Backend::Local => Ok(format!("/media/{p}")),
-            Backend::S3(s3) => Ok(s3
-                .signed_url(http::Method::GET, &p, PRESIGN_TTL)
-                .await?
-                .to_string()),
+            Backend::Local => Ok(None),
+            Backend::S3(s3) => Ok(Some(
+                s3.signed_url(method, &p, PRESIGN_TTL).await?.to_string(),
+            )),
         }
     }
+}
+
+/// What an object is, from its key's extension (every stored image is a JPEG today).
+fn content_type(key: &str) -> &'static str {
+    match key
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+    {
+        Some(ext) if ext == "jpg" || ext == "jpeg" => "image/jpeg",
+        Some(ext) if ext == "png" => "image/png",
+        Some(ext) if ext == "webp" => "image/webp",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The endpoint object_store should use. With virtual-hosted requests it takes the endpoint
+/// as the bucket's own address, so `https://s3.example.com` and bucket `media` become
+/// `https://media.s3.example.com` (as AWS SDKs do); with path-style requests it adds the
+/// bucket to the path itself.
+fn bucket_endpoint(endpoint: &str, bucket: &str, path_style: bool) -> Result<String, StorageError> {
+    let Some((scheme, host)) = endpoint.split_once("://") else {
+        return Err(StorageError::Config(format!(
+            "the S3 endpoint {endpoint:?} has no scheme: write https://{endpoint}"
+        )));
+    };
+    if !matches!(scheme, "http" | "https") || host.is_empty() {
+        return Err(StorageError::Config(format!(
+            "the S3 endpoint {endpoint:?} is not an http:// or https:// address"
+        )));
+    }
+    if path_style {
+        return Ok(endpoint.to_string());
+    }
+    if bucket.contains('.') && scheme == "https" {
+        // A dotted bucket name breaks the endpoint's TLS certificate as a subdomain.
+        return Err(StorageError::Config(format!(
+            "the S3 bucket {bucket:?} has dots, so it cannot be a subdomain of an https endpoint: set path_style = true"
+        )));
+    }
+    Ok(format!("{scheme}://{bucket}.{host}"))
 }
 
 /// Rejects keys that could escape the store (`..`, absolute, empty segments).
@@ -305,6 +368,60 @@ mod tests {
             root: dir.path().to_path_buf(),
         })?;
         assert_eq!(local.image_origin().await?, None);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_custom_endpoint_keeps_the_bucket_in_either_style() -> anyhow::Result<()> {
+        let s3_bucket = |endpoint: &str, path_style: bool, bucket: &str| StorageConfig::S3 {
+            endpoint: Some(endpoint.to_owned()),
+            bucket: bucket.into(),
+            region: "eu-central-1".into(),
+            path_style,
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "secret".into(),
+        };
+        let s3 = |endpoint: &str, path_style: bool| s3_bucket(endpoint, path_style, "media");
+        let signed = |storage: ObjectStorage| async move {
+            storage
+                .presigned_url("rocks/a/photo.jpg", http::Method::GET)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no presigned URL from S3 storage"))
+        };
+        let virtual_hosted = ObjectStorage::new(&s3("https://s3.example.com", false))?;
+        let url = signed(virtual_hosted).await?;
+        assert!(
+            url.starts_with("https://media.s3.example.com/rocks/a/photo.jpg?"),
+            "{url}"
+        );
+        let path_style = ObjectStorage::new(&s3("https://s3.example.com/", true))?;
+        let url = signed(path_style).await?;
+        assert!(
+            url.starts_with("https://s3.example.com/media/rocks/a/photo.jpg?"),
+            "{url}"
+        );
+        let head = ObjectStorage::new(&s3("https://s3.example.com", true))?
+            .presigned_url("rocks/a/photo.jpg", http::Method::HEAD)
+            .await?
+            .unwrap_or_default();
+        assert_ne!(
+            head,
+            signed(ObjectStorage::new(&s3("https://s3.example.com", true))?).await?
+        );
+        for bad in ["s3.example.com", "ftp://s3.example.com", "https://"] {
+            let refused = ObjectStorage::new(&s3(bad, false))
+                .err()
+                .map(|e| e.to_string());
+            assert!(
+                refused.as_deref().is_some_and(|m| m.contains("endpoint")),
+                "{bad}: {refused:?}"
+            );
+        }
+        let dotted = s3_bucket("https://s3.example.com", false, "media.example");
+        assert!(
+            ObjectStorage::new(&dotted).is_err(),
+            "a dotted bucket as an https subdomain"
+        );
         Ok(())
     }
 
@@ -353,8 +470,10 @@ mod tests {
             vec!["rocks/a/photo.jpg".to_string()]
         );
         assert_eq!(
-            storage.url_for("rocks/a/photo.jpg").await?,
-            "/media/rocks/a/photo.jpg"
+            storage
+                .presigned_url("rocks/a/photo.jpg", http::Method::GET)
+                .await?,
+            None
         );
         storage.delete("rocks/a/photo.jpg").await?;
         assert!(storage.head("rocks/a/photo.jpg").await?.is_none());

@@ -47,8 +47,14 @@ async fn import_into(
     // Keys are rocks/imported/<file stem>-<content hash>/photo.jpg.
     let stem = rock.photo_key.split('/').nth(2).unwrap_or_default();
     let stem = stem.rsplit_once('-').map_or(stem, |(stem, _)| stem);
-    let original = std::fs::read(photos.join(format!("{stem}.jpg")))?;
-    assert_eq!(photo.as_ref(), original.as_slice());
+    // Stored re-encoded (no metadata kept), at the original's size and looking like it.
+    let original = image::open(photos.join(format!("{stem}.jpg")))?.to_rgb8();
+    let stored = image::load_from_memory(&photo)?.to_rgb8();
+    let diff = mean_difference(&stored, &original);
+    assert!(
+        diff.is_some_and(|d| d < 4.0),
+        "mean pixel difference {diff:?}"
+    );
     let embedding = service.embedding(rock.id).await?;
     assert_eq!(embedding.len(), rockstar::face::APPEARANCE_DIM);
 
@@ -88,6 +94,109 @@ async fn import_a_handful_into_s3() -> anyhow::Result<()> {
     let storage = ObjectStorage::new(&server.config())?;
     let bucket_dir = server.root.path().join(&server.bucket);
     import_into(storage, |key| bucket_dir.join(key).is_file()).await
+}
+
+/// Mean absolute difference of two images' samples (0-255), None when their sizes differ.
+fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> Option<f64> {
+    (a.dimensions() == b.dimensions()).then(|| {
+        a.as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| f64::from(x.abs_diff(*y)))
+            .sum::<f64>()
+            / a.as_raw().len() as f64
+    })
+}
+
+/// A JPEG with an EXIF segment (orientation, and a description holding `text`) after SOI.
+fn with_exif(jpeg: &[u8], orientation: u16, text: &str) -> Vec<u8> {
+    let mut desc = text.as_bytes().to_vec();
+    desc.push(0);
+    // Big-endian TIFF: header, IFD0 with ImageDescription and Orientation, then the text.
+    let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
+    tiff.extend(2u16.to_be_bytes());
+    tiff.extend(0x010eu16.to_be_bytes());
+    tiff.extend(2u16.to_be_bytes());
+    tiff.extend((desc.len() as u32).to_be_bytes());
+    tiff.extend(38u32.to_be_bytes());
+    tiff.extend(0x0112u16.to_be_bytes());
+    tiff.extend(3u16.to_be_bytes());
+    tiff.extend(1u32.to_be_bytes());
+    tiff.extend(orientation.to_be_bytes());
+    tiff.extend([0, 0]);
+    tiff.extend(0u32.to_be_bytes());
+    assert_eq!(tiff.len(), 38);
+    tiff.extend(desc);
+    let mut segment = vec![0xff, 0xe1];
+    segment.extend(((tiff.len() + 8) as u16).to_be_bytes());
+    segment.extend(b"Exif\0\0");
+    segment.extend(tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend(segment);
+    out.extend(&jpeg[2..]);
+    out
+}
+
+#[tokio::test]
+async fn imported_images_are_stored_upright_bounded_and_without_metadata() -> anyhow::Result<()> {
+    let Some(engine) = face_support::engine() else {
+        return Ok(());
+    };
+    let Some(pool) = common::database().await else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let (photos, faces) = (dir.path().join("photos"), dir.path().join("faces"));
+    std::fs::create_dir_all(&photos)?;
+    std::fs::create_dir_all(&faces)?;
+    // A 3000x1000 photo stored on its side: EXIF orientation 6 shows it 1000x3000.
+    let wide = image::RgbImage::from_fn(3000, 1000, |x, y| {
+        image::Rgb([(x / 12) as u8, (y / 4) as u8, ((x + y) / 16) as u8])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&wide)?;
+    const MARK: &str = "GPS 48.8584 N, taken by serial 12345";
+    std::fs::write(photos.join("turned.jpg"), with_exif(&jpeg, 6, MARK))?;
+    // Its face crop has an extension in mixed case.
+    let mut face = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut face, 85)
+        .encode_image(&image::imageops::crop_imm(&wide, 1000, 0, 1000, 1000).to_image())?;
+    std::fs::write(faces.join("turned.Jpg"), &face)?;
+    // A JPEG cut short: decoders would fill its lower half with grey.
+    std::fs::write(photos.join("cut.jpg"), &jpeg[..jpeg.len() / 2])?;
+    std::fs::write(faces.join("cut.jpg"), &face)?;
+
+    let media = tempfile::tempdir()?;
+    let storage = ObjectStorage::new(&StorageConfig::Local {
+        root: media.path().to_path_buf(),
+    })?;
+    let service = RockService::load_with(pool, storage, engine, settings()).await?;
+    let report = service
+        .import_dir(&photos, Some(&faces), &|_, _| {})
+        .await?;
+    assert_eq!(report.added.len(), 1, "{:?}", report.failed);
+    assert_eq!(report.failed.len(), 1, "{:?}", report.failed);
+    assert!(report.failed[0].0.ends_with("cut.jpg"));
+    assert!(
+        report.failed[0].1.contains("truncated"),
+        "{}",
+        report.failed[0].1
+    );
+    assert!(report.stopped.is_none());
+
+    let rock = service.get(report.added[0]).await?;
+    let photo = service
+        .image(&rock, rockstar::rocks::RockImage::Photo)
+        .await?;
+    assert!(!photo.windows(6).any(|w| w == b"Exif\0\0"), "EXIF kept");
+    assert!(
+        !photo.windows(MARK.len()).any(|w| w == MARK.as_bytes()),
+        "metadata kept"
+    );
+    let stored = image::load_from_memory(&photo)?;
+    // Upright (taller than wide), and at most 2048 px on a side.
+    assert_eq!((stored.width(), stored.height()), (683, 2048));
+    Ok(())
 }
 
 #[tokio::test]
@@ -139,10 +248,18 @@ async fn two_files_with_one_rock_id_import_once_and_keep_the_first_images() -> a
     let photo = service
         .image(&rock, rockstar::rocks::RockImage::Photo)
         .await?;
-    assert_eq!(
-        photo.as_ref(),
-        std::fs::read(both.join("dup 1.jpg"))?.as_slice()
+    // The first file's image (stored re-encoded, so compared by its pixels).
+    let stored = image::load_from_memory(&photo)?.to_rgb8();
+    let first = image::open(both.join("dup 1.jpg"))?.to_rgb8();
+    let second = image::open(both.join("dup_1.jpg"))?.to_rgb8();
+    let to_first = mean_difference(&stored, &first).unwrap_or(f64::INFINITY);
+    assert!(
+        to_first < 4.0,
+        "mean difference to the first file {to_first}"
     );
+    if let Some(to_second) = mean_difference(&stored, &second) {
+        assert!(to_first < to_second, "{to_first} vs {to_second}");
+    }
     let mut stored = storage.list("rocks").await?;
     stored.sort();
     let mut expected = vec![rock.photo_key.clone(), rock.face_key.clone()];
@@ -184,11 +301,30 @@ async fn a_database_error_leaves_no_unreferenced_images_behind() -> anyhow::Resu
         root: media.path().to_path_buf(),
     })?;
     let service = RockService::load_with(pool.clone(), storage.clone(), engine, settings()).await?;
-    let err = service
+    let report = service
         .import_dir(&photos, Some(&faces), &|_, _| {})
-        .await
-        .expect_err("the second insert fails");
-    assert!(err.to_string().contains("disk full"), "{err}");
+        .await?;
+    // The run stops at the first database error, and says which files it did not reach.
+    assert_eq!(report.added.len(), 1, "{report:?}");
+    let stopped = report.stopped.clone().unwrap_or_default();
+    assert!(stopped.contains("disk full"), "{report:?}");
+    let failed: Vec<&str> = report.failed.iter().map(|(_, why)| why.as_str()).collect();
+    assert_eq!(
+        failed
+            .iter()
+            .filter(|why| why.contains("disk full"))
+            .count(),
+        1,
+        "{report:?}"
+    );
+    assert_eq!(
+        failed
+            .iter()
+            .filter(|why| why.contains("the run stopped"))
+            .count(),
+        1,
+        "{report:?}"
+    );
 
     let kept: Vec<(String, String)> = sqlx::query_as("SELECT photo_key, face_key FROM rocks")
         .fetch_all(&pool)
@@ -199,6 +335,65 @@ async fn a_database_error_leaves_no_unreferenced_images_behind() -> anyhow::Resu
     let mut stored = storage.list("rocks").await?;
     stored.sort();
     assert_eq!(stored, expected, "only the stored row's images remain");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failed_import_never_removes_images_a_concurrent_one_stored() -> anyhow::Result<()> {
+    let Some(engine) = face_support::engine() else {
+        return Ok(());
+    };
+    let Some(pool) = common::database().await else {
+        return Ok(());
+    };
+    let Some((_dir, photos, faces)) = common::handful(1) else {
+        return Ok(());
+    };
+    // The first insert waits 3 s, then fails; later ones pass (a sequence is not rolled
+    // back). Two imports of one folder write the same image keys: the one that fails must
+    // not remove what the other, meanwhile, stored and pointed its row at.
+    sqlx::query("CREATE SEQUENCE insert_attempts")
+        .execute(&pool)
+        .await?;
+    sqlx::query(
+        "CREATE FUNCTION fail_first_rock() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF nextval('insert_attempts') = 1 THEN PERFORM pg_sleep(3); \
+         RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$",
+    )
+    .execute(&pool)
+    .await?;
+    sqlx::query(
+        "CREATE TRIGGER fail_first_rock BEFORE INSERT ON rocks \
+         FOR EACH ROW EXECUTE FUNCTION fail_first_rock()",
+    )
+    .execute(&pool)
+    .await?;
+    let media = tempfile::tempdir()?;
+    let storage = ObjectStorage::new(&StorageConfig::Local {
+        root: media.path().to_path_buf(),
+    })?;
+    let service = RockService::load_with(pool.clone(), storage.clone(), engine, settings()).await?;
+    let (a, b) = tokio::join!(
+        service.import_dir(&photos, Some(&faces), &|_, _| {}),
+        service.import_dir(&photos, Some(&faces), &|_, _| {}),
+    );
+    let (a, b) = (a?, b?);
+    assert_eq!(a.added.len() + b.added.len(), 1, "{a:?} {b:?}");
+    assert_eq!(
+        [&a, &b].iter().filter(|r| r.stopped.is_some()).count(),
+        1,
+        "{a:?} {b:?}"
+    );
+    let kept: Vec<(String, String)> = sqlx::query_as("SELECT photo_key, face_key FROM rocks")
+        .fetch_all(&pool)
+        .await?;
+    assert_eq!(kept.len(), 1);
+    for key in [&kept[0].0, &kept[0].1] {
+        assert!(
+            storage.head(key).await?.is_some(),
+            "{key}: the stored rock's image was removed; {a:?} {b:?}"
+        );
+    }
     Ok(())
 }
 
@@ -426,23 +621,42 @@ async fn a_face_gets_a_rock_of_the_gallery_and_the_api_serves_it() -> anyhow::Re
     )
     .await;
     assert_eq!(body["id"], id.to_string());
-    assert_eq!(body["photo_url"], format!("/media/rocks/{id}/photo"));
+    let photo_url = body["photo_url"].as_str().unwrap_or_default().to_string();
+    let face_url = body["face_url"].as_str().unwrap_or_default().to_string();
+    assert!(
+        photo_url.starts_with(&format!("/media/rocks/{id}/photo?v=")),
+        "{body}"
+    );
+    assert!(
+        face_url.starts_with(&format!("/media/rocks/{id}/face?v=")),
+        "{body}"
+    );
     assert_eq!(body["members"], 0);
 
-    let resp = test::call_service(
-        &app,
-        test::TestRequest::get()
-            .uri(&format!("/media/rocks/{id}/face"))
-            .to_request(),
-    )
-    .await;
+    // The URL the API gives names the stored bytes: cached for good. The same image asked
+    // for without that version (or with another) may change, after a rebuilt gallery
+    // reuses the id: revalidated each time.
+    let cache_control = |resp: &actix_web::dev::ServiceResponse| {
+        resp.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    for (uri, want) in [
+        (format!("/media/rocks/{id}/face"), "public, no-cache"),
+        (
+            format!("/media/rocks/{id}/face?v=0123456789abcdef"),
+            "public, no-cache",
+        ),
+        (face_url.clone(), "public, max-age=31536000, immutable"),
+    ] {
+        let resp = test::call_service(&app, test::TestRequest::get().uri(&uri).to_request()).await;
+        assert_eq!(resp.status(), 200, "{uri}");
+        assert_eq!(cache_control(&resp), want, "{uri}");
+    }
+    let resp = test::call_service(&app, test::TestRequest::get().uri(&face_url).to_request()).await;
     assert_eq!(resp.status(), 200);
-    assert!(resp
-        .headers()
-        .get("cache-control")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .contains("immutable"));
     let etag = resp
         .headers()
         .get("etag")

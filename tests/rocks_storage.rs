@@ -40,11 +40,33 @@ async fn s3_put_get_head_list_delete_and_presigned_get() -> anyhow::Result<()> {
         .exists());
 
     // A presigned URL works without credentials; an altered signature does not.
-    let url = storage.url_for("rocks/imported/a/photo.jpg").await?;
+    let url = storage
+        .presigned_url("rocks/imported/a/photo.jpg", http::Method::GET)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("S3 storage gave no presigned URL"))?;
     assert!(url.starts_with(&server.endpoint), "{url}");
     let got = reqwest::get(&url).await?;
     assert_eq!(got.status(), 200);
+    // Browsers load these objects directly: each says what it is and that it never changes.
+    let header = |name: &str| {
+        got.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header("content-type").as_deref(), Some("image/jpeg"));
+    assert_eq!(
+        header("cache-control").as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
     assert_eq!(got.bytes().await?.len(), 3000);
+    // A HEAD request needs a URL signed for HEAD.
+    let head_url = storage
+        .presigned_url("rocks/imported/a/photo.jpg", http::Method::HEAD)
+        .await?
+        .unwrap_or_default();
+    let client = reqwest::Client::new();
+    assert_eq!(client.head(&head_url).send().await?.status(), 200);
     // One hex digit of the signature changed: well formed, but not what the secret signs.
     let at = url
         .find("X-Amz-Signature=")

@@ -14,12 +14,15 @@ pub struct AccountRow {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub rock_id: i64,
     pub rock_name: String,
+    /// The rock's image keys: they version its image URLs.
+    pub rock_photo_key: String,
+    pub rock_face_key: String,
     pub rock_similarity: f32,
     pub rock_likeness: Option<f32>,
 }
 
 const SELECT: &str = "SELECT a.id, a.username, a.display_name, a.note, a.created_at, \
-     a.rock_id, r.name AS rock_name, \
+     a.rock_id, r.name AS rock_name, r.photo_key AS rock_photo_key, r.face_key AS rock_face_key, \
      a.rock_similarity, a.rock_likeness \
      FROM accounts a JOIN rocks r ON r.id = a.rock_id";
 

@@ -1,5 +1,5 @@
 //! SQL for the `rocks` table (and the member count, read from `accounts`).
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 /// One row of `rocks`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,7 +25,10 @@ pub struct NewRock<'a> {
 }
 
 /// Inserts unless the source_key exists. Some(id) when inserted, None when it was there.
-pub async fn insert(pool: &PgPool, rock: &NewRock<'_>) -> Result<Option<i64>, sqlx::Error> {
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    rock: &NewRock<'_>,
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO rocks (source_key, name, photo_key, face_key, embedding, source)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -38,16 +41,26 @@ pub async fn insert(pool: &PgPool, rock: &NewRock<'_>) -> Result<Option<i64>, sq
     .bind(rock.face_key)
     .bind(rock.embedding)
     .bind(rock.source)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 
 /// Whether a stored rock's photo is under this object key.
-pub async fn uses_image_key(pool: &PgPool, photo_key: &str) -> Result<bool, sqlx::Error> {
+pub async fn uses_image_key(db: impl PgExecutor<'_>, photo_key: &str) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rocks WHERE photo_key = $1)")
         .bind(photo_key)
-        .fetch_one(pool)
+        .fetch_one(db)
         .await
+}
+
+/// Takes the lock under which a rock's images are written or removed (by key stem), held
+/// until the transaction ends or one of its statements fails.
+pub async fn lock_image_stem(db: impl PgExecutor<'_>, stem: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
+        .bind(stem)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// Which of these source keys are already stored.

@@ -16,6 +16,8 @@ pub struct SocialAccountRow {
     pub a_created_at: chrono::DateTime<chrono::Utc>,
     pub a_rock_id: i64,
     pub a_rock_name: String,
+    pub a_rock_photo_key: String,
+    pub a_rock_face_key: String,
     pub a_rock_similarity: f32,
     pub a_rock_likeness: Option<f32>,
     pub a_statuses_count: i32,
@@ -39,6 +41,8 @@ impl SocialAccountRow {
             created_at: self.a_created_at,
             rock_id: self.a_rock_id,
             rock_name: self.a_rock_name.clone(),
+            rock_photo_key: self.a_rock_photo_key.clone(),
+            rock_face_key: self.a_rock_face_key.clone(),
             rock_similarity: self.a_rock_similarity,
             rock_likeness: self.a_rock_likeness,
         }
@@ -49,6 +53,7 @@ impl SocialAccountRow {
 /// counters `st` (see [`ACCOUNT_JOINS`]).
 pub(super) const ACCOUNT_COLUMNS: &str = "a.id AS a_id, a.username AS a_username, a.display_name AS a_display_name, \
      a.note AS a_note, a.created_at AS a_created_at, a.rock_id AS a_rock_id, r.name AS a_rock_name, \
+     r.photo_key AS a_rock_photo_key, r.face_key AS a_rock_face_key, \
      a.rock_similarity AS a_rock_similarity, a.rock_likeness AS a_rock_likeness, \
      COALESCE(st.statuses_count, 0) AS a_statuses_count, COALESCE(st.followers_count, 0) AS a_followers_count, \
      COALESCE(st.following_count, 0) AS a_following_count, \

@@ -285,6 +285,15 @@ impl FaceEngine {
         .await
     }
 
+    /// Decodes an image with the engine's limits: EXIF orientation applied; a truncated JPEG,
+    /// an oversized canvas or another format refused (gallery imports).
+    pub async fn decode(&self, bytes: Vec<u8>) -> Result<image::RgbImage, FaceError> {
+        let limits = self.pool.limits;
+        let photo = Photo::new(bytes);
+        self.submit(move |_| decode::decode(photo.bytes(), limits))
+            .await
+    }
+
     /// Decodes an image and finds every face in it in one pass, returning the decoded
     /// pixels too (post images, which are covered and re-encoded, so decoded only once).
     pub async fn decode_and_detect(

@@ -81,8 +81,8 @@ impl From<db::accounts::AccountRow> for Account {
             rock: Rock {
                 id: row.rock_id.to_string(),
                 name: row.rock_name,
-                image_url: super::rock_image_url(row.rock_id, "photo"),
-                face_url: super::rock_image_url(row.rock_id, "face"),
+                image_url: super::rock_image_url(row.rock_id, "photo", &row.rock_photo_key),
+                face_url: super::rock_image_url(row.rock_id, "face", &row.rock_face_key),
                 similarity: row.rock_similarity,
                 likeness: row.rock_likeness,
             },

@@ -114,16 +114,18 @@ pub async fn file(
             .await
             .map_err(ApiError::from_storage)?
             .ok_or_else(not_found)?;
-        let url = state
+        if let Some(url) = state
             .storage
-            .url_for(&key)
+            .presigned_url(&key, super::presign_method(&req))
             .await
-            .map_err(ApiError::from_storage)?;
-        return Ok(super::presigned_redirect(url));
+            .map_err(ApiError::from_storage)?
+        {
+            return Ok(super::presigned_redirect(url));
+        }
     }
     let etag = format!("\"m{id}-{which}\"");
     // The row, checked above, is what says the upload still exists; its bytes never change.
-    if let Some(held) = super::not_modified(&req, &etag) {
+    if let Some(held) = super::not_modified(&req, &etag, super::ImageCache::Immutable) {
         return Ok(held);
     }
     let bytes = match state.storage.get(&key).await {
@@ -131,7 +133,11 @@ pub async fn file(
         Err(crate::storage::StorageError::NotFound(_)) => return Err(not_found()),
         Err(e) => return Err(ApiError::from_storage(e)),
     };
-    Ok(super::immutable_jpeg(etag, bytes))
+    Ok(super::stored_jpeg(
+        etag,
+        bytes,
+        super::ImageCache::Immutable,
+    ))
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]

@@ -380,9 +380,30 @@ pub fn limit_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// 304 when the client already holds `etag` (of a stored image that never changes), so
-/// the image need not even be read.
-pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
+/// How long a browser may keep a stored image without asking again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageCache {
+    /// The URL names these bytes for good (an attachment's signed URL; a rock image URL
+    /// with the current `v`): a year, immutable.
+    Immutable,
+    /// The URL may name other bytes later (a rock image URL without `v`, or with a stale
+    /// one, after the gallery was rebuilt): ask each time, answered 304 by ETag.
+    Revalidate,
+}
+
+impl ImageCache {
+    fn header(self) -> (actix_web::http::header::HeaderName, &'static str) {
+        let value = match self {
+            ImageCache::Immutable => "public, max-age=31536000, immutable",
+            ImageCache::Revalidate => "public, no-cache",
+        };
+        (actix_web::http::header::CACHE_CONTROL, value)
+    }
+}
+
+/// 304 when the client already holds `etag` (of a stored image whose key names its bytes),
+/// so the image need not even be read.
+pub fn not_modified(req: &HttpRequest, etag: &str, cache: ImageCache) -> Option<HttpResponse> {
     use actix_web::http::header;
     let held = req
         .headers()
@@ -397,23 +418,27 @@ pub fn not_modified(req: &HttpRequest, etag: &str) -> Option<HttpResponse> {
     held.then(|| {
         HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
-            .insert_header(IMMUTABLE)
+            .insert_header(cache.header())
             .finish()
     })
 }
 
-const IMMUTABLE: (actix_web::http::header::HeaderName, &str) = (
-    actix_web::http::header::CACHE_CONTROL,
-    "public, max-age=31536000, immutable",
-);
-
-/// A stored image that never changes: an ETag and a year of public caching.
-pub fn immutable_jpeg(etag: String, bytes: web::Bytes) -> HttpResponse {
+/// A stored JPEG with its ETag and cache policy.
+pub fn stored_jpeg(etag: String, bytes: web::Bytes, cache: ImageCache) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("image/jpeg")
         .insert_header((actix_web::http::header::ETAG, etag))
-        .insert_header(IMMUTABLE)
+        .insert_header(cache.header())
         .body(bytes)
+}
+
+/// The method a presigned URL is signed for: a HEAD request's redirect must allow HEAD.
+pub fn presign_method(req: &HttpRequest) -> http::Method {
+    if req.method() == actix_web::http::Method::HEAD {
+        http::Method::HEAD
+    } else {
+        http::Method::GET
+    }
 }
 
 /// A redirect to a presigned object-storage URL; its short cache must not outlive the URL.
@@ -425,9 +450,17 @@ pub fn presigned_redirect(url: String) -> HttpResponse {
         .finish()
 }
 
-/// Where a rock's image is served (by the rocks routes, from object storage).
-pub fn rock_image_url(rock_id: i64, image: &str) -> String {
-    format!("/media/rocks/{rock_id}/{image}")
+/// Where a rock's image is served (by the rocks routes, from object storage). `v` names
+/// the stored bytes, so the URL can be cached for good: rock ids start again from 1 in a
+/// rebuilt database, image keys do not repeat.
+pub fn rock_image_url(rock_id: i64, image: &str, key: &str) -> String {
+    format!("/media/rocks/{rock_id}/{image}?v={}", image_version(key))
+}
+
+/// A short name for an image key's bytes (keys carry a hash of their content).
+pub fn image_version(key: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(key)[..8])
 }
 
 #[cfg(test)]

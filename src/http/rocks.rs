@@ -50,8 +50,8 @@ impl RockView {
             id: rock.id.to_string(),
             name: rock.name.clone(),
             source: rock.source.clone(),
-            photo_url: format!("/media/rocks/{}/photo", rock.id),
-            face_url: format!("/media/rocks/{}/face", rock.id),
+            photo_url: super::rock_image_url(rock.id, "photo", &rock.photo_key),
+            face_url: super::rock_image_url(rock.id, "face", &rock.face_key),
             members,
             created_at: rock.created_at,
             community_name: None,
@@ -147,10 +147,18 @@ pub async fn show(
     }))
 }
 
-/// A rock image (JPEG): `photo` or `face`. Immutable, with an ETag; a 302 to a presigned
-/// URL when storage is S3.
+/// Query of a rock image URL.
+#[derive(Debug, serde::Deserialize)]
+pub struct ImageQuery {
+    /// The version the URL was given with (see `rock_image_url`).
+    v: Option<String>,
+}
+
+/// A rock image (JPEG): `photo` or `face`. With an ETag; cached for good when the URL's `v`
+/// names the current image, else revalidated; a 302 to a presigned URL when storage is S3.
 #[utoipa::path(get, path = "/media/rocks/{id}/{image}", tag = "rocks",
-    params(("id" = i64, Path, description = "Rock id"), ("image" = String, Path, description = "photo or face")),
+    params(("id" = i64, Path, description = "Rock id"), ("image" = String, Path, description = "photo or face"),
+           ("v" = Option<String>, Query, description = "image version, as in the rock's URLs")),
     responses((status = 200, description = "JPEG", content_type = "image/jpeg"),
               (status = 302, description = "Presigned S3 URL"),
               (status = 304, description = "Not modified"),
@@ -159,6 +167,7 @@ pub async fn media(
     req: HttpRequest,
     service: Option<web::Data<RockService>>,
     path: web::Path<(String, String)>,
+    query: web::Query<ImageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let service = service.ok_or_else(ApiError::gallery_unavailable)?;
     let (raw_id, image) = path.into_inner();
@@ -168,17 +177,23 @@ pub async fn media(
         _ => return Err(ApiError::not_found("No such rock image.")),
     };
     let rock = service.get(parse_rock_id(&raw_id)?).await?;
-    if let Some(url) = service.presigned_image_url(&rock, which).await? {
+    if let Some(url) = service
+        .presigned_image_url(&rock, which, super::presign_method(&req))
+        .await?
+    {
         return Ok(super::presigned_redirect(url));
     }
+    let key = rock.image_key(which);
+    let cache = if query.v.as_deref() == Some(super::image_version(key).as_str()) {
+        super::ImageCache::Immutable
+    } else {
+        super::ImageCache::Revalidate
+    };
     // A stored key's bytes never change (keys carry a content hash), so the key names them.
-    let etag = format!(
-        "\"{}\"",
-        hex::encode(&Sha256::digest(rock.image_key(which))[..16])
-    );
-    if let Some(held) = super::not_modified(&req, &etag) {
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(key)[..16]));
+    if let Some(held) = super::not_modified(&req, &etag, cache) {
         return Ok(held);
     }
     let bytes = service.image(&rock, which).await?;
-    Ok(super::immutable_jpeg(etag, bytes))
+    Ok(super::stored_jpeg(etag, bytes, cache))
 }

@@ -137,7 +137,8 @@ pub enum RocksCommand {
     },
     /// Render and store N procedural rocks (idempotent per seed).
     Generate {
-        #[arg(long, default_value_t = 300)]
+        /// 1 to 1,000,000.
+        #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         count: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -201,9 +202,12 @@ pub async fn run(command: RocksCommand) -> anyhow::Result<()> {
             }
             println!(
                 "{}",
-                serde_json::json!({"added": report.added.len(), "already_present": report.already_present, "skipped": report.failed.len(), "gallery": service.len()})
+                serde_json::json!({"added": report.added.len(), "already_present": report.already_present, "skipped": report.failed.len(), "gallery": service.len(), "stopped": report.stopped})
             );
             gallery.close().await?;
+            if let Some(why) = report.stopped {
+                anyhow::bail!("the import stopped early: {why}");
+            }
         }
         RocksCommand::Generate {
             count,
@@ -316,6 +320,16 @@ fn rocks_sheet(out: &std::path::Path, count: u32, seed: u64, tile: u32) -> anyho
     }
     if !(16..=2048).contains(&tile) {
         anyhow::bail!("--tile must be between 16 and 2048 pixels, got {tile}");
+    }
+    // The sheet is one image in memory (3 bytes a pixel).
+    const MAX_SHEET_PIXELS: u64 = 200_000_000;
+    let pixels = u64::from(count) * u64::from(tile + 4).pow(2);
+    if pixels > MAX_SHEET_PIXELS {
+        anyhow::bail!(
+            "--count {count} at --tile {tile} makes a sheet of about {} megapixels; the limit is {}: use fewer or smaller tiles",
+            pixels / 1_000_000,
+            MAX_SHEET_PIXELS / 1_000_000
+        );
     }
     let start = std::time::Instant::now();
     let sheet = super::generate::contact_sheet(seed, count, tile);

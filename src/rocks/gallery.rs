@@ -48,8 +48,13 @@ impl Gallery {
         let face_key = format!("{stem}/face.jpg");
         let storage_err =
             |e: crate::storage::StorageError| super::RockError::Storage(e.to_string());
-        // Images already referenced by a row must survive whatever happens below.
-        let shared = sql::uses_image_key(&self.pool, &photo_key).await?;
+        // Files are written and their row inserted under the stem's lock, and files are only
+        // ever removed under it after checking that no row points at them: two imports of
+        // one folder (or two servers completing the built-in gallery) write the same keys, and
+        // the one that fails must not remove what the other stored. PostgreSQL drops the
+        // lock as soon as a statement fails, so the check is made afresh, not remembered.
+        let mut tx = self.pool.begin().await?;
+        sql::lock_image_stem(&mut *tx, &stem).await?;
         let stored = async {
             self.storage
                 .put(&photo_key, rock.photo_jpeg.clone())
@@ -60,7 +65,7 @@ impl Gallery {
                 .await
                 .map_err(storage_err)?;
             let id = sql::insert(
-                &self.pool,
+                &mut *tx,
                 &NewRock {
                     source_key: &rock.source_key,
                     name: &rock.name,
@@ -75,20 +80,42 @@ impl Gallery {
         }
         .await;
         match stored {
-            Ok(None) if !sql::uses_image_key(&self.pool, &photo_key).await? => {
-                for key in [&photo_key, &face_key] {
-                    self.storage.delete(key).await.map_err(storage_err)?;
+            Ok(Some(id)) => match tx.commit().await {
+                Ok(()) => Ok(Some(id)),
+                Err(e) => {
+                    // The commit's answer was lost: the row may exist, which the check sees.
+                    self.remove_unreferenced(&stem, &photo_key, &face_key).await;
+                    Err(e.into())
                 }
-                Ok(None)
+            },
+            // Ok(None): the source key was taken, by a rock with other images or with these.
+            other => {
+                // Ended now, not when the pool next uses the connection: it holds the lock.
+                if let Err(e) = tx.rollback().await {
+                    tracing::warn!(error = %e, "rolling back a refused rock");
+                }
+                self.remove_unreferenced(&stem, &photo_key, &face_key).await;
+                other
             }
-            Err(e) if !shared => {
-                // No row points at them: left behind, they would never be served or removed.
+        }
+    }
+
+    /// Removes a refused add's images unless a row points at them, checked under the stem's
+    /// lock. Best effort: what is left behind is unreferenced files, never a rock's images.
+    async fn remove_unreferenced(&self, stem: &str, photo_key: &str, face_key: &str) {
+        let outcome = async {
+            let mut tx = self.pool.begin().await?;
+            sql::lock_image_stem(&mut *tx, stem).await?;
+            if !sql::uses_image_key(&mut *tx, photo_key).await? {
                 self.storage
-                    .delete_all_best_effort(&[photo_key, face_key])
+                    .delete_all_best_effort(&[photo_key.to_string(), face_key.to_string()])
                     .await;
-                Err(e)
             }
-            other => other,
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = outcome {
+            tracing::warn!(error = %e, "a refused rock's images are left in place: checking them failed");
         }
     }
 

@@ -7,9 +7,13 @@ use std::path::{Path, PathBuf};
 
 /// Rocks embedded per engine call.
 pub const BATCH: usize = 16;
-/// Larger inputs are refused rather than decoded.
-const MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
-const MAX_PIXELS: u64 = 40_000_000;
+/// Larger files are refused before they are read (the command line's face engine refuses
+/// them too).
+const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
+/// Stored images are re-encoded at most this big: no metadata (GPS, camera serials,
+/// thumbnails) is served, and serving one costs a bounded read.
+const MAX_PHOTO_SIDE: u32 = 2048;
+const MAX_FACE_SIDE: u32 = 1024;
 
 const IMAGE_EXTENSIONS: [&str; 4] = ["jpg", "jpeg", "png", "webp"];
 
@@ -21,12 +25,16 @@ pub struct ImportReport {
     pub already_present: usize,
     /// Files skipped, with the reason.
     pub failed: Vec<(PathBuf, String)>,
+    /// Why the run stopped early (storage or the database failing), if it did; the files it
+    /// did not reach are in `failed`.
+    pub stopped: Option<String>,
 }
 
 /// Progress callback: (done, total).
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
 
 struct Prepared {
+    path: PathBuf,
     stem: String,
     photo_jpeg: Bytes,
     face: RgbImage,
@@ -46,50 +54,47 @@ fn stem(path: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Decodes with limits; keeps the original bytes when they are already JPEG.
-fn load_image(path: &Path) -> Result<(RgbImage, Bytes), String> {
+fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(format!("file is larger than {MAX_FILE_BYTES} bytes"));
+        return Err(format!(
+            "the file has {} bytes; the limit is {MAX_FILE_BYTES}",
+            meta.len()
+        ));
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
-    let format = reader
-        .format()
-        .ok_or("not a supported image (JPEG, PNG or WebP)")?;
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| format!("not a readable image: {e}"))?;
-    let (w, h) = image::ImageDecoder::dimensions(&decoder);
-    if w as u64 * h as u64 > MAX_PIXELS {
-        return Err(format!("image is too large ({w}x{h})"));
-    }
-    let orientation = image::ImageDecoder::orientation(&mut decoder)
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = image::DynamicImage::from_decoder(decoder)
-        .map_err(|e| format!("not a readable image: {e}"))?;
-    // Crops and the detector work on the photo as it is shown: upright. A turned JPEG is
-    // stored re-encoded upright, so its bytes and its crop agree without EXIF.
-    let upright = orientation == image::metadata::Orientation::NoTransforms;
-    img.apply_orientation(orientation);
-    let img = img.to_rgb8();
-    let jpeg = if format == image::ImageFormat::Jpeg && upright {
-        Bytes::from(bytes)
-    } else {
-        encode_jpeg(&img).map_err(|e| e.to_string())?
-    };
-    Ok((img, jpeg))
+    std::fs::read(path).map_err(|e| e.to_string())
 }
 
-/// The face file next to a photo: same stem, any image extension.
-fn face_file(faces: &Path, stem: &str) -> Option<PathBuf> {
-    IMAGE_EXTENSIONS
-        .iter()
-        .flat_map(|e| [e.to_string(), e.to_ascii_uppercase()])
-        .map(|e| faces.join(format!("{stem}.{e}")))
-        .find(|p| p.is_file())
+/// The image scaled down to at most `max_side` on its longer side.
+fn shrink(img: RgbImage, max_side: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    if w.max(h) <= max_side {
+        return img;
+    }
+    let scale = f64::from(max_side) / f64::from(w.max(h));
+    let nw = ((f64::from(w) * scale).round() as u32).clamp(1, max_side);
+    let nh = ((f64::from(h) * scale).round() as u32).clamp(1, max_side);
+    image::imageops::resize(&img, nw, nh, image::imageops::FilterType::Triangle)
+}
+
+/// The face crops of a folder by file stem, extensions compared without case; of two files
+/// with one stem, the first by name.
+fn face_files(dir: &Path) -> Result<std::collections::HashMap<String, PathBuf>, RockError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| RockError::Storage(format!("reading {}: {e}", dir.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| is_image(p) && p.is_file())
+        .collect();
+    files.sort();
+    let mut by_stem = std::collections::HashMap::new();
+    for file in files {
+        if let Some(stem) = stem(&file) {
+            by_stem.entry(stem).or_insert(file);
+        }
+    }
+    Ok(by_stem)
 }
 
 /// Square centre crop over 70 % of the shorter side: where a face-like rock's face usually is.
@@ -176,87 +181,139 @@ impl RockService {
             }
         }
         progress(done, total);
-        for chunk in todo.chunks(BATCH) {
+        let faces = faces.map(face_files).transpose()?;
+        let mut remaining = todo.into_iter();
+        while report.stopped.is_none() {
+            let chunk: Vec<PathBuf> = remaining.by_ref().take(BATCH).collect();
+            if chunk.is_empty() {
+                break;
+            }
             let mut prepared = Vec::with_capacity(chunk.len());
-            for path in chunk {
-                match self.prepare(path, faces).await {
+            for path in &chunk {
+                match self.prepare(path, faces.as_ref()).await {
                     Ok(p) => prepared.push(p),
                     Err(reason) => report.failed.push((path.clone(), reason)),
                 }
             }
-            if !prepared.is_empty() {
-                let crops: Vec<RgbImage> = prepared.iter().map(|p| p.face.clone()).collect();
-                let embeddings = self.engine.rock_appearance(crops).await?;
-                if embeddings.len() != prepared.len() {
+            let (crops, rest): (Vec<RgbImage>, Vec<_>) = prepared
+                .into_iter()
+                .map(|p| (p.face, (p.path, p.stem, p.photo_jpeg, p.face_jpeg)))
+                .unzip();
+            let embeddings = match self.engine.rock_appearance(crops).await {
+                Ok(e) if e.len() == rest.len() => e,
+                Ok(_) => {
                     return Err(RockError::Storage(
                         "the face engine returned the wrong number of features".into(),
-                    ));
+                    ))
                 }
-                for (p, embedding) in prepared.into_iter().zip(embeddings) {
-                    let input = RockInput {
-                        source_key: format!("import:{}", slug(&p.stem)),
-                        name: display_name(&p.stem),
-                        slug: format!("imported/{}", slug(&p.stem)),
-                        photo_jpeg: p.photo_jpeg,
-                        face_jpeg: p.face_jpeg,
-                        embedding: embedding.clone(),
-                        source: "imported",
-                    };
-                    match self.gallery.add(&input).await? {
-                        Some(id) => {
-                            self.index_rock(id, &embedding);
-                            report.added.push(id);
-                        }
-                        None => report.already_present += 1,
+                Err(e) => {
+                    let reason = format!("embedding failed: {e}");
+                    report
+                        .failed
+                        .extend(rest.into_iter().map(|(path, ..)| (path, reason.clone())));
+                    done += chunk.len() as u64;
+                    progress(done, total);
+                    continue;
+                }
+            };
+            let mut rest = rest.into_iter();
+            for ((path, stem, photo_jpeg, face_jpeg), embedding) in rest.by_ref().zip(embeddings) {
+                let input = RockInput {
+                    source_key: format!("import:{}", slug(&stem)),
+                    name: display_name(&stem),
+                    slug: format!("imported/{}", slug(&stem)),
+                    photo_jpeg,
+                    face_jpeg,
+                    embedding,
+                    source: "imported",
+                };
+                match self.gallery.add(&input).await {
+                    Ok(Some(id)) => {
+                        self.index_rock(id, &input.embedding);
+                        report.added.push(id);
+                    }
+                    Ok(None) => report.already_present += 1,
+                    Err(e) => {
+                        // Storage or the database is failing: the next file would too.
+                        report.failed.push((path, e.to_string()));
+                        report.stopped = Some(e.to_string());
+                        break;
                     }
                 }
+            }
+            for (path, ..) in rest {
+                report
+                    .failed
+                    .push((path, "not imported: the run stopped".into()));
             }
             done += chunk.len() as u64;
             progress(done, total);
         }
+        for path in remaining {
+            report
+                .failed
+                .push((path, "not imported: the run stopped".into()));
+        }
         Ok(report)
     }
 
-    async fn prepare(&self, path: &Path, faces: Option<&Path>) -> Result<Prepared, String> {
+    async fn prepare(
+        &self,
+        path: &Path,
+        faces: Option<&std::collections::HashMap<String, PathBuf>>,
+    ) -> Result<Prepared, String> {
         let stem = stem(path).ok_or("file name is not valid UTF-8")?;
-        let (photo, photo_jpeg) = load_image(path)?;
-        let (face, face_jpeg) = match faces {
-            Some(dir) => {
-                let file = face_file(dir, &stem)
-                    .ok_or_else(|| format!("no face crop named {stem}.* in {}", dir.display()))?;
-                load_image(&file).map_err(|e| format!("face crop {}: {e}", file.display()))?
+        let bytes = read_limited(path)?;
+        let (photo, face) = match faces {
+            Some(faces) => {
+                let file = faces
+                    .get(&stem)
+                    .ok_or_else(|| format!("no face crop named {stem}.* beside it"))?;
+                let photo = self.engine.decode(bytes).await.map_err(|e| e.to_string())?;
+                let face = async {
+                    let bytes = read_limited(file)?;
+                    self.engine.decode(bytes).await.map_err(|e| e.to_string())
+                }
+                .await
+                .map_err(|e| format!("face crop {}: {e}", file.display()))?;
+                (photo, face)
             }
             None => {
-                let face = self.detected_face(&photo_jpeg, &photo).await;
-                let jpeg = encode_jpeg(&face).map_err(|e| e.to_string())?;
-                (face, jpeg)
+                let (photo, detections) = self
+                    .engine
+                    .decode_and_detect(crate::face::Photo::new(bytes))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let face = best_face_crop(&photo, &detections);
+                (photo, face)
             }
         };
+        let face = shrink(face, MAX_FACE_SIDE);
+        let photo_jpeg = encode_jpeg(&shrink(photo, MAX_PHOTO_SIDE)).map_err(|e| e.to_string())?;
+        let face_jpeg = encode_jpeg(&face).map_err(|e| e.to_string())?;
         Ok(Prepared {
+            path: path.to_path_buf(),
             stem,
             photo_jpeg,
             face,
             face_jpeg,
         })
     }
+}
 
-    /// The detector's most confident face-like region (grown by a third), else the centre crop.
-    async fn detected_face(&self, jpeg: &[u8], photo: &RgbImage) -> RgbImage {
-        let detections = self.engine.detect(jpeg).await.unwrap_or_default();
-        let best = detections
-            .into_iter()
-            .max_by(|a, b| a.score.total_cmp(&b.score));
-        let Some(d) = best else {
-            return centre_crop(photo);
-        };
-        let [x0, y0, x1, y1] = d.bbox;
-        let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        let side = ((x1 - x0).max(y1 - y0) * 1.33).max(8.0);
-        let (w, h) = (photo.width() as f32, photo.height() as f32);
-        let left = (cx - side / 2.0).clamp(0.0, w - 1.0);
-        let top = (cy - side / 2.0).clamp(0.0, h - 1.0);
-        let cw = side.min(w - left).max(1.0);
-        let ch = side.min(h - top).max(1.0);
-        image::imageops::crop_imm(photo, left as u32, top as u32, cw as u32, ch as u32).to_image()
-    }
+/// The detector's most confident face-like region (grown by a third), else the centre crop.
+fn best_face_crop(photo: &RgbImage, detections: &[crate::face::Detection]) -> RgbImage {
+    let best = detections.iter().max_by(|a, b| a.score.total_cmp(&b.score));
+    let Some(d) = best else {
+        return centre_crop(photo);
+    };
+    let [x0, y0, x1, y1] = d.bbox;
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let side = ((x1 - x0).max(y1 - y0) * 1.33).max(8.0);
+    let (w, h) = (photo.width() as f32, photo.height() as f32);
+    let left = (cx - side / 2.0).clamp(0.0, w - 1.0);
+    let top = (cy - side / 2.0).clamp(0.0, h - 1.0);
+    let cw = side.min(w - left).max(1.0);
+    let ch = side.min(h - top).max(1.0);
+    image::imageops::crop_imm(photo, left as u32, top as u32, cw as u32, ch as u32).to_image()
 }

@@ -429,21 +429,24 @@ impl RockService {
             })
     }
 
-    /// A presigned URL when storage is S3; None when the app serves the bytes itself.
+    /// A presigned URL for `method` (GET or HEAD) when storage is S3; None when the app
+    /// serves the bytes itself. A missing object is `NotFound` here too, not S3's own error
+    /// page after the redirect.
     pub async fn presigned_image_url(
         &self,
         rock: &Rock,
         which: RockImage,
+        method: http::Method,
     ) -> Result<Option<String>, RockError> {
-        if !self.gallery.storage.is_s3() {
+        let storage = &self.gallery.storage;
+        if !storage.is_s3() {
             return Ok(None);
         }
-        let url = self
-            .gallery
-            .storage
-            .url_for(rock.image_key(which))
-            .await
-            .map_err(|e| RockError::Storage(e.to_string()))?;
-        Ok(Some(url))
+        let key = rock.image_key(which);
+        let failed = |e: crate::storage::StorageError| RockError::Storage(e.to_string());
+        if storage.head(key).await.map_err(failed)?.is_none() {
+            return Err(RockError::NotFound);
+        }
+        storage.presigned_url(key, method).await.map_err(failed)
     }
 }
