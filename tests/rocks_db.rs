@@ -11,6 +11,7 @@ fn rock<'a>(key: &'a str, embedding: &'a [f32]) -> NewRock<'a> {
         face_key: "rocks/f.jpg",
         embedding,
         source: "imported",
+        source_digest: None,
     }
 }
 

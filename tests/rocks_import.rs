@@ -66,6 +66,25 @@ async fn import_into(
     assert_eq!(again.already_present, 5);
     assert_eq!(rockstar::db::rocks::count(&pool).await?, 5);
 
+    // Another image under a known name is reported, not counted as present.
+    let known = photos.join(format!("{stem}.jpg"));
+    let mirrored = image::imageops::flip_horizontal(&image::open(&known)?.to_rgb8());
+    std::fs::remove_file(&known)?; // a link to the shared data, which stays as it is
+    mirrored.save(&known)?;
+    let changed = service
+        .import_dir(&photos, Some(&faces), &|_, _| {})
+        .await?;
+    assert!(changed.added.is_empty());
+    assert_eq!(changed.already_present, 4);
+    let refused: Vec<_> = changed
+        .failed
+        .iter()
+        .filter(|(path, _)| path == &known)
+        .collect();
+    assert_eq!(refused.len(), 1, "{:?}", changed.failed);
+    assert!(refused[0].1.contains("another image"), "{}", refused[0].1);
+    assert_eq!(rockstar::db::rocks::count(&pool).await?, 5);
+
     // A reload from the database sees the same gallery.
     let reloaded = RockService::load_with(
         pool,

@@ -22,6 +22,8 @@ pub struct NewRock<'a> {
     pub face_key: &'a str,
     pub embedding: &'a [f32],
     pub source: &'a str,
+    /// SHA-256 of the files an imported rock was made from.
+    pub source_digest: Option<&'a [u8]>,
 }
 
 /// Inserts unless the source_key exists. Some(id) when inserted, None when it was there.
@@ -30,8 +32,8 @@ pub async fn insert(
     rock: &NewRock<'_>,
 ) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO rocks (source_key, name, photo_key, face_key, embedding, source)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO rocks (source_key, name, photo_key, face_key, embedding, source, source_digest)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (source_key) DO NOTHING
          RETURNING id",
     )
@@ -41,6 +43,7 @@ pub async fn insert(
     .bind(rock.face_key)
     .bind(rock.embedding)
     .bind(rock.source)
+    .bind(rock.source_digest)
     .fetch_optional(db)
     .await
 }
@@ -61,6 +64,17 @@ pub async fn lock_image_stem(db: impl PgExecutor<'_>, stem: &str) -> Result<(), 
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// The stored ones of these source keys, with the digest of what each was made from.
+pub async fn source_digests(
+    pool: &PgPool,
+    keys: &[String],
+) -> Result<Vec<(String, Option<Vec<u8>>)>, sqlx::Error> {
+    sqlx::query_as("SELECT source_key, source_digest FROM rocks WHERE source_key = ANY($1)")
+        .bind(keys)
+        .fetch_all(pool)
+        .await
 }
 
 /// Which of these source keys are already stored.

@@ -16,6 +16,8 @@ pub struct RockInput {
     pub face_jpeg: Bytes,
     pub embedding: Vec<f32>,
     pub source: &'static str,
+    /// SHA-256 of the files an imported rock was made from (None for generated rocks).
+    pub source_digest: Option<Vec<u8>>,
 }
 
 #[derive(Clone)]
@@ -73,6 +75,7 @@ impl Gallery {
                     face_key: &face_key,
                     embedding: &rock.embedding,
                     source: rock.source,
+                    source_digest: rock.source_digest.as_deref(),
                 },
             )
             .await?;
@@ -124,6 +127,17 @@ impl Gallery {
         keys: &[String],
     ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
         Ok(sql::existing_source_keys(&self.pool, keys)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// The stored ones of these source keys, with the digest of what each was made from.
+    pub async fn source_digests(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, Option<Vec<u8>>>, sqlx::Error> {
+        Ok(sql::source_digests(&self.pool, keys)
             .await?
             .into_iter()
             .collect())

@@ -36,6 +36,7 @@ pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
 struct Prepared {
     path: PathBuf,
     stem: String,
+    source_digest: Vec<u8>,
     photo_jpeg: Bytes,
     face: RgbImage,
     face_jpeg: Bytes,
@@ -63,6 +64,46 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
         ));
     }
     std::fs::read(path).map_err(|e| e.to_string())
+}
+
+/// The bytes a rock is made from: its photo file and, with `--faces`, its face crop.
+struct SourceFiles {
+    photo: Vec<u8>,
+    face: Option<(PathBuf, Vec<u8>)>,
+}
+
+impl SourceFiles {
+    /// SHA-256 over both files, each preceded by its length.
+    fn digest(&self) -> Vec<u8> {
+        use sha2::Digest;
+        let mut hash = sha2::Sha256::new();
+        let face = self.face.as_ref().map(|(_, bytes)| bytes.as_slice());
+        for part in [Some(self.photo.as_slice()), face].into_iter().flatten() {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part);
+        }
+        hash.finalize().to_vec()
+    }
+}
+
+fn source_files(
+    path: &Path,
+    faces: Option<&std::collections::HashMap<String, PathBuf>>,
+) -> Result<SourceFiles, String> {
+    let photo = read_limited(path)?;
+    let face = match faces {
+        None => None,
+        Some(faces) => {
+            let stem = stem(path).ok_or("file name is not valid UTF-8")?;
+            let file = faces
+                .get(&stem)
+                .ok_or_else(|| format!("no face crop named {stem}.* beside it"))?;
+            let bytes =
+                read_limited(file).map_err(|e| format!("face crop {}: {e}", file.display()))?;
+            Some((file.clone(), bytes))
+        }
+    };
+    Ok(SourceFiles { photo, face })
 }
 
 /// The image scaled down to at most `max_side` on its longer side.
@@ -157,7 +198,8 @@ impl RockService {
             .filter_map(|p| stem(p))
             .map(|s| format!("import:{}", slug(&s)))
             .collect();
-        let existing = self.gallery.existing(&keys).await?;
+        let existing = self.gallery.source_digests(&keys).await?;
+        let faces = faces.map(face_files).transpose()?;
         let mut done = 0u64;
         let mut todo = Vec::new();
         // Names that differ only in characters a rock id cannot hold ("rock 1", "rock_1")
@@ -165,8 +207,19 @@ impl RockService {
         let mut claimed: std::collections::HashMap<String, PathBuf> = Default::default();
         for path in files {
             let key = format!("import:{}", slug(&stem(&path).unwrap_or_default()));
-            if existing.contains(&key) {
-                report.already_present += 1;
+            if let Some(stored) = existing.get(&key) {
+                // Known by name: the same files, or (for rocks from before digests were kept)
+                // nothing to compare with.
+                match (stored, source_files(&path, faces.as_ref())) {
+                    (Some(stored), Ok(files)) if *stored != files.digest() => {
+                        report.failed.push((
+                            path,
+                            format!("rock id {} is already in the gallery with another image (imported earlier from a file of this name); rename the file to add it as another rock", key.strip_prefix("import:").unwrap_or(&key)),
+                        ));
+                    }
+                    (_, Err(reason)) if stored.is_some() => report.failed.push((path, reason)),
+                    _ => report.already_present += 1,
+                }
                 done += 1;
             } else if let Some(first) = claimed.get(&key) {
                 let first = first.file_name().unwrap_or_default().to_string_lossy();
@@ -181,7 +234,6 @@ impl RockService {
             }
         }
         progress(done, total);
-        let faces = faces.map(face_files).transpose()?;
         let mut remaining = todo.into_iter();
         while report.stopped.is_none() {
             let chunk: Vec<PathBuf> = remaining.by_ref().take(BATCH).collect();
@@ -197,7 +249,10 @@ impl RockService {
             }
             let (crops, rest): (Vec<RgbImage>, Vec<_>) = prepared
                 .into_iter()
-                .map(|p| (p.face, (p.path, p.stem, p.photo_jpeg, p.face_jpeg)))
+                .map(|p| {
+                    let rest = (p.path, p.stem, p.photo_jpeg, p.face_jpeg, p.source_digest);
+                    (p.face, rest)
+                })
                 .unzip();
             let embeddings = match self.engine.rock_appearance(crops).await {
                 Ok(e) if e.len() == rest.len() => e,
@@ -217,7 +272,9 @@ impl RockService {
                 }
             };
             let mut rest = rest.into_iter();
-            for ((path, stem, photo_jpeg, face_jpeg), embedding) in rest.by_ref().zip(embeddings) {
+            for ((path, stem, photo_jpeg, face_jpeg, source_digest), embedding) in
+                rest.by_ref().zip(embeddings)
+            {
                 let input = RockInput {
                     source_key: format!("import:{}", slug(&stem)),
                     name: display_name(&stem),
@@ -226,6 +283,7 @@ impl RockService {
                     face_jpeg,
                     embedding,
                     source: "imported",
+                    source_digest: Some(source_digest),
                 };
                 match self.gallery.add(&input).await {
                     Ok(Some(id)) => {
@@ -263,25 +321,26 @@ impl RockService {
         faces: Option<&std::collections::HashMap<String, PathBuf>>,
     ) -> Result<Prepared, String> {
         let stem = stem(path).ok_or("file name is not valid UTF-8")?;
-        let bytes = read_limited(path)?;
-        let (photo, face) = match faces {
-            Some(faces) => {
-                let file = faces
-                    .get(&stem)
-                    .ok_or_else(|| format!("no face crop named {stem}.* beside it"))?;
-                let photo = self.engine.decode(bytes).await.map_err(|e| e.to_string())?;
-                let face = async {
-                    let bytes = read_limited(file)?;
-                    self.engine.decode(bytes).await.map_err(|e| e.to_string())
-                }
-                .await
-                .map_err(|e| format!("face crop {}: {e}", file.display()))?;
+        let files = source_files(path, faces)?;
+        let source_digest = files.digest();
+        let (photo, face) = match files.face {
+            Some((file, bytes)) => {
+                let photo = self
+                    .engine
+                    .decode(files.photo)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let face = self
+                    .engine
+                    .decode(bytes)
+                    .await
+                    .map_err(|e| format!("face crop {}: {e}", file.display()))?;
                 (photo, face)
             }
             None => {
                 let (photo, detections) = self
                     .engine
-                    .decode_and_detect(crate::face::Photo::new(bytes))
+                    .decode_and_detect(crate::face::Photo::new(files.photo))
                     .await
                     .map_err(|e| e.to_string())?;
                 let face = best_face_crop(&photo, &detections);
@@ -294,6 +353,7 @@ impl RockService {
         Ok(Prepared {
             path: path.to_path_buf(),
             stem,
+            source_digest,
             photo_jpeg,
             face,
             face_jpeg,

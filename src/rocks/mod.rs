@@ -301,6 +301,7 @@ impl RockService {
                     source_key: format!("generated:{seed}:{i}"),
                     name,
                     slug: format!("generated/{seed}-{i}"),
+                    source_digest: None,
                     photo_jpeg: jpeg(&photo)?,
                     face_jpeg: jpeg(&face)?,
                     embedding: embedding.clone(),
