@@ -1,5 +1,6 @@
 //! What a JPEG's structure says before any pixel is decoded: the segments up to EOI, and
-//! for a baseline file how many MCUs its scan really codes. Decoders fill a scan that ends
+//! how many MCUs a baseline file's scan, or a progressive file's first (DC) pass, really
+//! codes. Decoders fill a scan that ends
 //! early with invented grey, so a file cut short (even with an end marker put back) or a
 //! header claiming more pixels than the data holds would otherwise decode "fine".
 use std::ops::Range;
@@ -94,14 +95,19 @@ pub(super) fn layout(bytes: &[u8]) -> Result<Layout, Truncated> {
 }
 
 /// MCUs coded in full by the scan, and MCUs the frame needs: for a baseline or extended
-/// sequential Huffman JPEG with one scan holding every component. None where that cannot
-/// be told this way (progressive, several scans, tables the file does not define, a
-/// header that does not parse, corrupt codes); the decoder then has the last word.
+/// sequential Huffman JPEG with one scan holding every component, that scan; for a
+/// progressive Huffman JPEG, its first scan, which must code the DC coefficients of every
+/// block of its components (JPEG G.1.1.1.1). None where that cannot be told this way
+/// (several sequential scans, a first progressive scan that is not a DC first pass, tables
+/// the file does not define, a header that does not parse, corrupt codes); the decoder
+/// then has the last word.
 pub(super) fn coded_mcus(bytes: &[u8], layout: &Layout) -> Option<(u64, u64)> {
     let (code, frame) = layout.frame.clone()?;
-    if !matches!(code, 0xC0 | 0xC1) || layout.scans.len() != 1 {
-        return None;
-    }
+    let progressive = match code {
+        0xC0 | 0xC1 if layout.scans.len() == 1 => false,
+        0xC2 => true,
+        _ => return None,
+    };
     let frame = bytes.get(frame)?;
     let height = u64::from(u16::from_be_bytes([*frame.get(1)?, *frame.get(2)?]));
     let width = u64::from(u16::from_be_bytes([*frame.get(3)?, *frame.get(4)?]));
@@ -141,22 +147,36 @@ pub(super) fn coded_mcus(bytes: &[u8], layout: &Layout) -> Option<(u64, u64)> {
     let (header, data) = layout.scans.first()?;
     let header = bytes.get(header.clone())?;
     let in_scan = usize::from(*header.first()?);
-    if in_scan != components.len() {
+    if in_scan == 0 || (!progressive && in_scan != components.len()) {
         return None;
     }
-    // Per block of an MCU, its (DC, AC) tables.
-    let mut blocks: Vec<(&Huffman, &Huffman)> = Vec::new();
+    if progressive {
+        // Spectral selection and successive approximation after the selectors: a DC first
+        // pass is Ss = Se = 0 with no earlier bits (Ah = 0).
+        let pass = header.get(1 + 2 * in_scan..4 + 2 * in_scan)?;
+        if pass[0] != 0 || pass[1] != 0 || pass[2] >> 4 != 0 {
+            return None;
+        }
+    }
+    // Per block of an MCU, its DC table and, in a sequential scan, its AC table.
+    let mut blocks: Vec<(&Huffman, Option<&Huffman>)> = Vec::new();
+    let mut first = None;
     for i in 0..in_scan {
         let selector = header.get(1 + 2 * i..3 + 2 * i)?;
         let &(_, h, v) = components.iter().find(|c| c.0 == selector[0])?;
+        first.get_or_insert((h, v));
         let dc_table = dc.get(usize::from(selector[1] >> 4))?.as_ref()?;
-        let ac_table = ac.get(usize::from(selector[1] & 15))?.as_ref()?;
+        let ac_table = if progressive {
+            None
+        } else {
+            Some(ac.get(usize::from(selector[1] & 15))?.as_ref()?)
+        };
         // One component alone is not interleaved: one block per MCU.
         let per_mcu = if in_scan == 1 { 1 } else { h * v };
         blocks.extend((0..per_mcu).map(|_| (dc_table, ac_table)));
     }
     let needed = if in_scan == 1 {
-        let (_, h, v) = components[0];
+        let (h, v) = first?;
         (width * h).div_ceil(h_max).div_ceil(8) * (height * v).div_ceil(v_max).div_ceil(8)
     } else {
         width.div_ceil(8 * h_max) * height.div_ceil(8 * v_max)
@@ -169,7 +189,10 @@ pub(super) fn coded_mcus(bytes: &[u8], layout: &Layout) -> Option<(u64, u64)> {
         if restart > 0 && coded > 0 && coded.is_multiple_of(restart) && !bits.restart() {
             break;
         }
-        let complete = blocks.iter().all(|(dc, ac)| bits.block(dc, ac));
+        let complete = blocks.iter().all(|(dc, ac)| match ac {
+            Some(ac) => bits.block(dc, ac),
+            None => bits.dc_only(dc),
+        });
         if bits.overrun() {
             break;
         }
@@ -354,6 +377,19 @@ impl<'a> Bits<'a> {
         None
     }
 
+    /// Walks one block's DC difference in a progressive DC first pass; false on a code no
+    /// table holds.
+    fn dc_only(&mut self, dc: &Huffman) -> bool {
+        self.fill();
+        match self.symbol(dc) {
+            Some(size) if size <= 16 => {
+                self.take(u32::from(size));
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Walks one 8x8 block's codes; false on a code no table holds.
     fn block(&mut self, dc: &Huffman, ac: &Huffman) -> bool {
         self.fill();
@@ -512,13 +548,28 @@ mod tests {
         assert!(filled.len() > file.len(), "fill bytes were added");
         let found = layout(&filled).unwrap_or_else(|_| panic!("filled: complete"));
         assert_eq!(coded_mcus(&filled, &found), Some((35, 35)));
-        let progressive = fixture("progressive.jpg");
-        let found = layout(&progressive).unwrap_or_else(|_| panic!("complete"));
-        assert_eq!(
-            coded_mcus(&progressive, &found),
-            None,
-            "progressive is not walked"
-        );
+    }
+
+    #[test]
+    fn a_progressive_first_pass_codes_every_block_and_a_cut_one_fewer() {
+        // 4:2:0 interleaved DC pass (35 MCUs of 16x16), and a greyscale one with restart
+        // markers (one block per MCU, 13x10).
+        for (name, needed) in [
+            ("progressive.jpg", 7 * 5),
+            ("progressive_grey_restart.jpg", 13 * 10),
+        ] {
+            let file = fixture(name);
+            let found = layout(&file).unwrap_or_else(|_| panic!("{name}: complete"));
+            assert!(found.scans.len() > 1, "{name}: several scans");
+            assert_eq!(coded_mcus(&file, &found), Some((needed, needed)), "{name}");
+            for keep in [0.9, 0.5, 0.1] {
+                let cut = cut_scan(&file, keep);
+                let found = layout(&cut).unwrap_or_else(|_| panic!("{name}: ends with EOI"));
+                let (coded, _) =
+                    coded_mcus(&cut, &found).unwrap_or_else(|| panic!("{name} at {keep}"));
+                assert!(coded < needed, "{name} cut to {keep}: {coded} of {needed}");
+            }
+        }
     }
 
     #[test]
