@@ -130,6 +130,33 @@ async fn sign_up_refuses_other_content_types_and_unknown_fields() {
         .await
         .expect("request");
     assert_error(broken, 400, "invalid_multipart").await;
+    // A body that stops inside a part (here after its line break, before a boundary)
+    // is complete as far as Content-Length goes: it is answered at once, for sign-ups and
+    // uploads alike. (actix-multipart before 0.8.2 waited on it for ever.)
+    let cut = |field: &str| {
+        format!("--XB\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\nabcdef\r\n")
+    };
+    app.create_account_directly("cutform", "long enough pw")
+        .await;
+    let token = app.token_for("cutform", "long enough pw").await;
+    for (path, field, bearer) in [
+        ("/api/v1/accounts", "username", None),
+        ("/api/v1/media", "file", Some(&token)),
+    ] {
+        let mut request = app
+            .client
+            .post(app.url(path))
+            .header("content-type", "multipart/form-data; boundary=XB")
+            .body(cut(field));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = tokio::time::timeout(std::time::Duration::from_secs(20), request.send())
+            .await
+            .unwrap_or_else(|_| panic!("{path}: no answer in 20 s to a form cut inside a part"))
+            .expect("request");
+        assert_error(response, 400, "invalid_multipart").await;
+    }
 }
 
 #[tokio::test]
