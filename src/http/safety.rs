@@ -23,21 +23,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn answer(state: &AppState, me: i64, id: i64) -> Result<HttpResponse, ApiError> {
+    let not_found = || ApiError::not_found("No account has that username.");
     let row = db::follows::account_by_id(&state.db, Some(me), id)
         .await?
-        .ok_or_else(|| ApiError::not_found("No account has that username."))?;
-    let blocked_by = row.a_blocked_by;
-    let mut view = AccountView::from_row(row, Some(me));
-    // An account that blocks us still answers our (un)block or (un)mute, but shows us no
-    // more of its profile than the username and rock we already had.
-    if blocked_by {
-        view.account.display_name = view.account.username.clone();
-        view.account.note = String::new();
-        view.statuses_count = 0;
-        view.followers_count = 0;
-        view.following_count = 0;
+        .ok_or_else(not_found)?;
+    // An account that blocks us is one we cannot see (its profile is 404 to us). Our own
+    // (un)block or (un)mute of it is still recorded, so a block can be returned before the
+    // other side lifts theirs, but the answer is the same 404: it must not tell us that the
+    // account exists, or that it blocks us.
+    if row.a_blocked_by {
+        return Err(not_found());
     }
-    Ok(HttpResponse::Ok().json(view))
+    Ok(HttpResponse::Ok().json(AccountView::from_row(row, Some(me))))
 }
 
 /// A target that may block us still exists for block/unblock purposes.

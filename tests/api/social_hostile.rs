@@ -263,8 +263,9 @@ async fn reports_outlive_the_reported_and_a_blocker_shows_no_profile() {
         )]
     );
 
-    // Grace blocks Heidi: Heidi's (un)mute and (un)block answers show no more of Grace
-    // than her username and rock.
+    // Grace blocks Heidi. To Heidi, Grace does not exist: her (un)mute and (un)block of
+    // Grace are recorded but answered as for a username nobody has, so they tell her
+    // neither that Grace exists nor that Grace blocks her.
     let grace = member(&app, "grace").await;
     let heidi = member(&app, "heidi").await;
     let patched = app
@@ -288,6 +289,14 @@ async fn reports_outlive_the_reported_and_a_blocker_shows_no_profile() {
     get(&app, "/api/v1/accounts/grace", Some(&heidi.token))
         .await
         .error(404, "not_found");
+    let nobody = post(
+        &app,
+        "/api/v1/accounts/nobody_at_all/mute",
+        Some(&heidi.token),
+        json!({}),
+    )
+    .await
+    .error(404, "not_found");
     for verb in ["mute", "unmute", "block", "unblock"] {
         let seen = post(
             &app,
@@ -296,11 +305,36 @@ async fn reports_outlive_the_reported_and_a_blocker_shows_no_profile() {
             json!({}),
         )
         .await
-        .ok(200);
-        assert_eq!(seen["display_name"], "grace", "{verb}: {seen}");
-        assert_eq!(seen["note"], "", "{verb}");
-        assert_eq!(seen["statuses_count"], 0, "{verb}");
-        assert_eq!(seen["relationship"]["blocked_by"], true, "{verb}");
+        .error(404, "not_found");
+        assert_eq!(seen, nobody, "{verb}: the same answer as for no account");
     }
+    // Heidi's own block of Grace was recorded (and then lifted): block once more, and it
+    // holds after Grace lifts hers.
+    post(
+        &app,
+        "/api/v1/accounts/grace/block",
+        Some(&heidi.token),
+        json!({}),
+    )
+    .await
+    .error(404, "not_found");
+    // Grace lifts hers: now Heidi blocks Grace, so Grace's answer is the 404 this time.
+    post(
+        &app,
+        "/api/v1/accounts/heidi/unblock",
+        Some(&grace.token),
+        json!({}),
+    )
+    .await
+    .error(404, "not_found");
+    let now = get(
+        &app,
+        "/api/v1/accounts/grace/relationship",
+        Some(&heidi.token),
+    )
+    .await
+    .ok(200);
+    assert_eq!(now["relationship"]["blocking"], true, "{now}");
+    assert_eq!(now["relationship"]["blocked_by"], false, "{now}");
     let _ = grace.id;
 }
