@@ -187,6 +187,8 @@ pub enum CreateOutcome {
     KeyReused,
     /// A concurrent request with the key won, and its status is already gone.
     KeyRaced,
+    /// The idempotency key was used before, for this request, and that status was deleted.
+    Deleted,
     ReplyTargetNotFound,
     /// Some media ids are not the author's unattached uploads.
     MediaNotFound,
@@ -308,18 +310,22 @@ async fn earlier_use(
 ) -> Result<Option<CreateOutcome>, sqlx::Error> {
     Ok(idempotent_request(db, new.account_id, key)
         .await?
-        .map(|(id, stored)| match (stored.as_deref(), new.request_hash) {
-            (Some(stored), Some(this)) if stored != this => CreateOutcome::KeyReused,
-            _ => CreateOutcome::Existing(id),
-        }))
+        .map(
+            |(id, stored)| match (stored.as_deref(), new.request_hash, id) {
+                (Some(stored), Some(this), _) if stored != this => CreateOutcome::KeyReused,
+                (_, _, Some(id)) => CreateOutcome::Existing(id),
+                (_, _, None) => CreateOutcome::Deleted,
+            },
+        ))
 }
 
-/// The status an Idempotency-Key already created, with the digest of its request.
+/// The status an Idempotency-Key already created (None once deleted), with the digest of
+/// its request.
 pub async fn idempotent_request(
     db: impl PgExecutor<'_>,
     account_id: i64,
     key: &str,
-) -> Result<Option<(i64, Option<String>)>, sqlx::Error> {
+) -> Result<Option<(Option<i64>, Option<String>)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT status_id, request_hash FROM status_idempotency_keys WHERE account_id = $1 AND key = $2",
     )

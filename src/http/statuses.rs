@@ -222,7 +222,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 #[utoipa::path(post, path = "/api/v1/statuses", tag = "statuses", security(("bearer" = [])), request_body = NewStatusBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first status")),
-    responses((status = 200, body = StatusView), (status = 400, body = ErrorBody), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 422, description = "status_too_long, status_empty, reply_target_not_found, media_not_found, too_many_media", body = ErrorBody), (status = 429, description = "rate_limited (Retry-After)", body = ErrorBody)))]
+    responses((status = 200, body = StatusView), (status = 400, body = ErrorBody), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 410, description = "status_deleted: a retry of a post that was deleted since", body = ErrorBody), (status = 422, description = "status_too_long, status_empty, reply_target_not_found, media_not_found, too_many_media", body = ErrorBody), (status = 429, description = "rate_limited (Retry-After)", body = ErrorBody)))]
 /// Post a status. With an `Idempotency-Key` header, a retry returns the first status
 /// instead of posting again.
 pub async fn create(
@@ -262,11 +262,22 @@ pub async fn create(
             "This Idempotency-Key was used for a different post; use a new key for a new post.",
         )
     };
+    // Nor is a retry of a post that was made and then deleted posted again.
+    let made_and_deleted = || {
+        ApiError::new(
+            actix_web::http::StatusCode::GONE,
+            "status_deleted",
+            "The post made with this Idempotency-Key was deleted, so it is not posted again; use a new key for a new post.",
+        )
+    };
     if let Some(key) = key.as_deref() {
         if let Some((id, stored)) = db::statuses::idempotent_request(&state.db, me, key).await? {
             if stored.is_some_and(|stored| stored != request_hash) {
                 return Err(key_reused());
             }
+            let Some(id) = id else {
+                return Err(made_and_deleted());
+            };
             return Ok(HttpResponse::Ok().json(visible_status(&state, Some(me), id).await?));
         }
     }
@@ -292,6 +303,7 @@ pub async fn create(
         CreateOutcome::Created(id) | CreateOutcome::Existing(id) => id,
         // A concurrent request with the same key got there first (checked above otherwise).
         CreateOutcome::KeyReused => return Err(key_reused()),
+        CreateOutcome::Deleted => return Err(made_and_deleted()),
         CreateOutcome::KeyRaced => {
             return Err(ApiError::conflict(
                 "idempotency_key_conflict",

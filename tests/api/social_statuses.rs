@@ -161,6 +161,31 @@ async fn a_retried_post_with_the_same_idempotency_key_returns_the_first_status()
     let status = reused.status().as_u16();
     let body: serde_json::Value = reused.json().await.expect("json");
     crate::helpers::check_error(status, &body, 422, "idempotency_key_reused");
+    // A retry after the post was deleted does not bring it back.
+    let doomed = send(ann.token.clone(), "key-4", "delete me").await;
+    let id = doomed["id"].as_str().expect("id");
+    let deleted = app
+        .client
+        .delete(app.url(&format!("/api/v1/statuses/{id}")))
+        .bearer_auth(&ann.token)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(deleted.status(), 200);
+    for _ in 0..2 {
+        let retried = app
+            .client
+            .post(app.url("/api/v1/statuses"))
+            .bearer_auth(&ann.token)
+            .header("Idempotency-Key", "key-4")
+            .json(&json!({ "text": "delete me" }))
+            .send()
+            .await
+            .expect("POST");
+        let status = retried.status().as_u16();
+        let body: serde_json::Value = retried.json().await.expect("json");
+        crate::helpers::check_error(status, &body, 410, "status_deleted");
+    }
     // Keys are forgotten after a day.
     sqlx::query("UPDATE status_idempotency_keys SET created_at = now() - interval '2 days' WHERE key = 'key-3'")
         .execute(&app.db)
