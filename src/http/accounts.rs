@@ -165,7 +165,12 @@ async fn sign_up_inner(
     // Cheap checks before the face engine runs.
     let username = Username::parse(&fields.username.ok_or_else(|| missing("username"))?)?;
     let password = Password::parse(fields.password.ok_or_else(|| missing("password"))?)?;
-    match fields.consent.as_deref().map(str::trim) {
+    // What HTML forms and clients send for a ticked box, in any case.
+    let consent = fields
+        .consent
+        .as_deref()
+        .map(|v| v.trim().to_ascii_lowercase());
+    match consent.as_deref() {
         Some("true") | Some("on") | Some("1") | Some("yes") => {}
         _ => {
             return Err(ApiError::unprocessable(

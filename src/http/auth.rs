@@ -242,9 +242,19 @@ pub struct AuthUser {
 pub struct MaybeAuthUser(pub Option<AuthUser>);
 
 fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(actix_web::http::header::AUTHORIZATION) else {
+    let mut all = req
+        .headers()
+        .get_all(actix_web::http::header::AUTHORIZATION);
+    let Some(value) = all.next() else {
         return Ok(None);
     };
+    // Two credentials: which one a proxy or a library would use is anyone's guess.
+    if all.next().is_some() {
+        return Err(ApiError::bad_request(
+            "duplicate_header",
+            "Send one Authorization header, not several.",
+        ));
+    }
     let value = value
         .to_str()
         .map_err(|_| ApiError::unauthorized("The Authorization header is not valid."))?;

@@ -80,6 +80,28 @@ async fn sign_up_validates_fields_before_the_face_engine() {
     for (form, status, code) in cases {
         assert_error(app.sign_up(form).await, status, code).await;
     }
+    // A ticked box in any spelling is consent; anything else is not.
+    for (value, consents) in [
+        ("TRUE", true),
+        (" On ", true),
+        ("Yes", true),
+        ("1", true),
+        ("maybe", false),
+        ("0", false),
+        ("", false),
+    ] {
+        let form = Form {
+            consent: Some(value),
+            ..Form::new("quartz", "long enough pw", photo())
+        };
+        let response = app.sign_up(form).await;
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(
+            body["error"] == "consent_required",
+            !consents,
+            "consent={value:?}: {body}"
+        );
+    }
     let none_created: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts")
         .fetch_one(&app.db)
         .await

@@ -207,6 +207,26 @@ async fn missing_bad_and_expired_tokens_are_401() {
         .await
         .expect("request");
     assert_error(basic, 401, "unauthorized").await;
+    // Two Authorization headers are refused whichever comes first, a valid one included.
+    let token = app.token_for("shale", "correct horse battery").await;
+    for (first, second) in [(token.as_str(), "garbage"), ("garbage", token.as_str())] {
+        let twice = app
+            .client
+            .get(app.url("/api/v1/accounts/verify_credentials"))
+            .header("authorization", format!("Bearer {first}"))
+            .header("authorization", format!("Bearer {second}"))
+            .send()
+            .await
+            .expect("request");
+        assert_error(twice, 400, "duplicate_header").await;
+    }
+    assert_eq!(
+        app.get_auth("/api/v1/accounts/verify_credentials", &token)
+            .await
+            .status(),
+        200,
+        "one header with the same token is fine"
+    );
 }
 
 #[tokio::test]
