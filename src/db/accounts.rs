@@ -67,12 +67,15 @@ pub async fn by_username(
         .await
 }
 
-/// Whether an account has this username (case-insensitive).
+/// Whether an account has this username, or had it and was deleted (case-insensitive).
 pub async fn username_exists(db: impl PgExecutor<'_>, username: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(username) = lower($1))")
-        .bind(username)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(username) = lower($1)) \
+         OR EXISTS (SELECT 1 FROM retired_usernames WHERE username_key = lower($1))",
+    )
+    .bind(username)
+    .fetch_one(db)
+    .await
 }
 
 /// (id, password hash) for a login.
@@ -125,6 +128,14 @@ pub async fn delete(
     }
     let keys =
         super::media::queue_owned_objects(&mut *tx, super::media::Owner::Account(id)).await?;
+    // The name is retired with the account: never given to someone new.
+    sqlx::query(
+        "INSERT INTO retired_usernames (username_key) SELECT lower(username) FROM accounts \
+         WHERE id = $1 ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM accounts WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)

@@ -140,4 +140,24 @@ async fn delete_me_removes_the_account_and_its_sessions() {
         .await
         .expect("count");
     assert_eq!(sessions, 0, "sessions go with the account");
+    // The name is retired: a report or mention of @gneiss never points at someone new.
+    let name: serde_json::Value = app
+        .get("/api/v1/usernames/GNEISS")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(name["available"], false, "{name}");
+    assert_eq!(name["reason"], "username_taken", "{name}");
+    assert_error(
+        app.sign_up(Form::new(
+            "gneiss",
+            "another long password",
+            crate::fixtures::landscape_jpeg(),
+        ))
+        .await,
+        409,
+        "username_taken",
+    )
+    .await;
 }
