@@ -323,6 +323,22 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
     });
 }
 
+/// Whether the body's Content-Encoding, if any, is one coding the server can undo: actix
+/// passes an unknown one (or a list) through untouched, and the body would be read as if
+/// it were plain.
+fn known_content_encoding(headers: &actix_web::http::header::HeaderMap) -> bool {
+    let mut codings = headers.get_all(actix_web::http::header::CONTENT_ENCODING);
+    match (codings.next(), codings.next()) {
+        (None, _) => true,
+        (Some(value), None) => value
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse::<actix_web::http::header::ContentEncoding>().ok())
+            .is_some(),
+        (Some(_), Some(_)) => false,
+    }
+}
+
 /// actix answers an unknown path or a wrong method with an empty or plain-text body; give
 /// those the one error format too.
 fn with_json_error_body(
@@ -335,8 +351,19 @@ fn with_json_error_body(
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
+    // Outside the API and media routes is the web app's files, served for GET and HEAD only.
+    let path = response.request().path();
+    let static_file = !(path.starts_with("/api/") || path.starts_with("/media/"));
     let error = match response.status() {
         StatusCode::NOT_FOUND if replace => ApiError::not_found("No such endpoint or file."),
+        // The files service refuses names it will never serve (`/.env`, an encoded slash)
+        // as a bad request in plain text: to a client they are simply not there.
+        StatusCode::BAD_REQUEST if replace && static_file => {
+            ApiError::not_found("No such endpoint or file.")
+        }
+        StatusCode::BAD_REQUEST if replace => {
+            ApiError::bad_request("bad_request", "The request could not be read.")
+        }
         StatusCode::METHOD_NOT_ALLOWED if replace => ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
@@ -347,7 +374,11 @@ fn with_json_error_body(
     let allow = response
         .headers()
         .get(actix_web::http::header::ALLOW)
-        .cloned();
+        .cloned()
+        .or_else(|| {
+            (error.status_code() == StatusCode::METHOD_NOT_ALLOWED && static_file)
+                .then(|| actix_web::http::header::HeaderValue::from_static("GET, HEAD"))
+        });
     let (req, _) = response.into_parts();
     let mut res = error.error_response();
     if let Some(allow) = allow {
@@ -422,6 +453,14 @@ async fn guard_and_measure(
             http_req,
             ApiError::not_found("No such endpoint or file.").error_response(),
         )
+    } else if !known_content_encoding(req.headers()) {
+        let error = ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_content_encoding",
+            "Send the body as it is, or compressed with one of gzip, deflate, br or zstd.",
+        );
+        let (http_req, _payload) = req.into_parts();
+        ServiceResponse::new(http_req, error.error_response())
     } else if too_large {
         let error = ApiError::body_too_large();
         let (http_req, _payload) = req.into_parts();

@@ -326,6 +326,10 @@ async fn json_bodies_get_the_one_error_format() {
         ),
         (reqwest::Method::POST, "/healthz", "GET, HEAD"),
         (reqwest::Method::POST, "/media/rocks/1/face", "GET, HEAD"),
+        // The web app's files: GET and HEAD, whether or not such a file exists.
+        (reqwest::Method::POST, "/", "GET, HEAD"),
+        (reqwest::Method::POST, "/no/such/path", "GET, HEAD"),
+        (reqwest::Method::OPTIONS, "/index.html", "GET, HEAD"),
         (
             reqwest::Method::PATCH,
             "/api/v1/statuses/1",
@@ -374,6 +378,40 @@ async fn json_bodies_get_the_one_error_format() {
         .await
         .expect("request");
     assert_error(unknown, 404, "not_found").await;
+    // Names the files service will never serve are simply not there, in the one format.
+    for path in [
+        "/.env",
+        "/.well-known/security.txt",
+        "/x%2fy",
+        "/static/..%2f..%2fCargo.toml",
+    ] {
+        let response = app.get(path).await;
+        assert_error(response, 404, "not_found").await;
+    }
+    // A body in a coding the server cannot undo is refused, not read as plain text.
+    let token = {
+        app.create_account_directly("encoder", "long enough pw")
+            .await;
+        app.token_for("encoder", "long enough pw").await
+    };
+    for coding in ["xyz", "compress", "gzip, identity"] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/statuses"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .header("content-encoding", coding)
+            .body(r#"{"text": "encoded"}"#)
+            .send()
+            .await
+            .expect("request");
+        assert_error(response, 415, "unsupported_content_encoding").await;
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM statuses")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(stored, 0, "nothing was posted");
     app.assert_still_serving().await;
 }
 
