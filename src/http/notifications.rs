@@ -94,7 +94,7 @@ pub struct MarkedRead {
     pub unread: i64,
 }
 
-#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", security(("bearer" = [])), request_body(content = Option<MarkRead>),
+#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", security(("bearer" = [])), request_body(content = MarkRead, description = "May be left out (an empty body marks all read); `null` is refused"),
     responses((status = 200, body = MarkedRead), (status = 400, description = "invalid_json", body = ErrorBody), (status = 401, description = "unauthorized / invalid_token", body = ErrorBody), (status = 422, description = "invalid_field", body = ErrorBody)))]
 /// Mark notifications read. The body is optional; a body that is there must be valid,
 /// so a mistyped request never marks everything read.

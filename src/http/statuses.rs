@@ -107,11 +107,33 @@ impl StatusView {
 }
 
 /// An id given as a JSON string (Mastodon) or number.
-#[derive(Debug, Clone, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub enum IdParam {
     Text(String),
     Number(i64),
 }
+
+/// By hand: what a client sends is a bare string or integer, not the enum's variants.
+impl utoipa::PartialSchema for IdParam {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+            )
+            .description(Some(
+                "An id: a string (as Mastodon sends ids) or an integer.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for IdParam {}
 
 /// By hand rather than `untagged`, so a wrong type gets a message a client can act on.
 impl<'de> serde::Deserialize<'de> for IdParam {

@@ -168,6 +168,13 @@ async fn openapi_document_lists_the_endpoints_and_docs_work_offline() {
         assert!(spec["paths"].get(path).is_some(), "spec lacks {path}");
     }
     assert!(spec["components"]["schemas"].get("Account").is_some());
+    // An id parameter is what clients send: a bare string or integer.
+    let id = &spec["components"]["schemas"]["IdParam"]["oneOf"];
+    let types: Vec<&str> = id
+        .as_array()
+        .map(|a| a.iter().filter_map(|t| t["type"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(types, ["string", "integer"], "IdParam: {id}");
     let page = app.get("/api/docs").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("html");
