@@ -78,11 +78,29 @@ impl Password {
                 "A password has at most 128 characters.",
             ));
         }
-        Ok(Password(raw))
+        Ok(Password(nfkc_password(raw.expose_secret()).unwrap_or(raw)))
     }
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }
+}
+
+/// The password as it is hashed: NFKC (NIST SP 800-63B 5.1.1.2), so the same characters
+/// typed on any keyboard or system give the same bytes. None when it is NFKC already. The
+/// copy is made at its exact size, so no grown-out buffer is left behind unwiped.
+pub fn nfkc_password(raw: &str) -> Option<SecretString> {
+    use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+    if is_nfkc_quick(raw.chars()) == IsNormalized::Yes {
+        return None;
+    }
+    let len: usize = raw.nfkc().map(char::len_utf8).sum();
+    let mut normal = String::with_capacity(len);
+    normal.extend(raw.nfkc());
+    if normal == raw {
+        zeroize::Zeroize::zeroize(&mut normal);
+        return None;
+    }
+    Some(SecretString::from(normal))
 }
 
 /// At most 50 characters, no control, invisible or direction-changing characters, trimmed.
@@ -156,6 +174,24 @@ impl Note {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_hashed_in_nfkc() {
+        let normal = |raw: &str| nfkc_password(raw).map(|p| p.expose_secret().to_owned());
+        assert_eq!(normal("plain ascii pw"), None, "already NFKC: no copy");
+        assert_eq!(normal("caf\u{e9} latte"), None);
+        assert_eq!(
+            normal("cafe\u{301} latte").as_deref(),
+            Some("caf\u{e9} latte")
+        );
+        // Compatibility forms too: a ligature and a full-width digit.
+        assert_eq!(normal("\u{fb01}ne \u{ff11}23").as_deref(), Some("fine 123"));
+        let parsed = Password::parse(SecretString::from("cafe\u{301} latte".to_owned()));
+        assert_eq!(
+            parsed.map(|p| p.expose().to_owned()).ok().as_deref(),
+            Some("caf\u{e9} latte")
+        );
+    }
 
     #[test]
     fn usernames() {

@@ -3,7 +3,7 @@
 mod account;
 mod status_text;
 
-pub use account::{DisplayName, Note, Password, Username};
+pub use account::{nfkc_password, DisplayName, Note, Password, Username};
 pub use status_text::{StatusText, MAX_STATUS_CHARS};
 
 /// Characters that show nothing or reorder the text around them (bidi overrides and

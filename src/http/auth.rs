@@ -133,18 +133,32 @@ pub async fn hash_password(password: Password) -> Result<String, ApiError> {
     hashing(move |memory| hash_in(password.expose().as_bytes(), memory)).await
 }
 
-/// Checks a password against a stored hash on a blocking thread. With no hash (unknown
-/// user) it still does the work, so timing does not reveal which usernames exist.
+/// Checks a password against a stored hash on a blocking thread. Passwords are hashed in
+/// NFKC; one typed otherwise is also tried as typed, for hashes made before that. With no
+/// hash (unknown user) it still does the same work, so timing does not reveal which
+/// usernames exist.
 pub async fn verify_password(
     password: SecretString,
     hash: Option<String>,
 ) -> Result<bool, ApiError> {
+    let normal = crate::domain::nfkc_password(password.expose_secret());
     hashing(move |memory| {
-        let password = password.expose_secret().as_bytes();
-        match hash {
-            Some(hash) => verify_in(password, &hash, memory),
-            None => hash_in(password, memory).map(|_| false),
+        let typed = password.expose_secret().as_bytes();
+        let forms = match &normal {
+            Some(normal) => vec![normal.expose_secret().as_bytes(), typed],
+            None => vec![typed],
+        };
+        let mut ok = false;
+        for form in forms {
+            ok |= match &hash {
+                Some(hash) => verify_in(form, hash, memory)?,
+                None => hash_in(form, memory).map(|_| false)?,
+            };
+            if ok {
+                break;
+            }
         }
+        Ok(ok)
     })
     .await
 }

@@ -287,3 +287,37 @@ async fn guesses_at_one_username_are_limited_whatever_the_address() {
     let other = app.login("neighbour", "correct horse battery").await;
     assert_eq!(other.status(), 200, "another member is not held up");
 }
+
+#[tokio::test]
+async fn a_password_typed_in_another_unicode_form_still_signs_in() {
+    let app = spawn_app().await;
+    // The same characters, precomposed (as most keyboards type them) and decomposed.
+    let composed = "caf\u{e9} cr\u{e8}me br\u{fb}l\u{e9}e";
+    let decomposed = "cafe\u{301} cre\u{300}me bru\u{302}le\u{301}e";
+    assert_ne!(composed.as_bytes(), decomposed.as_bytes());
+    app.create_account_directly("brulee", decomposed).await;
+    assert_eq!(app.login("brulee", composed).await.status(), 200);
+    assert_eq!(app.login("brulee", decomposed).await.status(), 200);
+    assert_error(
+        app.login("brulee", "cafe creme brulee").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    // An account hashed before passwords were normalised, from the decomposed bytes as
+    // typed, still signs in as it always did.
+    use argon2::PasswordHasher;
+    let salt = argon2::password_hash::SaltString::encode_b64(b"sixteen byte salt").expect("salt");
+    let legacy = argon2::Argon2::default()
+        .hash_password(decomposed.as_bytes(), &salt)
+        .expect("hash")
+        .to_string();
+    app.create_account_directly("legacy_brulee", "placeholder password")
+        .await;
+    sqlx::query("UPDATE accounts SET password_hash = $1 WHERE username = 'legacy_brulee'")
+        .bind(&legacy)
+        .execute(&app.db)
+        .await
+        .expect("legacy hash");
+    assert_eq!(app.login("legacy_brulee", decomposed).await.status(), 200);
+}
