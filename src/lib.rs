@@ -13,6 +13,7 @@ pub mod error;
 pub mod eval;
 pub mod face;
 pub mod http;
+pub mod imaging;
 pub mod rocks;
 pub mod social;
 pub mod startup;

@@ -284,6 +284,23 @@ impl ObjectStorage {
             )),
         }
     }
+
+    /// Where a browser fetches an object from: None for local storage (the app serves it),
+    /// else a presigned URL for `method`, once `head` has found the object, so that a
+    /// missing one is `NotFound` here rather than S3's own error page after a redirect.
+    pub async fn presigned_existing(
+        &self,
+        key: &str,
+        method: http::Method,
+    ) -> Result<Option<String>, StorageError> {
+        if !self.is_s3() {
+            return Ok(None);
+        }
+        if self.head(key).await?.is_none() {
+            return Err(StorageError::NotFound(key.to_string()));
+        }
+        self.presigned_url(key, method).await
+    }
 }
 
 /// What an object is, from its key's extension (every stored image is a JPEG today).

@@ -115,6 +115,23 @@ async fn import_a_handful_into_s3() -> anyhow::Result<()> {
     import_into(storage, |key| bucket_dir.join(key).is_file()).await
 }
 
+/// Runs the PL/pgSQL `statements` before every insert into `rocks` (to make inserts fail).
+async fn before_each_rock_insert(pool: &sqlx::PgPool, statements: &str) -> anyhow::Result<()> {
+    sqlx::query(&format!(
+        "CREATE FUNCTION before_rock_insert() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN {statements} RETURN NEW; END $$"
+    ))
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "CREATE TRIGGER before_rock_insert BEFORE INSERT ON rocks \
+         FOR EACH ROW EXECUTE FUNCTION before_rock_insert()",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// Mean absolute difference of two images' samples (0-255), None when their sizes differ.
 fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> Option<f64> {
     (a.dimensions() == b.dimensions()).then(|| {
@@ -302,18 +319,10 @@ async fn a_database_error_leaves_no_unreferenced_images_behind() -> anyhow::Resu
         return Ok(());
     };
     // The first rock goes in; every later insert fails inside PostgreSQL.
-    sqlx::query(
-        "CREATE FUNCTION refuse_second_rock() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN IF (SELECT count(*) FROM rocks) >= 1 THEN RAISE EXCEPTION 'disk full'; END IF; \
-         RETURN NEW; END $$",
+    before_each_rock_insert(
+        &pool,
+        "IF (SELECT count(*) FROM rocks) >= 1 THEN RAISE EXCEPTION 'disk full'; END IF;",
     )
-    .execute(&pool)
-    .await?;
-    sqlx::query(
-        "CREATE TRIGGER refuse_second_rock BEFORE INSERT ON rocks \
-         FOR EACH ROW EXECUTE FUNCTION refuse_second_rock()",
-    )
-    .execute(&pool)
     .await?;
     let media = tempfile::tempdir()?;
     let storage = ObjectStorage::new(&StorageConfig::Local {
@@ -374,18 +383,11 @@ async fn a_failed_import_never_removes_images_a_concurrent_one_stored() -> anyho
     sqlx::query("CREATE SEQUENCE insert_attempts")
         .execute(&pool)
         .await?;
-    sqlx::query(
-        "CREATE FUNCTION fail_first_rock() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN IF nextval('insert_attempts') = 1 THEN PERFORM pg_sleep(3); \
-         RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$",
+    before_each_rock_insert(
+        &pool,
+        "IF nextval('insert_attempts') = 1 THEN PERFORM pg_sleep(3); \
+         RAISE EXCEPTION 'disk full'; END IF;",
     )
-    .execute(&pool)
-    .await?;
-    sqlx::query(
-        "CREATE TRIGGER fail_first_rock BEFORE INSERT ON rocks \
-         FOR EACH ROW EXECUTE FUNCTION fail_first_rock()",
-    )
-    .execute(&pool)
     .await?;
     let media = tempfile::tempdir()?;
     let storage = ObjectStorage::new(&StorageConfig::Local {

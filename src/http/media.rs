@@ -107,21 +107,15 @@ pub async fn file(
         return Err(not_found());
     }
     let key = object_key(id, &which);
-    if state.storage.is_s3() {
-        state
-            .storage
-            .head(&key)
-            .await
-            .map_err(ApiError::from_storage)?
-            .ok_or_else(not_found)?;
-        if let Some(url) = state
-            .storage
-            .presigned_url(&key, super::presign_method(&req))
-            .await
-            .map_err(ApiError::from_storage)?
-        {
-            return Ok(super::presigned_redirect(url));
-        }
+    match state
+        .storage
+        .presigned_existing(&key, super::presign_method(&req))
+        .await
+    {
+        Ok(Some(url)) => return Ok(super::presigned_redirect(url)),
+        Ok(None) => {}
+        Err(crate::storage::StorageError::NotFound(_)) => return Err(not_found()),
+        Err(e) => return Err(ApiError::from_storage(e)),
     }
     let etag = format!("\"m{id}-{which}\"");
     // The row, checked above, is what says the upload still exists; its bytes never change.
@@ -310,10 +304,10 @@ async fn encode_and_detect(
     image: image::RgbImage,
 ) -> Result<Encoded, ApiError> {
     let (image, jpeg, preview, factor) = tokio::task::spawn_blocking(move || {
-        let jpeg = scrub::encode_jpeg(&image, 88)?;
-        let small = scrub::fit_copy(&image, scrub::PREVIEW_SIDE);
+        let jpeg = crate::imaging::encode_jpeg(&image, 88)?;
+        let small = crate::imaging::fit_copy(&image, scrub::PREVIEW_SIDE);
         let factor = image.width() as f32 / small.width().max(1) as f32;
-        let preview = scrub::encode_jpeg(&small, 80)?;
+        let preview = crate::imaging::encode_jpeg(&small, 80)?;
         Ok::<_, image::ImageError>((image, jpeg, preview, factor))
     })
     .await
@@ -347,7 +341,7 @@ async fn scrubbed(
     // Covers are drawn on the stored size, so each attempt copies at most MAX_SIDE².
     let (base, faces) = tokio::task::spawn_blocking(move || {
         let long = decoded.width().max(decoded.height()).max(1);
-        let base = scrub::fit(decoded, scrub::MAX_SIDE);
+        let base = crate::imaging::fit(decoded, scrub::MAX_SIDE);
         let factor = base.width().max(base.height()) as f32 / long as f32;
         let faces: Vec<Detection> = faces.iter().map(|f| f.scaled(factor)).collect();
         (base, faces)

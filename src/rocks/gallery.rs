@@ -167,11 +167,9 @@ impl Gallery {
     }
 }
 
-/// JPEG bytes of an image (quality 90).
+/// JPEG bytes of a rock image (quality 90, no metadata).
 pub fn encode_jpeg(img: &RgbImage) -> Result<Bytes, image::ImageError> {
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(img)?;
-    Ok(Bytes::from(out))
+    crate::imaging::encode_jpeg(img, 90).map(Bytes::from)
 }
 
 /// A safe object-key segment from a file stem.

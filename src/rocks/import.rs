@@ -55,6 +55,14 @@ fn stem(path: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The source key of the rock imported from a file with this stem.
+fn import_key(stem: &str) -> String {
+    format!("import:{}", slug(stem))
+}
+
+/// Why a file the run did not reach was not imported.
+const NOT_REACHED: &str = "not imported: the run stopped";
+
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if meta.len() > MAX_FILE_BYTES {
@@ -104,18 +112,6 @@ fn source_files(
         }
     };
     Ok(SourceFiles { photo, face })
-}
-
-/// The image scaled down to at most `max_side` on its longer side.
-fn shrink(img: RgbImage, max_side: u32) -> RgbImage {
-    let (w, h) = img.dimensions();
-    if w.max(h) <= max_side {
-        return img;
-    }
-    let scale = f64::from(max_side) / f64::from(w.max(h));
-    let nw = ((f64::from(w) * scale).round() as u32).clamp(1, max_side);
-    let nh = ((f64::from(h) * scale).round() as u32).clamp(1, max_side);
-    image::imageops::resize(&img, nw, nh, image::imageops::FilterType::Triangle)
 }
 
 /// The face crops of a folder by file stem, extensions compared without case; of two files
@@ -196,7 +192,7 @@ impl RockService {
         let keys: Vec<String> = files
             .iter()
             .filter_map(|p| stem(p))
-            .map(|s| format!("import:{}", slug(&s)))
+            .map(|s| import_key(&s))
             .collect();
         let existing = self.gallery.source_digests(&keys).await?;
         let faces = faces.map(face_files).transpose()?;
@@ -206,7 +202,8 @@ impl RockService {
         // would be one rock: the first is imported, the others reported.
         let mut claimed: std::collections::HashMap<String, PathBuf> = Default::default();
         for path in files {
-            let key = format!("import:{}", slug(&stem(&path).unwrap_or_default()));
+            let stem = stem(&path).unwrap_or_default();
+            let key = import_key(&stem);
             if let Some(stored) = existing.get(&key) {
                 // Known by name: the same files, or (for rocks from before digests were kept)
                 // nothing to compare with.
@@ -214,7 +211,7 @@ impl RockService {
                     (Some(stored), Ok(files)) if *stored != files.digest() => {
                         report.failed.push((
                             path,
-                            format!("rock id {} is already in the gallery with another image (imported earlier from a file of this name); rename the file to add it as another rock", key.strip_prefix("import:").unwrap_or(&key)),
+                            format!("rock id {} is already in the gallery with another image (imported earlier from a file of this name); rename the file to add it as another rock", slug(&stem)),
                         ));
                     }
                     (_, Err(reason)) if stored.is_some() => report.failed.push((path, reason)),
@@ -247,15 +244,13 @@ impl RockService {
                     Err(reason) => report.failed.push((path.clone(), reason)),
                 }
             }
-            let (crops, rest): (Vec<RgbImage>, Vec<_>) = prepared
-                .into_iter()
-                .map(|p| {
-                    let rest = (p.path, p.stem, p.photo_jpeg, p.face_jpeg, p.source_digest);
-                    (p.face, rest)
-                })
-                .unzip();
+            // The crops go to the engine; the rest of each stays for storing.
+            let crops: Vec<RgbImage> = prepared
+                .iter_mut()
+                .map(|p| std::mem::take(&mut p.face))
+                .collect();
             let embeddings = match self.engine.rock_appearance(crops).await {
-                Ok(e) if e.len() == rest.len() => e,
+                Ok(e) if e.len() == prepared.len() => e,
                 Ok(_) => {
                     return Err(RockError::Storage(
                         "the face engine returned the wrong number of features".into(),
@@ -263,27 +258,22 @@ impl RockService {
                 }
                 Err(e) => {
                     let reason = format!("embedding failed: {e}");
-                    report
-                        .failed
-                        .extend(rest.into_iter().map(|(path, ..)| (path, reason.clone())));
-                    done += chunk.len() as u64;
-                    progress(done, total);
-                    continue;
+                    let failed = prepared.drain(..).map(|p| (p.path, reason.clone()));
+                    report.failed.extend(failed);
+                    Vec::new()
                 }
             };
-            let mut rest = rest.into_iter();
-            for ((path, stem, photo_jpeg, face_jpeg, source_digest), embedding) in
-                rest.by_ref().zip(embeddings)
-            {
+            let mut prepared = prepared.into_iter();
+            for (p, embedding) in prepared.by_ref().zip(embeddings) {
                 let input = RockInput {
-                    source_key: format!("import:{}", slug(&stem)),
-                    name: display_name(&stem),
-                    slug: format!("imported/{}", slug(&stem)),
-                    photo_jpeg,
-                    face_jpeg,
+                    source_key: import_key(&p.stem),
+                    name: display_name(&p.stem),
+                    slug: format!("imported/{}", slug(&p.stem)),
+                    photo_jpeg: p.photo_jpeg,
+                    face_jpeg: p.face_jpeg,
                     embedding,
                     source: "imported",
-                    source_digest: Some(source_digest),
+                    source_digest: Some(p.source_digest),
                 };
                 match self.gallery.add(&input).await {
                     Ok(Some(id)) => {
@@ -293,25 +283,21 @@ impl RockService {
                     Ok(None) => report.already_present += 1,
                     Err(e) => {
                         // Storage or the database is failing: the next file would too.
-                        report.failed.push((path, e.to_string()));
+                        report.failed.push((p.path, e.to_string()));
                         report.stopped = Some(e.to_string());
                         break;
                     }
                 }
             }
-            for (path, ..) in rest {
-                report
-                    .failed
-                    .push((path, "not imported: the run stopped".into()));
-            }
+            report
+                .failed
+                .extend(prepared.map(|p| (p.path, NOT_REACHED.to_string())));
             done += chunk.len() as u64;
             progress(done, total);
         }
-        for path in remaining {
-            report
-                .failed
-                .push((path, "not imported: the run stopped".into()));
-        }
+        report
+            .failed
+            .extend(remaining.map(|path| (path, NOT_REACHED.to_string())));
         Ok(report)
     }
 
@@ -347,8 +333,9 @@ impl RockService {
                 (photo, face)
             }
         };
-        let face = shrink(face, MAX_FACE_SIDE);
-        let photo_jpeg = encode_jpeg(&shrink(photo, MAX_PHOTO_SIDE)).map_err(|e| e.to_string())?;
+        let face = crate::imaging::fit(face, MAX_FACE_SIDE);
+        let photo_jpeg =
+            encode_jpeg(&crate::imaging::fit(photo, MAX_PHOTO_SIDE)).map_err(|e| e.to_string())?;
         let face_jpeg = encode_jpeg(&face).map_err(|e| e.to_string())?;
         Ok(Prepared {
             path: path.to_path_buf(),

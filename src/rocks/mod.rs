@@ -431,23 +431,20 @@ impl RockService {
     }
 
     /// A presigned URL for `method` (GET or HEAD) when storage is S3; None when the app
-    /// serves the bytes itself. A missing object is `NotFound` here too, not S3's own error
-    /// page after the redirect.
+    /// serves the bytes itself. A missing object is `NotFound`.
     pub async fn presigned_image_url(
         &self,
         rock: &Rock,
         which: RockImage,
         method: http::Method,
     ) -> Result<Option<String>, RockError> {
-        let storage = &self.gallery.storage;
-        if !storage.is_s3() {
-            return Ok(None);
-        }
-        let key = rock.image_key(which);
-        let failed = |e: crate::storage::StorageError| RockError::Storage(e.to_string());
-        if storage.head(key).await.map_err(failed)?.is_none() {
-            return Err(RockError::NotFound);
-        }
-        storage.presigned_url(key, method).await.map_err(failed)
+        self.gallery
+            .storage
+            .presigned_existing(rock.image_key(which), method)
+            .await
+            .map_err(|e| match e {
+                crate::storage::StorageError::NotFound(_) => RockError::NotFound,
+                e => RockError::Storage(e.to_string()),
+            })
     }
 }

@@ -513,6 +513,20 @@ mod tests {
         cut
     }
 
+    /// The fixture's (first) scan codes all `needed` MCUs, and cut to 90, 50 or 10 % of its
+    /// data (an end marker put back) fewer.
+    fn codes_all_and_a_cut_fewer(name: &str, needed: u64) {
+        let file = fixture(name);
+        let found = layout(&file).unwrap_or_else(|_| panic!("{name}: complete"));
+        assert_eq!(coded_mcus(&file, &found), Some((needed, needed)), "{name}");
+        for keep in [0.9, 0.5, 0.1] {
+            let cut = cut_scan(&file, keep);
+            let found = layout(&cut).unwrap_or_else(|_| panic!("{name}: ends with EOI"));
+            let (coded, _) = coded_mcus(&cut, &found).unwrap_or_else(|| panic!("{name} at {keep}"));
+            assert!(coded < needed, "{name} cut to {keep}: {coded} of {needed}");
+        }
+    }
+
     #[test]
     fn libjpeg_layouts_with_subsampling_and_restart_markers() {
         // 100x75 (tests/fixtures/jpeg/make.py): MCUs of 16x16, 16x8 and 8x8 pixels.
@@ -522,16 +536,7 @@ mod tests {
             ("444.jpg", 13 * 10),
             ("grey_restart.jpg", 13 * 10),
         ] {
-            let file = fixture(name);
-            let found = layout(&file).unwrap_or_else(|_| panic!("{name}: complete"));
-            assert_eq!(coded_mcus(&file, &found), Some((needed, needed)), "{name}");
-            for keep in [0.9, 0.5, 0.1] {
-                let cut = cut_scan(&file, keep);
-                let found = layout(&cut).unwrap_or_else(|_| panic!("{name}: ends with EOI"));
-                let (coded, _) =
-                    coded_mcus(&cut, &found).unwrap_or_else(|| panic!("{name} at {keep}"));
-                assert!(coded < needed, "{name} cut to {keep}: {coded} of {needed}");
-            }
+            codes_all_and_a_cut_fewer(name, needed);
         }
         // Fill bytes before each restart marker are legal, and change nothing.
         let file = fixture("420_restart.jpg");
@@ -558,17 +563,9 @@ mod tests {
             ("progressive.jpg", 7 * 5),
             ("progressive_grey_restart.jpg", 13 * 10),
         ] {
-            let file = fixture(name);
-            let found = layout(&file).unwrap_or_else(|_| panic!("{name}: complete"));
+            let found = layout(&fixture(name)).unwrap_or_else(|_| panic!("{name}: complete"));
             assert!(found.scans.len() > 1, "{name}: several scans");
-            assert_eq!(coded_mcus(&file, &found), Some((needed, needed)), "{name}");
-            for keep in [0.9, 0.5, 0.1] {
-                let cut = cut_scan(&file, keep);
-                let found = layout(&cut).unwrap_or_else(|_| panic!("{name}: ends with EOI"));
-                let (coded, _) =
-                    coded_mcus(&cut, &found).unwrap_or_else(|| panic!("{name} at {keep}"));
-                assert!(coded < needed, "{name} cut to {keep}: {coded} of {needed}");
-            }
+            codes_all_and_a_cut_fewer(name, needed);
         }
     }
 
