@@ -45,6 +45,8 @@ post_per_minute = 30
 post_burst = 10
 media_per_minute = 20
 media_burst = 10
+requests_per_minute = 600
+requests_burst = 300
 "#;
 
 #[derive(Clone, serde::Deserialize)]
@@ -115,6 +117,9 @@ pub struct RateLimitSettings {
     /// Image uploads per account (each runs the face detector).
     pub media_per_minute: u32,
     pub media_burst: u32,
+    /// Every request but the health probes, per IP: reads cost the database too.
+    pub requests_per_minute: u32,
+    pub requests_burst: u32,
     /// Reverse proxies (load balancers) whose X-Forwarded-For names the client for the
     /// per-IP limits; empty = every peer is a client.
     #[serde(default)]

@@ -453,6 +453,13 @@ async fn guard_and_measure(
             http_req,
             ApiError::not_found("No such endpoint or file.").error_response(),
         )
+    } else if let Some(limited) = state
+        .as_ref()
+        .filter(|_| !crate::http::health::is_probe(req.match_info().as_str()))
+        .and_then(|state| state.limits.check_request(req.request()).err())
+    {
+        let (http_req, _payload) = req.into_parts();
+        ServiceResponse::new(http_req, limited.error_response())
     } else if !known_content_encoding(req.headers()) {
         let error = ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -99,6 +99,12 @@ pub fn off_its_listener(req: &actix_web::dev::ServiceRequest) -> bool {
     (req.app_config().local_addr() == metrics.0) != (path == "/metrics")
 }
 
+/// The health and metrics endpoints (the path as the router sees it), which orchestrators
+/// and scrapers poll from one address and so stay outside the per-IP request limit.
+pub fn is_probe(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
 /// Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus metrics")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {

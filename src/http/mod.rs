@@ -205,6 +205,7 @@ pub struct RateLimiters {
     login_account: Option<Arc<KeyedLimiter<crate::domain::Username>>>,
     post: Option<Arc<KeyedLimiter<i64>>>,
     media: Option<Arc<KeyedLimiter<i64>>>,
+    requests: Option<Arc<KeyedLimiter<IpAddr>>>,
     /// Reverse proxies whose X-Forwarded-For names the client.
     trusted_proxies: Arc<Vec<IpAddr>>,
 }
@@ -231,6 +232,7 @@ impl RateLimiters {
             ),
             post: make(settings.post_per_minute, settings.post_burst),
             media: make(settings.media_per_minute, settings.media_burst),
+            requests: make(settings.requests_per_minute, settings.requests_burst),
             trusted_proxies: Arc::new(settings.trusted_proxies.clone()),
         }
     }
@@ -254,6 +256,14 @@ impl RateLimiters {
         check(self.login_account.as_deref(), username)
     }
 
+    /// Any request, per client address.
+    pub fn check_request(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        check(
+            self.requests.as_deref(),
+            &limit_key(client_ip(req, &self.trusted_proxies)),
+        )
+    }
+
     pub fn check_post(&self, account_id: i64) -> Result<(), ApiError> {
         check(self.post.as_deref(), &account_id)
     }
@@ -275,6 +285,7 @@ impl RateLimiters {
         prune(&self.login_account);
         prune(&self.post);
         prune(&self.media);
+        prune(&self.requests);
     }
 }
 

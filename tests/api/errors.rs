@@ -449,6 +449,40 @@ async fn sign_up_is_rate_limited_per_ip() {
 }
 
 #[tokio::test]
+async fn every_request_is_rate_limited_per_ip_but_the_health_probes() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.requests_per_minute = 1;
+        s.rate_limit.requests_burst = 3;
+        s.rate_limit.trusted_proxies = vec!["127.0.0.1".parse().expect("address")];
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/v1/timelines/public").await.status(), 200);
+    }
+    let limited = app.get("/api/v1/timelines/public").await;
+    assert!(
+        limited.headers().get("retry-after").is_some(),
+        "Retry-After is set"
+    );
+    assert_error(limited, 429, "rate_limited").await;
+    // One budget for the whole address: other endpoints and the web app's files too.
+    assert_error(app.get("/api/v1/rocks").await, 429, "rate_limited").await;
+    assert_error(app.get("/").await, 429, "rate_limited").await;
+    for probe in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(app.get(probe).await.status(), 200, "{probe} is not limited");
+    }
+    // A client behind a trusted proxy has a budget of its own.
+    let other = app
+        .client
+        .get(app.url("/api/v1/timelines/public"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(other.status(), 200);
+}
+
+#[tokio::test]
 async fn request_logs_carry_the_path_but_never_the_query_string() {
     let app = spawn_app().await;
     let response = app

@@ -283,6 +283,8 @@ async fn spawn_app_inner(
     settings.rate_limit.post_burst = 10_000;
     settings.rate_limit.media_per_minute = 10_000;
     settings.rate_limit.media_burst = 10_000;
+    settings.rate_limit.requests_per_minute = 100_000;
+    settings.rate_limit.requests_burst = 100_000;
     customise(&mut settings);
 
     let engine = engine.or_else(|| shared.face.as_ref().ok().cloned());
