@@ -17,6 +17,8 @@ data_dir = "./data"
 bind = "127.0.0.1:8080"
 body_limit = 12582912
 json_limit = 65536
+body_idle_timeout_secs = 20
+body_timeout_secs = 300
 workers = 0
 # The web app's files; relative paths are taken from the working directory.
 static_dir = "static"
@@ -72,6 +74,11 @@ pub struct ServerSettings {
     pub body_limit: usize,
     /// Largest JSON body in bytes.
     pub json_limit: usize,
+    /// A body that sends nothing for this long is refused (408): actix times out only the
+    /// head, so a stalled upload would hold its connection for ever.
+    pub body_idle_timeout_secs: u64,
+    /// The whole body must arrive within this (a byte now and then is no way round it).
+    pub body_timeout_secs: u64,
     /// HTTP worker threads; 0 = one per core.
     pub workers: usize,
     /// The web app's files (`static/`).
@@ -228,6 +235,11 @@ impl Settings {
         check(
             self.server.body_limit >= 1024,
             "server.body_limit must be at least 1024 bytes",
+        )?;
+        check(
+            (1..=86_400).contains(&self.server.body_idle_timeout_secs)
+                && (1..=86_400).contains(&self.server.body_timeout_secs),
+            "server.body_idle_timeout_secs and server.body_timeout_secs must be between 1 and 86400",
         )?;
         check(
             self.server.json_limit >= 1024,

@@ -66,6 +66,15 @@ impl ApiError {
     pub fn body_too_large() -> Self {
         Self::payload_too_large("The request body is too large.")
     }
+    /// A request body that stopped arriving (`server.body_idle_timeout_secs`) or took
+    /// longer than `server.body_timeout_secs`.
+    pub fn body_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            "The request body did not arrive in time; send it again.",
+        )
+    }
     /// JSON that is not an object where the API expects one.
     pub fn not_a_json_object() -> Self {
         Self::unprocessable(
@@ -288,6 +297,11 @@ impl ApiError {
     }
 }
 
+/// The error the body stream gives once a body stops arriving (see `startup::guard_body`).
+pub fn is_body_timeout(e: &actix_web::error::PayloadError) -> bool {
+    matches!(e, actix_web::error::PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
+}
+
 /// Error handlers for actix's extractors, so malformed bodies use the one format.
 pub fn json_error_handler(
     err: actix_web::error::JsonPayloadError,
@@ -298,6 +312,7 @@ pub fn json_error_handler(
         J::OverflowKnownLength { .. }
         | J::Overflow { .. }
         | J::Payload(actix_web::error::PayloadError::Overflow) => ApiError::body_too_large(),
+        J::Payload(e) if is_body_timeout(e) => ApiError::body_timeout(),
         J::ContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",

@@ -354,7 +354,14 @@ fn with_json_error_body(
     // Outside the API and media routes is the web app's files, served for GET and HEAD only.
     let path = response.request().path();
     let static_file = !(path.starts_with("/api/") || path.starts_with("/media/"));
+    // A body read by actix's own extractors (`web::Bytes`) that stopped arriving.
+    let timed_out = response
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<actix_web::error::PayloadError>())
+        .is_some_and(crate::error::is_body_timeout);
     let error = match response.status() {
+        StatusCode::BAD_REQUEST if replace && timed_out => ApiError::body_timeout(),
         StatusCode::NOT_FOUND if replace => ApiError::not_found("No such endpoint or file."),
         // The files service refuses names it will never serve (`/.env`, an encoded slash)
         // as a bad request in plain text: to a client they are simply not there.
@@ -392,24 +399,54 @@ fn bind(address: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(address).with_context(|| format!("binding {address}"))
 }
 
-/// The body as a stream that fails with `Overflow` once it passes `limit` bytes: a chunked
-/// body has no Content-Length to refuse up front, and not every reader bounds itself.
-fn limit_body(req: ServiceRequest, limit: usize) -> ServiceRequest {
+/// How much of a body may arrive, and how slowly.
+#[derive(Clone, Copy)]
+struct BodyGuard {
+    limit: usize,
+    idle: std::time::Duration,
+    total: std::time::Duration,
+}
+
+/// The body as a stream that fails with `Overflow` once it passes `limit` bytes (a chunked
+/// body has no Content-Length to refuse up front, and not every reader bounds itself), and
+/// with a `TimedOut` error once it stalls for `idle` or runs past `total`.
+fn guard_body(req: ServiceRequest, guard: BodyGuard) -> ServiceRequest {
+    use actix_web::error::PayloadError;
     use futures::StreamExt;
     let (http_req, payload) = req.into_parts();
-    let mut read = 0usize;
-    let limited = payload.map(move |chunk| {
-        let chunk = chunk?;
-        read = read.saturating_add(chunk.len());
-        if read > limit {
-            Err(actix_web::error::PayloadError::Overflow)
-        } else {
-            Ok(chunk)
-        }
-    });
+    let deadline = tokio::time::Instant::now() + guard.total;
+    let timed_out = || {
+        PayloadError::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the request body did not arrive in time",
+        ))
+    };
+    // (payload, bytes read, failed: nothing more is read after an error)
+    let guarded = futures::stream::unfold(
+        (payload, 0usize, false),
+        move |(mut payload, read, failed)| async move {
+            if failed {
+                return None;
+            }
+            let wait_until = deadline.min(tokio::time::Instant::now() + guard.idle);
+            match tokio::time::timeout_at(wait_until, payload.next()).await {
+                Err(_) => Some((Err(timed_out()), (payload, read, true))),
+                Ok(None) => None,
+                Ok(Some(Err(e))) => Some((Err(e), (payload, read, true))),
+                Ok(Some(Ok(chunk))) => {
+                    let read = read.saturating_add(chunk.len());
+                    if read > guard.limit {
+                        Some((Err(PayloadError::Overflow), (payload, read, true)))
+                    } else {
+                        Some((Ok(chunk), (payload, read, false)))
+                    }
+                }
+            }
+        },
+    );
     ServiceRequest::from_parts(
         http_req,
-        actix_web::dev::Payload::from(limited.boxed_local()),
+        actix_web::dev::Payload::from(guarded.boxed_local()),
     )
 }
 
@@ -474,7 +511,16 @@ async fn guard_and_measure(
         ServiceResponse::new(http_req, error.error_response())
     } else {
         let req = match &state {
-            Some(state) => limit_body(req, state.settings.server.body_limit),
+            Some(state) => guard_body(
+                req,
+                BodyGuard {
+                    limit: state.settings.server.body_limit,
+                    idle: std::time::Duration::from_secs(
+                        state.settings.server.body_idle_timeout_secs,
+                    ),
+                    total: std::time::Duration::from_secs(state.settings.server.body_timeout_secs),
+                },
+            ),
             None => req,
         };
         with_json_error_body(next.call(req).await?.map_into_boxed_body())

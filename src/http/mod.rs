@@ -137,12 +137,15 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Secret
     }
 }
 
-/// A multipart form that could not be read: `invalid_multipart`, or 413 when the body ran
-/// past the server's limit.
+/// A multipart form that could not be read: `invalid_multipart`, 413 when the body ran
+/// past the server's limit, 408 when it stopped arriving.
 pub(crate) fn multipart_error(e: actix_multipart::MultipartError) -> ApiError {
     match e {
         actix_multipart::MultipartError::Payload(actix_web::error::PayloadError::Overflow) => {
             ApiError::body_too_large()
+        }
+        actix_multipart::MultipartError::Payload(e) if crate::error::is_body_timeout(&e) => {
+            ApiError::body_timeout()
         }
         e => ApiError::bad_request(
             "invalid_multipart",

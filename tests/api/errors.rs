@@ -256,6 +256,96 @@ async fn send_chunked(
 }
 
 #[tokio::test]
+async fn a_body_that_stops_arriving_is_refused_and_frees_its_connection() {
+    let app = spawn_app_with(|s| {
+        s.server.body_idle_timeout_secs = 2;
+        s.server.body_timeout_secs = 5;
+    })
+    .await;
+    app.create_account_directly("slow_sender", "long enough pw")
+        .await;
+    let token = app.token_for("slow_sender", "long enough pw").await;
+    let auth = format!("Authorization: Bearer {token}\r\n");
+    // Each body promises 100 bytes and sends 10: a JSON reader, the multipart reader, and
+    // actix's own byte reader.
+    for (path, content_type, extra) in [
+        ("/api/v1/sessions", "application/json", ""),
+        ("/api/v1/accounts", "multipart/form-data; boundary=XYZ", ""),
+        (
+            "/api/v1/notifications/read",
+            "application/json",
+            auth.as_str(),
+        ),
+    ] {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n\
+             {extra}Content-Length: 100\r\n\r\n"
+        );
+        let (status, answer) = send_slowly(&app, &head, &[b"{\"a\": \"b\", ".as_slice()], 0).await;
+        assert_eq!(status, 408, "{path}: {answer}");
+        assert!(answer.contains("body_timeout"), "{path}: {answer}");
+    }
+    // A byte a second never stalls for 2 s, but the whole body must arrive within 5 s.
+    let head = "POST /api/v1/sessions HTTP/1.1\r\nHost: localhost\r\n\
+                Content-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    let started = std::time::Instant::now();
+    let (status, answer) = send_slowly(&app, head, &[b"{".as_slice(); 30], 1).await;
+    assert_eq!(status, 408, "{answer}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "answered at the 5 s deadline, not after the 30 bytes"
+    );
+    app.assert_still_serving().await;
+}
+
+/// Sends `head`, then each piece with `pause_secs` between them, never finishing the body,
+/// and returns the status and text of the answer, which must come, and the connection
+/// close, within 30 s.
+async fn send_slowly(
+    app: &TestApp,
+    head: &str,
+    pieces: &[&[u8]],
+    pause_secs: u64,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("headers");
+    let (mut reader, mut writer) = stream.into_split();
+    let pieces: Vec<Vec<u8>> = pieces.iter().map(|p| p.to_vec()).collect();
+    let sender = tokio::spawn(async move {
+        for piece in pieces {
+            if writer.write_all(&piece).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(pause_secs)).await;
+        }
+        // Keep the connection open, sending nothing more.
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        drop(writer);
+    });
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        reader.read_to_end(&mut answer),
+    )
+    .await;
+    sender.abort();
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    assert!(
+        read.is_ok(),
+        "no answer, or the connection stayed open: {text:?}"
+    );
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+#[tokio::test]
 async fn json_bodies_get_the_one_error_format() {
     let app = spawn_app().await;
     let post = |body: &'static str, content_type: &'static str| {
