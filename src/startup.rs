@@ -444,9 +444,10 @@ fn guard_body(req: ServiceRequest, guard: BodyGuard) -> ServiceRequest {
             }
         },
     );
+    // Readers may poll again after the end (the multipart reader does); `unfold` panics then.
     ServiceRequest::from_parts(
         http_req,
-        actix_web::dev::Payload::from(guarded.boxed_local()),
+        actix_web::dev::Payload::from(guarded.fuse().boxed_local()),
     )
 }
 
