@@ -74,44 +74,21 @@ async fn member_counts_read_accounts() -> anyhow::Result<()> {
     let b = rocks::insert(&pool, &rock("import:b", &e))
         .await?
         .ok_or_else(|| anyhow::anyhow!("not inserted"))?;
-    let has_accounts: bool = sqlx::query_scalar("SELECT to_regclass('accounts') IS NOT NULL")
-        .fetch_one(&pool)
-        .await?;
-    if !has_accounts {
-        // Before the accounts migration exists: zero, not an error.
-        assert_eq!(rocks::member_count(&pool, a).await?, 0);
-        println!("accounts table absent: counting against a minimal stand-in");
+    assert_eq!(rocks::member_count(&pool, a).await?, 0);
+    assert!(rocks::member_counts(&pool, &[a, b]).await?.is_empty());
+    // Three members, two on rock a.
+    for (i, r) in [a, a, b].into_iter().enumerate() {
         sqlx::query(
-            "CREATE TABLE accounts (id BIGSERIAL PRIMARY KEY, rock_id BIGINT REFERENCES rocks(id))",
+            "INSERT INTO accounts (username, password_hash, rock_id, rock_embedding, rock_similarity)
+             SELECT $1, 'x', id, embedding, 0.5 FROM rocks WHERE id = $2",
         )
+        .bind(format!("member_{i}"))
+        .bind(r)
         .execute(&pool)
         .await?;
-        for r in [a, a, b] {
-            sqlx::query("INSERT INTO accounts (rock_id) VALUES ($1)")
-                .bind(r)
-                .execute(&pool)
-                .await?;
-        }
-        assert_eq!(rocks::member_count(&pool, a).await?, 2);
-        let counts = rocks::member_counts(&pool, &[a, b]).await?;
-        assert_eq!((counts.get(&a), counts.get(&b)), (Some(&2), Some(&1)));
-    } else {
-        assert_eq!(rocks::member_count(&pool, a).await?, 0);
-        assert!(rocks::member_counts(&pool, &[a, b]).await?.is_empty());
-        // The server's accounts table: three members, two on rock a.
-        for (i, r) in [a, a, b].into_iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO accounts (username, password_hash, rock_id, rock_embedding, rock_similarity)
-                 SELECT $1, 'x', id, embedding, 0.5 FROM rocks WHERE id = $2",
-            )
-            .bind(format!("member_{i}"))
-            .bind(r)
-            .execute(&pool)
-            .await?;
-        }
-        assert_eq!(rocks::member_count(&pool, a).await?, 2);
-        let counts = rocks::member_counts(&pool, &[a, b]).await?;
-        assert_eq!((counts.get(&a), counts.get(&b)), (Some(&2), Some(&1)));
     }
+    assert_eq!(rocks::member_count(&pool, a).await?, 2);
+    let counts = rocks::member_counts(&pool, &[a, b]).await?;
+    assert_eq!((counts.get(&a), counts.get(&b)), (Some(&2), Some(&1)));
     Ok(())
 }

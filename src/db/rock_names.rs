@@ -49,16 +49,12 @@ pub async fn list(
     .await
 }
 
-/// The most-voted name of each rock (absent = no suggestions yet). Empty while the
-/// social tables do not exist (a database migrated only as far as the rocks).
+/// The most-voted name of each rock (absent = no suggestions yet).
 pub async fn top_names(
     db: &sqlx::PgPool,
     rock_ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
-    let has_votes: bool = sqlx::query_scalar("SELECT to_regclass('rock_name_votes') IS NOT NULL")
-        .fetch_one(db)
-        .await?;
-    if !has_votes || rock_ids.is_empty() {
+    if rock_ids.is_empty() {
         return Ok(Default::default());
     }
     let rows: Vec<(i64, String)> = sqlx::query_as(
@@ -74,17 +70,11 @@ pub async fn top_names(
     Ok(rows.into_iter().collect())
 }
 
-/// (name, votes) of a rock, most votes first; empty while the social tables do not exist.
+/// (name, votes) of a rock, most votes first.
 pub async fn vote_counts(
     db: &sqlx::PgPool,
     rock_id: i64,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let has_votes: bool = sqlx::query_scalar("SELECT to_regclass('rock_name_votes') IS NOT NULL")
-        .fetch_one(db)
-        .await?;
-    if !has_votes {
-        return Ok(Vec::new());
-    }
     Ok(list(db, None, rock_id)
         .await?
         .into_iter()

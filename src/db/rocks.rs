@@ -138,30 +138,20 @@ pub async fn embedding(pool: &PgPool, id: i64) -> Result<Option<Vec<f32>>, sqlx:
         .await
 }
 
-/// Members whose rock this is. 0 while the accounts table does not exist yet
-/// (a database migrated only as far as the rocks).
+/// Members whose rock this is.
 pub async fn member_count(pool: &PgPool, id: i64) -> Result<i64, sqlx::Error> {
-    let has_accounts: bool = sqlx::query_scalar("SELECT to_regclass('accounts') IS NOT NULL")
-        .fetch_one(pool)
-        .await?;
-    if !has_accounts {
-        return Ok(0);
-    }
     sqlx::query_scalar("SELECT count(*) FROM accounts WHERE rock_id = $1")
         .bind(id)
         .fetch_one(pool)
         .await
 }
 
-/// Members per rock for these ids (absent = 0); empty while `accounts` does not exist.
+/// Members per rock for these ids (absent = 0).
 pub async fn member_counts(
     pool: &PgPool,
     ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, i64>, sqlx::Error> {
-    let has_accounts: bool = sqlx::query_scalar("SELECT to_regclass('accounts') IS NOT NULL")
-        .fetch_one(pool)
-        .await?;
-    if !has_accounts || ids.is_empty() {
+    if ids.is_empty() {
         return Ok(Default::default());
     }
     let rows: Vec<(i64, i64)> = sqlx::query_as(

@@ -1,6 +1,7 @@
 //! Timelines with keyset pagination: home, public, an account's statuses, and the
-//! members of a rock. Every page is one SQL query (plus the token check), whatever its
-//! size: authors, rocks, counters, mentions, media and the viewer's flags are joined in.
+//! members of a rock. A page costs the same few SQL statements whatever its size: its
+//! ids, then the statuses with authors, rocks, counters, mentions, media and the viewer's
+//! flags joined in (plus the token check).
 //!
 //! Paging follows Mastodon: `max_id` (older than), `since_id` (newer than, newest
 //! first), `min_id` (the page right after, oldest first but returned newest first),
