@@ -7,6 +7,7 @@
 #   HTTP  wrk against the endpoint (JSON, auth, the server's own queries), and
 #   SQL   pgbench running the plain reference query of database.md for the same page,
 # and prints HTTP/SQL: how close an endpoint comes to what PostgreSQL alone can serve.
+# `/healthz` (no database) is timed too: the HTTP floor, the same for every endpoint.
 #   Usage: scripts/bench/reads.sh BINARY [SECONDS]        Needs wrk and pgbench.
 set -euo pipefail
 bin=$(realpath "$1"); secs=${2:-10}; port=${BENCH_PORT:-18556}
@@ -149,6 +150,8 @@ sql_tps() { # clients script
 }
 
 printf '\n%-8s %5s %12s %12s %8s\n' read conns "HTTP req/s" "SQL tps" HTTP/SQL
+# The other floor: what the server answers without touching the database.
+for c in 1 4; do printf '%-8s %5d %12s %12s %8s\n' healthz "$c" "$(http_rps "$c" /healthz)" - -; done
 for read in public home profile context; do
     for c in 1 4; do
         h=$(http_rps "$c" "${path[$read]}"); s=$(sql_tps "$c" "$sqldir/$read.sql")
