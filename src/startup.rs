@@ -407,13 +407,40 @@ struct BodyGuard {
     total: std::time::Duration,
 }
 
+/// The request body, kept alive until the response has been sent. actix drains a chunked
+/// body whose reader was dropped before it answers on the connection again, with no
+/// timeout, so a client that stops sending would hold the connection for ever; a body still
+/// held and unfinished when the response goes out makes it close the connection instead.
+type RequestBody = std::rc::Rc<std::cell::RefCell<actix_web::dev::Payload>>;
+
+/// A response body that holds the request body (see [`RequestBody`]).
+struct HoldingRequestBody {
+    body: actix_web::body::BoxBody,
+    _request_body: RequestBody,
+}
+
+impl MessageBody for HoldingRequestBody {
+    type Error = <actix_web::body::BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<actix_web::web::Bytes, Self::Error>>> {
+        std::pin::Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
+}
+
 /// The body as a stream that fails with `Overflow` once it passes `limit` bytes (a chunked
 /// body has no Content-Length to refuse up front, and not every reader bounds itself), and
 /// with a `TimedOut` error once it stalls for `idle` or runs past `total`.
-fn guard_body(req: ServiceRequest, guard: BodyGuard) -> ServiceRequest {
+fn guard_body(req: ServiceRequest, body: RequestBody, guard: BodyGuard) -> ServiceRequest {
     use actix_web::error::PayloadError;
     use futures::StreamExt;
-    let (http_req, payload) = req.into_parts();
+    let (http_req, _) = req.into_parts();
     let deadline = tokio::time::Instant::now() + guard.total;
     let timed_out = || {
         PayloadError::Io(std::io::Error::new(
@@ -421,24 +448,26 @@ fn guard_body(req: ServiceRequest, guard: BodyGuard) -> ServiceRequest {
             "the request body did not arrive in time",
         ))
     };
-    // (payload, bytes read, failed: nothing more is read after an error)
+    // (body, bytes read, failed: nothing more is read after an error)
     let guarded = futures::stream::unfold(
-        (payload, 0usize, false),
-        move |(mut payload, read, failed)| async move {
+        (body, 0usize, false),
+        move |(body, read, failed)| async move {
             if failed {
                 return None;
             }
             let wait_until = deadline.min(tokio::time::Instant::now() + guard.idle);
-            match tokio::time::timeout_at(wait_until, payload.next()).await {
-                Err(_) => Some((Err(timed_out()), (payload, read, true))),
+            // Borrowed only inside each poll, never across an await.
+            let next = futures::future::poll_fn(|cx| body.borrow_mut().poll_next_unpin(cx));
+            match tokio::time::timeout_at(wait_until, next).await {
+                Err(_) => Some((Err(timed_out()), (body, read, true))),
                 Ok(None) => None,
-                Ok(Some(Err(e))) => Some((Err(e), (payload, read, true))),
+                Ok(Some(Err(e))) => Some((Err(e), (body, read, true))),
                 Ok(Some(Ok(chunk))) => {
                     let read = read.saturating_add(chunk.len());
                     if read > guard.limit {
-                        Some((Err(PayloadError::Overflow), (payload, read, true)))
+                        Some((Err(PayloadError::Overflow), (body, read, true)))
                     } else {
-                        Some((Ok(chunk), (payload, read, false)))
+                        Some((Ok(chunk), (body, read, false)))
                     }
                 }
             }
@@ -468,6 +497,9 @@ async fn guard_and_measure(
     }
     .to_owned();
     let started = std::time::Instant::now();
+    let (http_req, payload) = req.into_parts();
+    let request_body: RequestBody = std::rc::Rc::new(std::cell::RefCell::new(payload));
+    let req = ServiceRequest::from_parts(http_req, actix_web::dev::Payload::None);
 
     let too_large = match (
         &state,
@@ -511,19 +543,19 @@ async fn guard_and_measure(
         let (http_req, _payload) = req.into_parts();
         ServiceResponse::new(http_req, error.error_response())
     } else {
-        let req = match &state {
-            Some(state) => guard_body(
-                req,
-                BodyGuard {
-                    limit: state.settings.server.body_limit,
-                    idle: std::time::Duration::from_secs(
-                        state.settings.server.body_idle_timeout_secs,
-                    ),
-                    total: std::time::Duration::from_secs(state.settings.server.body_timeout_secs),
-                },
-            ),
-            None => req,
+        let guard = match &state {
+            Some(state) => BodyGuard {
+                limit: state.settings.server.body_limit,
+                idle: std::time::Duration::from_secs(state.settings.server.body_idle_timeout_secs),
+                total: std::time::Duration::from_secs(state.settings.server.body_timeout_secs),
+            },
+            None => BodyGuard {
+                limit: usize::MAX,
+                idle: std::time::Duration::from_secs(86_400),
+                total: std::time::Duration::from_secs(86_400),
+            },
         };
+        let req = guard_body(req, request_body.clone(), guard);
         with_json_error_body(next.call(req).await?.map_into_boxed_body())
     };
 
@@ -548,5 +580,10 @@ async fn guard_and_measure(
             .with_label_values(&[&route, &method])
             .observe(started.elapsed().as_secs_f64());
     }
-    Ok(response)
+    Ok(response.map_body(|_, body| {
+        actix_web::body::BoxBody::new(HoldingRequestBody {
+            body,
+            _request_body: request_body,
+        })
+    }))
 }

@@ -285,6 +285,22 @@ async fn a_body_that_stops_arriving_is_refused_and_frees_its_connection() {
         assert_eq!(status, 408, "{path}: {answer}");
         assert!(answer.contains("body_timeout"), "{path}: {answer}");
     }
+    // Chunked, stalled inside a chunk: actix would wait to drain the rest for ever, so the
+    // connection must be closed with the answer.
+    let head = "POST /api/v1/sessions HTTP/1.1\r\nHost: localhost\r\n\
+                Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let (status, answer) = send_slowly(&app, head, &[b"10\r\n{\"usern".as_slice()], 0).await;
+    assert_eq!(status, 408, "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    // The same when the body is refused before it is read (no token): nothing waits to
+    // drain it.
+    let head = "POST /api/v1/statuses HTTP/1.1\r\nHost: localhost\r\n\
+                Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let (status, answer) = send_slowly(&app, head, &[b"10\r\n{\"text".as_slice()], 0).await;
+    assert_eq!(status, 401, "{answer}");
     // A byte a second never stalls for 2 s, but the whole body must arrive within 5 s.
     let head = "POST /api/v1/sessions HTTP/1.1\r\nHost: localhost\r\n\
                 Content-Type: application/json\r\nContent-Length: 100\r\n\r\n";
