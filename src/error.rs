@@ -297,7 +297,16 @@ impl ApiError {
     }
 }
 
-/// The error the body stream gives once a body stops arriving (see `startup::guard_body`).
+/// The error the body stream gives once a body stops arriving (`startup::guarded_payload`);
+/// [`is_body_timeout`] recognises it wherever a reader passes it on.
+pub fn body_timed_out() -> actix_web::error::PayloadError {
+    actix_web::error::PayloadError::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "the request body did not arrive in time",
+    ))
+}
+
+/// Whether a body reader failed because the body stopped arriving ([`body_timed_out`]).
 pub fn is_body_timeout(e: &actix_web::error::PayloadError) -> bool {
     matches!(e, actix_web::error::PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
 }

@@ -407,6 +407,23 @@ struct BodyGuard {
     total: std::time::Duration,
 }
 
+impl BodyGuard {
+    fn new(server: &crate::config::ServerSettings) -> BodyGuard {
+        BodyGuard {
+            limit: server.body_limit,
+            idle: std::time::Duration::from_secs(server.body_idle_timeout_secs),
+            total: std::time::Duration::from_secs(server.body_timeout_secs),
+        }
+    }
+
+    /// For an app without settings (none is built so); a day is "never" for a body.
+    const UNBOUNDED: BodyGuard = BodyGuard {
+        limit: usize::MAX,
+        idle: std::time::Duration::from_secs(86_400),
+        total: std::time::Duration::from_secs(86_400),
+    };
+}
+
 /// The request body, kept alive until the response has been sent. actix drains a chunked
 /// body whose reader was dropped before it answers on the connection again, with no
 /// timeout, so a client that stops sending would hold the connection for ever; a body still
@@ -437,17 +454,10 @@ impl MessageBody for HoldingRequestBody {
 /// The body as a stream that fails with `Overflow` once it passes `limit` bytes (a chunked
 /// body has no Content-Length to refuse up front, and not every reader bounds itself), and
 /// with a `TimedOut` error once it stalls for `idle` or runs past `total`.
-fn guard_body(req: ServiceRequest, body: RequestBody, guard: BodyGuard) -> ServiceRequest {
+fn guarded_payload(body: RequestBody, guard: BodyGuard) -> actix_web::dev::Payload {
     use actix_web::error::PayloadError;
     use futures::StreamExt;
-    let (http_req, _) = req.into_parts();
     let deadline = tokio::time::Instant::now() + guard.total;
-    let timed_out = || {
-        PayloadError::Io(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            "the request body did not arrive in time",
-        ))
-    };
     // (body, bytes read, failed: nothing more is read after an error)
     let guarded = futures::stream::unfold(
         (body, 0usize, false),
@@ -459,7 +469,7 @@ fn guard_body(req: ServiceRequest, body: RequestBody, guard: BodyGuard) -> Servi
             // Borrowed only inside each poll, never across an await.
             let next = futures::future::poll_fn(|cx| body.borrow_mut().poll_next_unpin(cx));
             match tokio::time::timeout_at(wait_until, next).await {
-                Err(_) => Some((Err(timed_out()), (body, read, true))),
+                Err(_) => Some((Err(crate::error::body_timed_out()), (body, read, true))),
                 Ok(None) => None,
                 Ok(Some(Err(e))) => Some((Err(e), (body, read, true))),
                 Ok(Some(Ok(chunk))) => {
@@ -474,10 +484,7 @@ fn guard_body(req: ServiceRequest, body: RequestBody, guard: BodyGuard) -> Servi
         },
     );
     // Readers may poll again after the end (the multipart reader does); `unfold` panics then.
-    ServiceRequest::from_parts(
-        http_req,
-        actix_web::dev::Payload::from(guarded.fuse().boxed_local()),
-    )
+    actix_web::dev::Payload::from(guarded.fuse().boxed_local())
 }
 
 /// Refuses bodies over the limit (before reading them when Content-Length says so, else
@@ -499,11 +506,12 @@ async fn guard_and_measure(
     let started = std::time::Instant::now();
     let (http_req, payload) = req.into_parts();
     let request_body: RequestBody = std::rc::Rc::new(std::cell::RefCell::new(payload));
-    let req = ServiceRequest::from_parts(http_req, actix_web::dev::Payload::None);
 
     let too_large = match (
         &state,
-        req.headers().get(actix_web::http::header::CONTENT_LENGTH),
+        http_req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH),
     ) {
         (Some(state), Some(length)) => length
             .to_str()
@@ -513,50 +521,39 @@ async fn guard_and_measure(
             .unwrap_or(false),
         _ => false,
     };
-    let request_id = req
+    let request_id = http_req
         .extensions()
         .get::<tracing_actix_web::RequestId>()
         .map(|id| id.to_string());
-    let mut response = if crate::http::health::off_its_listener(&req) {
-        let (http_req, _payload) = req.into_parts();
-        ServiceResponse::new(
-            http_req,
-            ApiError::not_found("No such endpoint or file.").error_response(),
-        )
+    let refusal = if crate::http::health::off_its_listener(&http_req) {
+        Some(ApiError::not_found("No such endpoint or file."))
     } else if let Some(limited) = state
         .as_ref()
-        .filter(|_| !crate::http::health::is_probe(req.match_info().as_str()))
-        .and_then(|state| state.limits.check_request(req.request()).err())
+        .filter(|_| !crate::http::health::is_probe(http_req.match_info().as_str()))
+        .and_then(|state| state.limits.check_request(&http_req).err())
     {
-        let (http_req, _payload) = req.into_parts();
-        ServiceResponse::new(http_req, limited.error_response())
-    } else if !known_content_encoding(req.headers()) {
-        let error = ApiError::new(
+        Some(limited)
+    } else if !known_content_encoding(http_req.headers()) {
+        Some(ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_content_encoding",
             "Send the body as it is, or compressed with one of gzip, deflate, br or zstd.",
-        );
-        let (http_req, _payload) = req.into_parts();
-        ServiceResponse::new(http_req, error.error_response())
+        ))
     } else if too_large {
-        let error = ApiError::body_too_large();
-        let (http_req, _payload) = req.into_parts();
-        ServiceResponse::new(http_req, error.error_response())
+        Some(ApiError::body_too_large())
     } else {
-        let guard = match &state {
-            Some(state) => BodyGuard {
-                limit: state.settings.server.body_limit,
-                idle: std::time::Duration::from_secs(state.settings.server.body_idle_timeout_secs),
-                total: std::time::Duration::from_secs(state.settings.server.body_timeout_secs),
-            },
-            None => BodyGuard {
-                limit: usize::MAX,
-                idle: std::time::Duration::from_secs(86_400),
-                total: std::time::Duration::from_secs(86_400),
-            },
-        };
-        let req = guard_body(req, request_body.clone(), guard);
-        with_json_error_body(next.call(req).await?.map_into_boxed_body())
+        None
+    };
+    let mut response = match refusal {
+        Some(error) => ServiceResponse::new(http_req, error.error_response()),
+        None => {
+            let guard = state.as_ref().map_or(BodyGuard::UNBOUNDED, |state| {
+                BodyGuard::new(&state.settings.server)
+            });
+            let payload = guarded_payload(request_body.clone(), guard);
+            let req = ServiceRequest::from_parts(http_req, payload);
+            with_json_error_body(next.call(req).await?.map_into_boxed_body())
+        }
     };
 
     if let Some(id) =

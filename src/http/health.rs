@@ -90,7 +90,7 @@ pub struct MetricsListener(pub std::net::SocketAddr);
 /// With a metrics listener, `/metrics` is served there and nowhere else, and that listener
 /// serves nothing else: the main port can then face the public without telling it the
 /// server's traffic and load.
-pub fn off_its_listener(req: &actix_web::dev::ServiceRequest) -> bool {
+pub fn off_its_listener(req: &actix_web::HttpRequest) -> bool {
     let Some(metrics) = req.app_data::<web::Data<MetricsListener>>() else {
         return false;
     };

@@ -241,17 +241,11 @@ impl RateLimiters {
     }
 
     pub fn check_signup(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        check(
-            self.signup.as_deref(),
-            &limit_key(client_ip(req, &self.trusted_proxies)),
-        )
+        self.per_ip(self.signup.as_deref(), req)
     }
 
     pub fn check_login(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        check(
-            self.login.as_deref(),
-            &limit_key(client_ip(req, &self.trusted_proxies)),
-        )
+        self.per_ip(self.login.as_deref(), req)
     }
 
     /// Sign-in attempts for one (well-formed) username, whatever the address.
@@ -261,10 +255,16 @@ impl RateLimiters {
 
     /// Any request, per client address.
     pub fn check_request(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        check(
-            self.requests.as_deref(),
-            &limit_key(client_ip(req, &self.trusted_proxies)),
-        )
+        self.per_ip(self.requests.as_deref(), req)
+    }
+
+    /// A per-IP limit, keyed by the client's address (its /64 for IPv6).
+    fn per_ip(
+        &self,
+        limiter: Option<&KeyedLimiter<IpAddr>>,
+        req: &HttpRequest,
+    ) -> Result<(), ApiError> {
+        check(limiter, &limit_key(client_ip(req, &self.trusted_proxies)))
     }
 
     pub fn check_post(&self, account_id: i64) -> Result<(), ApiError> {

@@ -214,6 +214,15 @@ async fn oversized_photo_and_body_are_413_and_the_server_keeps_serving() {
     }
 }
 
+/// The status code of a raw HTTP answer (0 when there is none).
+fn status_code(answer: &str) -> u16 {
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Posts `total` bytes of `a` with Transfer-Encoding: chunked (which reqwest cannot be made
 /// to send without a streaming body) and returns the status and body of the answer.
 async fn send_chunked(
@@ -247,12 +256,7 @@ async fn send_chunked(
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer).await;
     let text = String::from_utf8_lossy(&answer).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, text)
+    (status_code(&text), text)
 }
 
 #[tokio::test]
@@ -353,12 +357,7 @@ async fn send_slowly(
         read.is_ok(),
         "no answer, or the connection stayed open: {text:?}"
     );
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, text)
+    (status_code(&text), text)
 }
 
 #[tokio::test]
