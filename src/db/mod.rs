@@ -11,6 +11,9 @@ pub mod rocks;
 pub mod sessions;
 pub mod statuses;
 pub mod timelines;
+pub mod window;
+
+pub use window::Window;
 
 /// Clients poll for what is new with `since_id` / `min_id`, so a row must never commit with a
 /// smaller id than one a client has already been shown. Statuses and notifications therefore

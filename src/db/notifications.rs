@@ -1,5 +1,6 @@
 //! Notifications: follow, favourite, reply, mention.
 use super::statuses::{not_blocked, not_muted, SocialAccountRow, ACCOUNT_COLUMNS, ACCOUNT_JOINS};
+use super::window::Window;
 use sqlx::PgExecutor;
 
 /// Tells `account_id` that `from` did `kind` (to `status_id`). Nothing happens when the
@@ -46,33 +47,33 @@ pub struct NotificationRow {
 
 /// A page of the viewer's ($1) notifications, newest first, with the acting account.
 /// Notifications from accounts blocked either way or muted are hidden.
+///
+/// One statement with only the window's bounds that are given, so each shape keeps a
+/// plan of its own (measured 1.1–1.5x the pages/s of the `$n IS NULL OR` form). Reading
+/// ids first, as timelines do, was no faster here: this plan is cheap, the extra round
+/// trip is not.
 pub async fn page(
     db: impl PgExecutor<'_>,
     viewer: i64,
-    window: super::timelines::Window,
+    window: Window,
 ) -> Result<Vec<NotificationRow>, sqlx::Error> {
-    let (lower, ascending) = match (window.min_id, window.since_id) {
-        (Some(min), since) => (Some(since.map_or(min, |s| s.max(min))), true),
-        (None, since) => (since, false),
-    };
+    let k = window.keyset("n.id", 2);
     let sql = format!(
         "SELECT n.id, n.type, n.status_id, n.read, n.created_at, {ACCOUNT_COLUMNS} \
          FROM notifications n JOIN accounts a ON a.id = n.from_account_id {ACCOUNT_JOINS} \
-         WHERE n.account_id = $1 AND {} AND {} \
-         AND ($2::BIGINT IS NULL OR n.id < $2) AND ($3::BIGINT IS NULL OR n.id > $3) \
-         ORDER BY n.id {} LIMIT $4",
+         WHERE n.account_id = $1 AND {} AND {}{} ORDER BY n.id {} LIMIT {}",
         not_blocked("n.from_account_id"),
         not_muted("n.from_account_id"),
-        if ascending { "ASC" } else { "DESC" }
+        k.bounds,
+        k.order,
+        k.limit
     );
-    let mut rows: Vec<NotificationRow> = sqlx::query_as(&sql)
-        .bind(viewer)
-        .bind(window.max_id)
-        .bind(lower)
-        .bind(window.limit)
-        .fetch_all(db)
-        .await?;
-    if ascending {
+    let mut query = sqlx::query_as(&sql).bind(viewer);
+    for value in k.values {
+        query = query.bind(value);
+    }
+    let mut rows: Vec<NotificationRow> = query.fetch_all(db).await?;
+    if k.ascending {
         rows.reverse();
     }
     Ok(rows)

@@ -1,26 +1,6 @@
 //! Timeline pages, keyset-paginated by the time-ordered status id.
 use super::statuses::{not_blocked, not_muted, StatusRow};
-
-/// A keyset window over ids. `max_id` = older than; `since_id` = newer than (newest
-/// first); `min_id` = newer than, oldest first (the page right after it, no gap).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Window {
-    pub max_id: Option<i64>,
-    pub since_id: Option<i64>,
-    pub min_id: Option<i64>,
-    pub limit: i64,
-}
-
-impl Window {
-    /// (lower bound, ascending?) for the SQL.
-    fn lower(&self) -> (Option<i64>, bool) {
-        match (self.min_id, self.since_id) {
-            (Some(min), Some(since)) => (Some(min.max(since)), true),
-            (Some(min), None) => (Some(min), true),
-            (None, since) => (since, false),
-        }
-    }
-}
+use super::window::Window;
 
 /// Which statuses a timeline holds.
 #[derive(Debug, Clone, Copy)]
@@ -61,35 +41,21 @@ async fn page_ids(
     if matches!(feed, Feed::Home) && viewer.is_none() {
         return Ok(Vec::new());
     }
-    let (lower, ascending) = window.lower();
-    let order = if ascending { "ASC" } else { "DESC" };
-    // Parameters are numbered as they are used, the viewer first (`not_muted` and
-    // `not_blocked` name it `$1`); an anonymous page has no viewer filters at all.
-    let mut count = 0;
-    let mut param = || {
-        count += 1;
-        format!("${count}")
+    // The viewer is `$1` (`not_muted` and `not_blocked` name it so), then the account, then
+    // the window; an anonymous page has no viewer filters at all.
+    let account = match feed {
+        Feed::Account(account) => Some(account),
+        _ => None,
     };
-    let viewer_param = viewer.map(|_| param());
-    let upper_param = window.max_id.map(|_| param());
-    let lower_param = lower.map(|_| param());
-    let limit = param();
-    let account_param = match feed {
-        Feed::Account(_) => param(),
-        _ => String::new(),
-    };
-    let mut bounds = String::new();
-    if let Some(p) = &upper_param {
-        bounds.push_str(&format!(" AND s.id < {p}"));
-    }
-    if let Some(p) = &lower_param {
-        bounds.push_str(&format!(" AND s.id > {p}"));
-    }
-    let hidden = |col: &str, muted_too: bool| match viewer_param {
+    let fixed = usize::from(viewer.is_some()) + usize::from(account.is_some());
+    let account_param = format!("${fixed}");
+    let hidden = |col: &str, muted_too: bool| match viewer {
         Some(_) if muted_too => format!(" AND {} AND {}", not_muted(col), not_blocked(col)),
         Some(_) => format!(" AND {}", not_blocked(col)),
         None => String::new(),
     };
+    let k = window.keyset("s.id", fixed + 1);
+    let (bounds, order, limit) = (&k.bounds, k.order, &k.limit);
     let sql = match feed {
         // Each author's newest statuses by the (account_id, id) index, then merged: the
         // cost is bounded by the number of follows, however quiet they are. (Filtering
@@ -116,15 +82,11 @@ async fn page_ids(
     if let Some(viewer) = viewer {
         query = query.bind(viewer);
     }
-    if let Some(max_id) = window.max_id {
-        query = query.bind(max_id);
-    }
-    if let Some(lower) = lower {
-        query = query.bind(lower);
-    }
-    query = query.bind(window.limit);
-    if let Feed::Account(account) = feed {
+    if let Some(account) = account {
         query = query.bind(account);
+    }
+    for value in k.values {
+        query = query.bind(value);
     }
     query.fetch_all(db).await
 }
