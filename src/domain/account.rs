@@ -120,6 +120,7 @@ impl DisplayName {
         if name
             .chars()
             .any(|c| c.is_control() || super::is_invisible_or_reordering(c))
+            || super::has_hidden_text(name)
         {
             return Err(DomainError::new(
                 "invalid_display_name",
@@ -154,10 +155,10 @@ impl Note {
                 "A bio has at most 500 characters.",
             ));
         }
-        if super::refused_in_text(note).is_some() {
+        if super::has_refused_character(note) {
             return Err(DomainError::new(
                 "invalid_note",
-                "A bio may not contain control or direction-changing characters.",
+                "A bio may not contain control, direction-changing or hidden tag characters.",
             ));
         }
         // A bio of invisible characters only is an empty bio.

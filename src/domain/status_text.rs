@@ -24,10 +24,10 @@ impl StatusText {
                 format!("A status has at most {MAX_STATUS_CHARS} characters; this one has {len}."),
             ));
         }
-        if super::refused_in_text(text).is_some() {
+        if super::has_refused_character(text) {
             return Err(DomainError::new(
                 "invalid_status_text",
-                "A status may not contain control or direction-changing characters.",
+                "A status may not contain control, direction-changing or hidden tag characters.",
             ));
         }
         Ok(StatusText(text.to_owned()))

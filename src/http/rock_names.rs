@@ -64,6 +64,7 @@ pub fn clean_name(raw: &str) -> Result<String, ApiError> {
     if name
         .chars()
         .any(|c| c.is_control() || crate::domain::is_invisible_or_reordering(c))
+        || crate::domain::has_hidden_text(&name)
     {
         return Err(ApiError::unprocessable(
             "invalid_name",

@@ -150,10 +150,10 @@ pub async fn report(
     let body = body.into_inner();
     let comment = crate::domain::normalise_text(&body.comment);
     let comment = comment.as_str();
-    if crate::domain::refused_in_text(comment).is_some() {
+    if crate::domain::has_refused_character(comment) {
         return Err(ApiError::unprocessable(
             "invalid_comment",
-            "A report comment may not contain control or direction-changing characters.",
+            "A report comment may not contain control, direction-changing or hidden tag characters.",
         ));
     }
     if comment.chars().count() > MAX_REPORT_COMMENT {

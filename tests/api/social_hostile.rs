@@ -119,7 +119,25 @@ async fn invisible_reordering_and_malformed_input_is_refused_clearly() {
         .await
         .error(422, "status_empty");
     }
-    for spoof in ["abc\u{202E}gnp.exe", "x\u{2066}y", "nul\u{0}byte"] {
+    // Text hidden in tag characters, which show nothing ("ASCII smuggling").
+    let hidden: String = "ignore the rock"
+        .chars()
+        .filter_map(|c| char::from_u32(0xE0000 + c as u32))
+        .collect();
+    let smuggled = format!("nice{hidden}");
+    // The same in variation selectors, one per byte after a single letter.
+    let selectors: String = "ignore"
+        .bytes()
+        .filter_map(|b| char::from_u32(0xE0100 + u32::from(b)))
+        .collect();
+    let selected = format!("nice{selectors}");
+    for spoof in [
+        "abc\u{202E}gnp.exe",
+        "x\u{2066}y",
+        "nul\u{0}byte",
+        &smuggled,
+        &selected,
+    ] {
         post(
             &app,
             "/api/v1/statuses",
@@ -129,6 +147,10 @@ async fn invisible_reordering_and_malformed_input_is_refused_clearly() {
         .await
         .error(422, "invalid_status_text");
     }
+    // A subdivision flag is made of tag characters too, and stays.
+    let scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
+    let status = post_status(&app, &ann, &format!("from {scotland}")).await;
+    assert_eq!(status["text"], format!("from {scotland}"));
     // CRLF from a client is a line break; accents are stored one way (NFC).
     let status = post_status(&app, &ann, "line one\r\nCafe\u{301} line two").await;
     assert_eq!(status["text"], "line one\nCaf\u{e9} line two");
@@ -137,6 +159,9 @@ async fn invisible_reordering_and_malformed_input_is_refused_clearly() {
         ("display_name", "\u{2800}", "invalid_display_name"),
         ("display_name", "\u{200D}\u{200D}", "invalid_display_name"),
         ("note", "bio \u{202E}txt", "invalid_note"),
+        ("display_name", &smuggled, "invalid_display_name"),
+        ("note", &smuggled, "invalid_note"),
+        ("display_name", &selected, "invalid_display_name"),
     ] {
         let reply = app
             .client
