@@ -89,8 +89,9 @@ INSERT INTO follows (follower_id, followee_id)
 SELECT s.id, me.id FROM accounts me, seeded s WHERE me.username = 'bench_reader' AND s.n % 25 = 3;
 INSERT INTO favourites (account_id, status_id)
 SELECT f.follower_id, (SELECT id FROM statuses WHERE account_id = me.id ORDER BY id OFFSET f.follower_id % 50 LIMIT 1)
-FROM accounts me JOIN follows f ON f.followee_id = me.id WHERE me.username = 'bench_reader';
--- A notification for every follow and favourite, in time order.
+FROM accounts me JOIN follows f ON f.followee_id = me.id WHERE me.username = 'bench_reader'
+ON CONFLICT DO NOTHING;
+-- A notification for every follow and favourite, in shuffled order.
 INSERT INTO notifications (account_id, from_account_id, type, status_id)
 SELECT account_id, from_account_id, type, status_id FROM (
     SELECT f.followee_id AS account_id, f.follower_id AS from_account_id, 'follow' AS type, NULL::BIGINT AS status_id,

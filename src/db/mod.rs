@@ -44,8 +44,12 @@ use std::str::FromStr;
 
 /// Connects lazily-checked: the pool is created and one connection is tried.
 pub async fn connect(url: &secrecy::SecretString, max_connections: u32) -> anyhow::Result<PgPool> {
+    // Each shape of a paged query is a statement of its own (see `window`). The app has
+    // more than sqlx's default of 100 per connection, and evicted ones are planned again,
+    // which is what the shapes are there to avoid.
     let options = PgConnectOptions::from_str(url.expose_secret())
-        .map_err(|e| anyhow::anyhow!("invalid database URL: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("invalid database URL: {e}"))?
+        .statement_cache_capacity(256);
     // One direct connection first: its error says why (refused, wrong password, no such
     // database), where the pool would only say that it timed out.
     let first = tokio::time::timeout(

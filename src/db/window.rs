@@ -1,4 +1,4 @@
-//! Keyset windows over time-ordered ids, as every paged list (timelines, notifications,
+//! Keyset windows over ids that only grow, as every paged list (timelines, notifications,
 //! follower lists) reads them.
 //!
 //! A window is written into SQL with only the bounds it has, so each shape of window is

@@ -158,7 +158,7 @@ impl Note {
         if super::has_refused_character(note) {
             return Err(DomainError::new(
                 "invalid_note",
-                "A bio may not contain control, direction-changing or hidden tag characters.",
+                "A bio may not contain control, direction-changing or hidden characters.",
             ));
         }
         // A bio of invisible characters only is an empty bio.

@@ -27,7 +27,7 @@ impl StatusText {
         if super::has_refused_character(text) {
             return Err(DomainError::new(
                 "invalid_status_text",
-                "A status may not contain control, direction-changing or hidden tag characters.",
+                "A status may not contain control, direction-changing or hidden characters.",
             ));
         }
         Ok(StatusText(text.to_owned()))

@@ -153,7 +153,7 @@ pub async fn report(
     if crate::domain::has_refused_character(comment) {
         return Err(ApiError::unprocessable(
             "invalid_comment",
-            "A report comment may not contain control, direction-changing or hidden tag characters.",
+            "A report comment may not contain control, direction-changing or hidden characters.",
         ));
     }
     if comment.chars().count() > MAX_REPORT_COMMENT {

@@ -100,8 +100,8 @@ async fn following_sets_flags_counts_and_lists() {
         .error(400, "invalid_parameter");
 }
 
-/// Every window (`max_id`, `since_id`, `min_id`, both ends) over the follower and
-/// following lists (by account id) and notifications (by notification id): each item
+/// Every window (`max_id`, `since_id`, `min_id`, both ends) over the rock member, follower
+/// and following lists (by account id) and notifications (by notification id): each item
 /// once, newest first, the same as the whole list read page by page.
 #[tokio::test]
 async fn lists_and_notifications_page_by_every_window() {
@@ -143,7 +143,23 @@ async fn lists_and_notifications_page_by_every_window() {
         .map(|&i| fans[i].username.clone())
         .collect();
 
+    // Everyone here shares the test fixture's rock.
+    let rock = get(&app, "/api/v1/accounts/hub", None).await.ok(200)["rock"]["id"]
+        .as_str()
+        .expect("rock id")
+        .to_owned();
+    let members_path = format!("/api/v1/rocks/{rock}/members");
+    let mut everyone: Vec<&Member> = fans.iter().chain([&hub]).collect();
+    everyone.sort_by_key(|m| std::cmp::Reverse(m.id));
+    let everyone: Vec<String> = everyone.iter().map(|m| m.username.clone()).collect();
+
     for (path, token, expected) in [
+        (members_path.as_str(), None, &everyone),
+        (
+            members_path.as_str(),
+            Some(fans[2].token.as_str()),
+            &everyone,
+        ),
         ("/api/v1/accounts/hub/followers", None, &by_account_id),
         (
             "/api/v1/accounts/hub/followers",
@@ -189,6 +205,11 @@ async fn lists_and_notifications_page_by_every_window() {
             read(format!("max_id={}&since_id={}", all[1], all[5])).await,
             all[2..5],
             "{path}: max_id and since_id"
+        );
+        assert_eq!(
+            read(format!("max_id={}&min_id={}", all[1], all[5])).await,
+            all[2..5],
+            "{path}: max_id and min_id"
         );
         assert_eq!(
             read(format!("min_id={}&since_id={}&limit=1", all[6], all[4])).await,

@@ -151,6 +151,10 @@ async fn invisible_reordering_and_malformed_input_is_refused_clearly() {
     let scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
     let status = post_status(&app, &ann, &format!("from {scotland}")).await;
     assert_eq!(status["text"], format!("from {scotland}"));
+    // Emoji sequences keep their selectors and joiners; a doubled selector is kept once.
+    let emoji = "\u{1F3F3}\u{FE0F}\u{200D}\u{26A7}\u{FE0F} 1\u{FE0F}\u{20E3} \u{845B}\u{E0100}";
+    let status = post_status(&app, &ann, &format!("{emoji} \u{2764}\u{FE0F}\u{FE0F}")).await;
+    assert_eq!(status["text"], format!("{emoji} \u{2764}\u{FE0F}"));
     // CRLF from a client is a line break; accents are stored one way (NFC).
     let status = post_status(&app, &ann, "line one\r\nCafe\u{301} line two").await;
     assert_eq!(status["text"], "line one\nCaf\u{e9} line two");
@@ -176,14 +180,27 @@ async fn invisible_reordering_and_malformed_input_is_refused_clearly() {
         crate::helpers::check_error(status, &body, 422, code);
     }
 
-    post(
-        &app,
-        "/api/v1/reports",
-        Some(&ann.token),
-        json!({ "account": "bob", "comment": "a\u{0}b" }),
-    )
-    .await
-    .error(422, "invalid_comment");
+    for comment in ["a\u{0}b", &smuggled, &selected] {
+        post(
+            &app,
+            "/api/v1/reports",
+            Some(&ann.token),
+            json!({ "account": "bob", "comment": comment }),
+        )
+        .await
+        .error(422, "invalid_comment");
+    }
+    let rock = status["account"]["rock"]["id"].as_str().expect("rock id");
+    for name in [smuggled.as_str(), &selected] {
+        post(
+            &app,
+            &format!("/api/v1/rocks/{rock}/names"),
+            Some(&ann.token),
+            json!({ "name": name }),
+        )
+        .await
+        .error(422, "invalid_name");
+    }
 
     // A mention is a word, not part of a URL or a query string.
     post_status(&app, &bob, "see https://example.com/@ann and ?user=@ann").await;

@@ -179,31 +179,45 @@ async fn paging_has_no_gaps_or_duplicates_while_new_posts_arrive() {
         posted.sort_by_key(|i| i.parse::<i64>().unwrap_or(0));
     }
 
-    // since_id: the newest page above an id; max_id + since_id bound both ends.
-    for path in ["/api/v1/timelines/public", "/api/v1/timelines/home"] {
-        let all = ids(&get(&app, &format!("{path}?limit=40"), Some(&ann.token))
-            .await
-            .ok(200));
+    // since_id: the newest page above an id; max_id + since_id (or min_id) bound both ends.
+    // Every feed, signed in and not: each numbers its SQL parameters differently.
+    for (path, token) in [
+        ("/api/v1/timelines/public", Some(ann.token.as_str())),
+        ("/api/v1/timelines/home", Some(ann.token.as_str())),
+        ("/api/v1/timelines/public", None),
+        ("/api/v1/accounts/bob/statuses", Some(ann.token.as_str())),
+        ("/api/v1/accounts/bob/statuses", None),
+    ] {
+        let all = ids(&get(&app, &format!("{path}?limit=40"), token).await.ok(200));
         assert!(all.len() > 6, "{path}: {all:?}");
-        let between = ids(&get(
-            &app,
-            &format!("{path}?max_id={}&since_id={}", all[2], all[6]),
-            Some(&ann.token),
-        )
-        .await
-        .ok(200));
-        assert_eq!(between, all[3..6].to_vec(), "{path}");
-        let newest_two_above = ids(&get(
-            &app,
-            &format!("{path}?since_id={}&limit=2", all[6]),
-            Some(&ann.token),
-        )
-        .await
-        .ok(200));
+        let read = |query: String| {
+            let app = &app;
+            async move { ids(&get(app, &format!("{path}?{query}"), token).await.ok(200)) }
+        };
         assert_eq!(
-            newest_two_above,
+            read(format!("max_id={}&since_id={}", all[2], all[6])).await,
+            all[3..6].to_vec(),
+            "{path}: max_id and since_id"
+        );
+        assert_eq!(
+            read(format!("max_id={}&min_id={}", all[2], all[6])).await,
+            all[3..6].to_vec(),
+            "{path}: max_id and min_id"
+        );
+        assert_eq!(
+            read(format!("max_id={}&limit=2", all[2])).await,
+            all[3..5].to_vec(),
+            "{path}: max_id"
+        );
+        assert_eq!(
+            read(format!("since_id={}&limit=2", all[6])).await,
             all[0..2].to_vec(),
             "{path}: since_id pages from the top"
+        );
+        assert_eq!(
+            read(format!("min_id={}&limit=2", all[6])).await,
+            all[4..6].to_vec(),
+            "{path}: min_id pages from just above it"
         );
     }
     let limit = get(&app, "/api/v1/timelines/public?limit=41", None).await;
