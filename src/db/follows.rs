@@ -143,7 +143,7 @@ async fn accounts_page(
          WHERE {condition} AND {}{} ORDER BY a.id {} LIMIT {}",
         not_blocked("a.id"),
         k.bounds,
-        k.order,
+        k.order(),
         k.limit
     );
     let mut query = sqlx::query_as(&sql).bind(viewer).bind(arg);

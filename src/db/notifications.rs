@@ -65,7 +65,7 @@ pub async fn page(
         not_blocked("n.from_account_id"),
         not_muted("n.from_account_id"),
         k.bounds,
-        k.order,
+        k.order(),
         k.limit
     );
     let mut query = sqlx::query_as(&sql).bind(viewer);

@@ -48,14 +48,13 @@ async fn page_ids(
         _ => None,
     };
     let fixed = usize::from(viewer.is_some()) + usize::from(account.is_some());
-    let account_param = format!("${fixed}");
     let hidden = |col: &str, muted_too: bool| match viewer {
         Some(_) if muted_too => format!(" AND {} AND {}", not_muted(col), not_blocked(col)),
         Some(_) => format!(" AND {}", not_blocked(col)),
         None => String::new(),
     };
     let k = window.keyset("s.id", fixed + 1);
-    let (bounds, order, limit) = (&k.bounds, k.order, &k.limit);
+    let (bounds, order, limit) = (&k.bounds, k.order(), &k.limit);
     let sql = match feed {
         // Each author's newest statuses by the (account_id, id) index, then merged: the
         // cost is bounded by the number of follows, however quiet they are. (Filtering
@@ -73,7 +72,7 @@ async fn page_ids(
             hidden("s.account_id", true)
         ),
         Feed::Account(_) => format!(
-            "SELECT s.id FROM statuses s WHERE s.account_id = {account_param}{}{bounds} \
+            "SELECT s.id FROM statuses s WHERE s.account_id = ${fixed}{}{bounds} \
              ORDER BY s.id {order} LIMIT {limit}",
             hidden("s.account_id", false)
         ),

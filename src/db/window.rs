@@ -16,11 +16,10 @@ pub struct Window {
 }
 
 /// A window as SQL on one column: ` AND col < $n AND col > $m` (the bounds given), the
-/// direction to order by, the limit's parameter, and the values for those parameters.
+/// direction to read in, the limit's parameter, and the values for those parameters.
 #[derive(Debug)]
 pub(super) struct Keyset {
     pub bounds: String,
-    pub order: &'static str,
     /// Read oldest first (`min_id`): the rows must be turned round.
     pub ascending: bool,
     pub limit: String,
@@ -52,10 +51,20 @@ impl Window {
         values.push(self.limit);
         Keyset {
             bounds,
-            order: if ascending { "ASC" } else { "DESC" },
             ascending,
             limit: format!("${}", first + values.len() - 1),
             values,
+        }
+    }
+}
+
+impl Keyset {
+    /// `ASC` or `DESC`, for `ORDER BY`.
+    pub fn order(&self) -> &'static str {
+        if self.ascending {
+            "ASC"
+        } else {
+            "DESC"
         }
     }
 }
@@ -72,7 +81,7 @@ mod tests {
         };
         let k = all.keyset("s.id", 3);
         assert_eq!(
-            (k.bounds.as_str(), k.order, k.limit.as_str()),
+            (k.bounds.as_str(), k.order(), k.limit.as_str()),
             ("", "DESC", "$3")
         );
         assert_eq!(k.values, vec![20]);
@@ -84,7 +93,7 @@ mod tests {
         };
         let k = older.keyset("n.id", 2);
         assert_eq!(
-            (k.bounds.as_str(), k.order, k.limit.as_str()),
+            (k.bounds.as_str(), k.order(), k.limit.as_str()),
             (" AND n.id < $2", "DESC", "$3")
         );
         assert_eq!(k.values, vec![900, 5]);
@@ -97,7 +106,7 @@ mod tests {
         };
         let k = between.keyset("a.id", 1);
         assert_eq!(k.bounds, " AND a.id < $1 AND a.id > $2");
-        assert_eq!((k.order, k.limit.as_str()), ("DESC", "$3"));
+        assert_eq!((k.order(), k.limit.as_str()), ("DESC", "$3"));
         assert_eq!(k.values, vec![900, 100, 5]);
     }
 
@@ -110,7 +119,7 @@ mod tests {
             ..Window::default()
         };
         let k = w.keyset("s.id", 1);
-        assert_eq!((k.bounds.as_str(), k.order), (" AND s.id > $1", "ASC"));
+        assert_eq!((k.bounds.as_str(), k.order()), (" AND s.id > $1", "ASC"));
         assert!(k.ascending);
         assert_eq!(k.values, vec![300, 5]);
         let since_only = Window {
@@ -118,6 +127,6 @@ mod tests {
             limit: 5,
             ..Window::default()
         };
-        assert_eq!(since_only.keyset("s.id", 1).order, "DESC");
+        assert_eq!(since_only.keyset("s.id", 1).order(), "DESC");
     }
 }

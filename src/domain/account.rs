@@ -117,11 +117,7 @@ impl DisplayName {
                 "A display name has at most 50 characters.",
             ));
         }
-        if name
-            .chars()
-            .any(|c| c.is_control() || super::is_invisible_or_reordering(c))
-            || super::has_hidden_text(name)
-        {
+        if super::has_refused_character_in_name(name) {
             return Err(DomainError::new(
                 "invalid_display_name",
                 "A display name may not contain control, invisible or direction-changing characters.",

@@ -78,6 +78,14 @@ pub fn has_refused_character(text: &str) -> bool {
     }) || has_hidden_text(text)
 }
 
+/// Whether a one-line name (display name, rock name) holds what it may not: control,
+/// invisible or direction-changing characters, or hidden text.
+pub fn has_refused_character_in_name(name: &str) -> bool {
+    name.chars()
+        .any(|c| c.is_control() || is_invisible_or_reordering(c))
+        || has_hidden_text(name)
+}
+
 /// Whether the text carries characters that show nothing but can stand for data a program
 /// reads and people do not see ("ASCII smuggling"):
 /// - a tag character outside one of the flags that use them ([`has_stray_tag`]);

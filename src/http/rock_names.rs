@@ -61,11 +61,7 @@ pub fn clean_name(raw: &str) -> Result<String, ApiError> {
             format!("A rock name has at most {MAX_NAME_CHARS} characters."),
         ));
     }
-    if name
-        .chars()
-        .any(|c| c.is_control() || crate::domain::is_invisible_or_reordering(c))
-        || crate::domain::has_hidden_text(&name)
-    {
+    if crate::domain::has_refused_character_in_name(&name) {
         return Err(ApiError::unprocessable(
             "invalid_name",
             "A rock name may not contain control, invisible or direction-changing characters.",
